@@ -1,0 +1,102 @@
+"""The column alias table: every header `recon` accepts, and what each column holds.
+
+This is the only place that knows the Japanese headers (SPEC §3). Readers rename
+through it; every later step uses the canonical English names.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+Source = Literal["roster", "filings"]
+
+# What a column holds decides how it is normalized and validated.
+Kind = Literal[
+    "text",  # free text kept as given (names, addresses, ids)
+    "date",
+    "insurer_number",
+    "branch",
+    "postal_code",
+    "relation",
+    "sex",
+    "yes_no",
+    "residence",
+    "overseas_type",
+    "card_status",
+    "my_number",
+]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    headers: tuple[str, ...]  # Japanese headers and other spellings seen in exports
+    kind: Kind
+    required: bool
+
+
+ROSTER: tuple[Column, ...] = (
+    Column("insurer_number", ("保険者番号",), "insurer_number", True),
+    Column("symbol", ("記号",), "text", True),
+    Column("number", ("番号",), "text", True),
+    Column("branch", ("枝番",), "branch", True),
+    Column("relation", ("続柄",), "relation", True),
+    Column("name", ("氏名",), "text", True),
+    Column("name_kana", ("氏名カナ", "カナ氏名", "フリガナ"), "text", True),
+    Column("birth_date", ("生年月日",), "date", True),
+    Column("sex", ("性別",), "sex", True),
+    Column("postal_code", ("郵便番号",), "postal_code", True),
+    Column("address", ("住所",), "text", True),
+    Column("acquired_on", ("資格取得日", "資格取得年月日"), "date", True),
+    Column("lost_on", ("資格喪失日", "資格喪失年月日"), "date", False),
+    Column("employee_id", ("社員番号",), "text", True),
+    Column("residence", ("居住区分",), "residence", False),
+    Column("overseas_type", ("海外赴任区分",), "overseas_type", False),
+    Column("designated_address", ("国内指定住所",), "text", False),
+    Column("emigrated_on", ("国外転出日",), "date", False),
+    Column("jp_registered", ("住民登録",), "yes_no", False),
+    Column("card_status", ("マイナンバーカード",), "card_status", False),
+    Column("myna_registered", ("保険証利用登録",), "yes_no", False),
+    Column("myna_opt_out", ("利用登録解除",), "yes_no", False),
+    Column("cert_expires_on", ("電子証明書有効期限",), "date", False),
+    Column("needs_assistance", ("要配慮者",), "yes_no", False),
+)
+
+FILINGS: tuple[Column, ...] = (
+    Column("employee_id", ("社員番号",), "text", True),
+    Column("relation", ("続柄",), "relation", True),
+    Column("name", ("氏名",), "text", True),
+    Column("name_kana", ("氏名カナ", "カナ氏名", "フリガナ"), "text", True),
+    Column("birth_date", ("生年月日",), "date", True),
+    Column("sex", ("性別",), "sex", True),
+    Column("address", ("住所",), "text", False),
+    Column("my_number", ("個人番号", "マイナンバー"), "my_number", True),
+    Column("filed_on", ("届出日", "届出年月日"), "date", True),
+    Column("branch", ("枝番",), "branch", False),
+)
+
+SCHEMAS: dict[Source, tuple[Column, ...]] = {"roster": ROSTER, "filings": FILINGS}
+
+# Japanese header per canonical name, for messages an operator reads.
+JA_HEADER: dict[str, str] = {c.name: c.headers[0] for c in ROSTER + FILINGS}
+
+
+def header_key(header: str) -> str:
+    """Fold a header so that width, case and spacing never decide a match."""
+    folded = unicodedata.normalize("NFKC", header).strip().lower()
+    return "".join(folded.split()).replace("_", "")
+
+
+def alias_map(source: Source) -> dict[str, str]:
+    """Folded header -> canonical column name, for one input."""
+    out: dict[str, str] = {}
+    for col in SCHEMAS[source]:
+        for spelling in (col.name, *col.headers):
+            out[header_key(spelling)] = col.name
+    return out
+
+
+def column(source: Source, name: str) -> Column:
+    return next(c for c in SCHEMAS[source] if c.name == name)

@@ -1,0 +1,67 @@
+"""The privacy boundary (SPEC §9): nothing leaves `recon` without passing here.
+
+A My Number (個人番号) is 特定個人情報. Every writer, every message printed to a
+terminal and every exception text goes through this module, which masks a
+My Number down to its last four digits (`********9018`). The pipeline also
+never puts a number into a finding's detail in the first place; this module is
+the second line that holds even when a future change forgets the first.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from recon.errors import InvariantError
+
+MASK = "********"
+
+_D = "[0-9０-９]"
+_SEP = "[ \u3000\\-‐－−ー]?"
+# Twelve digits, optionally grouped 4-4-4 the way the card prints them, not
+# part of a longer digit run. Python's `re` has look-around; polars' engine has
+# not, so the frame version captures the neighbours and puts them back.
+_TWELVE_PY = re.compile(f"(?<!{_D}){_D}{{4}}{_SEP}{_D}{{4}}{_SEP}({_D}{{4}})(?!{_D})")
+_TWELVE_PL = f"(^|[^0-9０-９])({_D}{{4}}){_SEP}({_D}{{4}}){_SEP}({_D}{{4}})([^0-9０-９]|$)"
+
+
+def mask_my_number(number: str | None) -> str:
+    """`123456789018` -> `********9018`; anything shorter than 4 digits -> `********`."""
+    digits = re.sub(r"\D", "", number or "")
+    return MASK + digits[-4:] if len(digits) >= 4 else MASK
+
+
+def mask_expr(column: str) -> pl.Expr:
+    """Vectorized `mask_my_number` for a column of cleaned digit strings."""
+    return (
+        pl.when(pl.col(column).str.len_chars() >= 4)
+        .then(pl.lit(MASK) + pl.col(column).str.slice(-4))
+        .otherwise(pl.lit(MASK))
+    )
+
+
+def scrub(text: str) -> str:
+    """Mask every twelve-digit run in free text (messages, exception texts)."""
+    return _TWELVE_PY.sub(lambda m: MASK + m.group(1), text)
+
+
+def scrub_expr(column: str) -> pl.Expr:
+    """Mask every 4-4-4 twelve-digit run in a text column, vectorized."""
+    expr = pl.col(column)
+    # Run twice: a match consumes one neighbour, so back-to-back runs need a
+    # second pass.
+    for _ in range(2):
+        expr = expr.str.replace_all(_TWELVE_PL, "${1}" + MASK + "${4}${5}")
+    return expr
+
+
+def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """The one door out: refuse a raw number column, scrub every text column."""
+    leaked = [c for c in frame.columns if c in {"my_number", "my_number_raw"}]
+    if leaked:
+        raise InvariantError(
+            f"a writer was handed the column(s) {leaked}; only masked values may leave"
+        )
+    text_cols = [c for c, t in frame.schema.items() if t == pl.String]
+    return frame.with_columns(scrub_expr(c).alias(c) for c in text_cols)
