@@ -1,0 +1,88 @@
+"""Step 2, normalize: text as read -> canonical values and comparison keys (SPEC §4).
+
+Every column keeps its given text when it cannot be understood, so the
+validate step can report it as given. Comparison keys are extra columns; the
+values shown in reports are never changed.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from recon.columns import SCHEMAS, Source
+from recon.masking import mask_expr
+from recon.normalize.codes import code_expr
+from recon.normalize.dates import iso_dates
+from recon.normalize.numbers import (
+    digits_only,
+    insurer_check_ok,
+    my_number_problem,
+    padded_digits,
+)
+from recon.normalize.text import address_key, fold_small_kana, fold_variants, kana_plain, name_plain
+
+
+def normalize(frame: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """Canonical values plus the keys matching compares (`*_plain`, `*_key`)."""
+    columns = SCHEMAS[source]
+    # A cell of spaces is an empty cell.
+    frame = frame.with_columns(
+        pl.when(pl.col(c.name).str.strip_chars() == "")
+        .then(None)
+        .otherwise(pl.col(c.name))
+        .alias(c.name)
+        for c in columns
+    )
+    frame = iso_dates(frame, [c.name for c in columns if c.kind == "date"])
+    canonical = []
+    for c in columns:
+        if c.kind in ("sex", "yes_no", "residence", "overseas_type", "card_status", "relation"):
+            canonical.append(code_expr(c.name, c.kind))
+        elif c.kind == "insurer_number":
+            canonical.append(padded_digits(c.name, 8).alias(c.name))
+        elif c.kind == "branch":
+            canonical.append(padded_digits(c.name, 2).alias(c.name))
+        elif c.kind == "postal_code":
+            canonical.append(padded_digits(c.name, 7, strip="\\-‐−ー").alias(c.name))
+        elif c.kind == "text":
+            canonical.append(pl.col(c.name).str.strip_chars())
+    frame = frame.with_columns(canonical)
+    frame = _comparison_keys(frame)
+    return _roster_ids(frame) if source == "roster" else _filing_number(frame)
+
+
+def _comparison_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    frame = frame.with_columns(
+        name_plain(pl.col("name")).alias("name_plain"),
+        kana_plain(pl.col("name_kana")).alias("kana_plain"),
+        # Ids are compared after NFKC so that full-width digits still link a household.
+        pl.col("employee_id").str.normalize("NFKC").alias("employee_key"),
+    )
+    return frame.with_columns(
+        fold_variants(frame["name_plain"]).alias("name_key"),
+        fold_small_kana(pl.col("kana_plain")).alias("kana_key"),
+        address_key(frame["address"]).alias("address_key"),
+    )
+
+
+def _roster_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    """member_id = 記号-番号-枝番; the household (世帯) is 記号-番号."""
+    symbol = pl.col("symbol").str.normalize("NFKC")
+    number = pl.col("number").str.normalize("NFKC")
+    household = pl.concat_str([symbol, number], separator="-", ignore_nulls=True)
+    return frame.with_columns(
+        household.alias("household_id"),
+        pl.concat_str([household, pl.col("branch")], separator="-", ignore_nulls=True).alias(
+            "member_id"
+        ),
+        insurer_check_ok(pl.col("insurer_number")).alias("insurer_check_ok"),
+    )
+
+
+def _filing_number(frame: pl.DataFrame) -> pl.DataFrame:
+    """Keep the cleaned digits for comparison, drop the number as given."""
+    frame = frame.with_columns(digits_only("my_number").alias("my_number"))
+    return frame.with_columns(
+        my_number_problem(pl.col("my_number")).alias("my_number_problem"),
+        mask_expr("my_number").alias("my_number_masked"),
+    )

@@ -1,0 +1,145 @@
+"""Step 1, read: a roster or filings file -> a frame of text with canonical names.
+
+Every value is read as text (SPEC §3): parsing happens later, so that a bad
+value becomes an `input.invalid_value` finding instead of a crash. What cannot
+be read at all (unknown encoding, broken CSV, missing required column) is an
+`InputError` naming the file, the row and the column: exit 2.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import polars as pl
+
+from recon.columns import JA_HEADER, SCHEMAS, Source, alias_map, header_key
+from recon.errors import InputError
+from recon.masking import scrub
+
+ROW = "row"  # 1-based data row in the file, as the operator counts it (header excluded)
+
+
+def read_table(path: Path, source: Source) -> pl.DataFrame:
+    """All columns of one input as String, renamed to canonical names, plus `row`."""
+    frame = _read_raw(path)
+    return (
+        _canonical_columns(frame, path, source)
+        .with_row_index(ROW, offset=1)
+        .with_columns(pl.col(ROW).cast(pl.Int64))
+    )
+
+
+def _read_raw(path: Path) -> pl.DataFrame:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file.")
+    head = path.open("rb").read(8)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".xlsx" or head.startswith(b"PK\x03\x04"):
+            return _read_xlsx(path)
+        if suffix == ".parquet" or head.startswith(b"PAR1"):
+            return _read_parquet(path)
+        return _read_csv(path)
+    except InputError:
+        raise
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}).") from None
+    except Exception as exc:  # noqa: BLE001 - every reader failure becomes one clear message
+        reason = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise InputError(f"{path}: the file cannot be read as a table ({reason}).") from None
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """UTF-8 (with or without BOM) or Shift_JIS read as CP932 (髙 and 﨑 exist only there)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: the file is UTF-16; save it as UTF-8 or Shift_JIS (CP932) CSV.")
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise InputError(f"{path}: line {line} contains a NUL byte; this is not a text CSV file.")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp932")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"{path}: line {line} has bytes that are neither UTF-8 nor Shift_JIS (CP932) "
+            f"(byte offset {exc.start}); re-export the file as UTF-8 or Shift_JIS CSV."
+        ) from None
+
+
+def _read_csv(path: Path) -> pl.DataFrame:
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(f"{path}: the file is empty; it needs a header row.")
+    text = _decode(data, path)
+    try:
+        return pl.read_csv(io.StringIO(text), infer_schema=False, truncate_ragged_lines=False)
+    except pl.exceptions.ComputeError as exc:
+        if "more fields" in str(exc):
+            line = _first_long_record(text)
+            raise InputError(
+                f"{path}: data row {line} has more fields than the header row; "
+                f"check for an unquoted comma in a value."
+            ) from None
+        raise
+
+
+def _first_long_record(text: str) -> int:
+    """The 1-based data row with more fields than the header (reported, not repaired)."""
+    import csv  # only on this error path
+
+    rows = csv.reader(io.StringIO(text))
+    width = len(next(rows))
+    return next((i for i, r in enumerate(rows, start=1) if len(r) > width), 0)
+
+
+def _read_xlsx(path: Path) -> pl.DataFrame:
+    frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
+    # Excel date cells come back as 'YYYY-MM-DD 00:00:00'; the time is an artefact.
+    return frame.with_columns(
+        pl.all().cast(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
+    )
+
+
+def _read_parquet(path: Path) -> pl.DataFrame:
+    frame = pl.read_parquet(path)
+    return frame.with_columns(pl.all().cast(pl.String))
+
+
+def _canonical_columns(frame: pl.DataFrame, path: Path, source: Source) -> pl.DataFrame:
+    aliases = alias_map(source)
+    renamed: dict[str, str] = {}
+    for header in frame.columns:
+        if "_duplicated_" in header:
+            original = header.split("_duplicated_")[0]
+            raise InputError(f"{path}: row 1 (header) names the column '{original}' twice.")
+        name = aliases.get(header_key(header))
+        if name is None:
+            continue  # columns recon does not use are ignored, not an error
+        if name in renamed.values():
+            first = next(h for h, n in renamed.items() if n == name)
+            raise InputError(
+                f"{path}: row 1 (header) has both '{first}' and '{header}', which both mean {name} "
+                f"({JA_HEADER[name]}); keep one."
+            )
+        renamed[header] = name
+    present = set(renamed.values())
+    missing = [c for c in SCHEMAS[source] if c.required and c.name not in present]
+    if missing:
+        names = ", ".join(f"{c.name} ({c.headers[0]})" for c in missing)
+        raise InputError(
+            f"{path}: row 1 (header) lacks the required column(s) {names} [input.missing_column]. "
+            f"The {source} file needs these headers in English or Japanese; headers found: "
+            f"{', '.join(frame.columns) or 'none'}."
+        )
+    frame = frame.select([pl.col(h).alias(n) for h, n in renamed.items()])
+    absent = [c.name for c in SCHEMAS[source] if c.name not in present]
+    return frame.with_columns(pl.lit(None, pl.String).alias(n) for n in absent).select(
+        [c.name for c in SCHEMAS[source]]
+    )

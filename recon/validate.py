@@ -1,0 +1,132 @@
+"""Step 3, validate: Pandera models of both inputs -> `input.invalid_value` findings.
+
+The models check structure and value domains on the normalized text. Each
+failure becomes a finding anchored on the file row (never a bare position),
+and the invalid cell is set to null in the frame handed on, so that later
+steps never compare a value nobody could read. Dates leave here typed.
+
+Pandera validates a LazyFrame's schema only; the data checks run because an
+eager DataFrame is validated (tests/test_validate.py proves they do).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pandera.polars as pa
+import polars as pl
+
+from recon.columns import JA_HEADER, SCHEMAS, Column, Source
+from recon.findings import empty_findings
+from recon.normalize.codes import CODES
+from recon.read import ROW
+
+
+def _is_iso_date(data: pa.PolarsData) -> pl.LazyFrame:
+    value = pl.col(data.key)
+    return data.lazyframe.select(
+        value.is_null() | value.str.to_date("%Y-%m-%d", strict=False).is_not_null()
+    )
+
+
+# Each check carries the sentence a finding's detail starts with.
+_DIGITS = {
+    "insurer_number": (r"^[0-9]{8}$", "not an 8-digit insurer number"),
+    "branch": (r"^[0-9]{2}$", "not a 2-digit branch number"),
+    "postal_code": (r"^[0-9]{7}$", "not a 7-digit postal code"),
+}
+
+
+def _checks(column: Column) -> list[pa.Check]:
+    if column.kind == "date":
+        return [pa.Check(_is_iso_date, name="not a date")]
+    if column.kind in _DIGITS:
+        pattern, error = _DIGITS[column.kind]
+        return [pa.Check.str_matches(pattern, error=error)]
+    if column.kind in CODES:
+        codes = sorted(CODES[column.kind])
+        return [pa.Check.isin(codes, error=f"not one of {', '.join(codes)}")]
+    if column.name in ("symbol", "number"):
+        return [pa.Check.str_length(max_value=8, error="longer than 8 characters")]
+    return []
+
+
+def _overseas_insured_has_type(data: pa.PolarsData) -> pl.LazyFrame:
+    """Delivery of an overseas household depends on the insured person's 海外赴任区分."""
+    unknown = (
+        (pl.col("relation") == "self")
+        & (pl.col("residence") == "overseas")
+        & pl.col("overseas_type").is_null()
+    )
+    return data.lazyframe.select(~unknown)
+
+
+# Frame-level checks: check name -> (column the finding names, detail).
+_WIDE = {
+    "overseas_type_given": ("overseas_type", "residence is overseas but 海外赴任区分 is empty"),
+}
+
+
+@cache
+def schema(source: Source) -> pa.DataFrameSchema:
+    columns = {
+        c.name: pa.Column(pl.String, checks=_checks(c), nullable=not c.required)
+        for c in SCHEMAS[source]
+        if c.kind != "my_number"  # reported as my_number.* findings, never as a raw value
+    }
+    wide = []
+    if source == "roster":
+        wide.append(pa.Check(_overseas_insured_has_type, name="overseas_type_given"))
+    return pa.DataFrameSchema(columns, checks=wide)
+
+
+def validate(frame: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(typed frame with unreadable cells nulled, `input.invalid_value` findings)."""
+    try:
+        schema(source).validate(frame, lazy=True)
+        findings = empty_findings()
+    except pa.errors.SchemaErrors as errors:
+        findings = _findings(errors.failure_cases, frame, source)
+    return _typed(frame, findings, source), findings
+
+
+def _findings(cases: pl.DataFrame, frame: pl.DataFrame, source: Source) -> pl.DataFrame:
+    wide_column = {name: col for name, (col, _) in _WIDE.items()}
+    wide_detail = {name: detail for name, (_, detail) in _WIDE.items()}
+    rows = (
+        frame.select(pl.col(ROW))
+        .with_row_index("index")
+        .with_columns(pl.col("index").cast(pl.Int32))
+    )
+    field = pl.coalesce(pl.col("column"), pl.col("check").replace_strict(wide_column, default=None))
+    header = field.replace_strict(JA_HEADER, default="")
+    detail = (
+        pl.when(pl.col("check") == "not_nullable")
+        .then(pl.lit("empty, but required"))
+        .when(pl.col("check").is_in(list(_WIDE)))
+        .then(pl.col("check").replace_strict(wide_detail, default=None))
+        .otherwise(pl.format("{}: '{}'", pl.col("check"), pl.col("failure_case")))
+    )
+    return (
+        cases.join(rows, on="index", how="left")
+        .select(
+            pl.lit("input.invalid_value").alias("check"),
+            pl.lit(None, pl.String).alias("member_id"),
+            pl.lit(source).alias("source"),
+            pl.col(ROW),
+            field.alias("field"),
+            pl.format("{} ({}) {}", field, header, detail).alias("detail"),
+        )
+        .sort(ROW, "field")
+    )
+
+
+def _typed(frame: pl.DataFrame, findings: pl.DataFrame, source: Source) -> pl.DataFrame:
+    bad = findings.group_by("field").agg(pl.col(ROW)).rows()
+    frame = frame.with_columns(
+        pl.when(pl.col(ROW).is_in(rows)).then(None).otherwise(pl.col(field)).alias(field)
+        for field, rows in bad
+        if field != "overseas_type"  # a missing value, nothing to null
+    )
+    dates = [c.name for c in SCHEMAS[source] if c.kind == "date"]
+    return frame.with_columns(pl.col(d).str.to_date("%Y-%m-%d", strict=False) for d in dates)
