@@ -1,0 +1,36 @@
+"""Step 5, decide: who gets which document, where it goes, who must confirm (SPEC §6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import polars as pl
+
+from recon import stages
+
+DECIDE_STAGES = ("decision",)
+
+# members.csv columns, in the order of SPEC §8.
+MEMBER_COLUMNS = (
+    "member_id",
+    "household_id",
+    "active",
+    "my_number_status",
+    "notice",
+    "certificate",
+    "certificate_reasons",
+    "certificate_valid_until",
+    "delivery",
+    "must_confirm",
+    "confirm_reasons",
+    "confirm_by",
+)
+
+
+def decide(
+    con: duckdb.DuckDBPyConnection, on_stage: Callable[[str, float], None] | None = None
+) -> pl.DataFrame:
+    """One decision row per roster row, in input order (with `row`)."""
+    stages.run(con, DECIDE_STAGES, on_stage)
+    return con.sql("SELECT * FROM decision ORDER BY row").pl()

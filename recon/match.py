@@ -1,0 +1,63 @@
+"""Step 4, match: filings to roster members in DuckDB, and every finding (SPEC §3.2, §5).
+
+The normalized, validated frames are handed to DuckDB as Arrow (no pandas);
+the SQL stages under `sql/` do the joins and comparisons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import duckdb
+import polars as pl
+
+from recon import stages
+from recon.findings import catalog_frame
+from recon.policy import Policy
+
+MATCH_STAGES = (
+    "household",
+    "candidate_pair",
+    "filing_match",
+    "number_owner",
+    "member_filing",
+    "member",
+    "match_compare",
+    "finding",
+)
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    roster: pl.DataFrame,
+    filings: pl.DataFrame,
+    validation_findings: pl.DataFrame,
+    policy: Policy,
+    as_of: dt.date,
+) -> None:
+    """Register the inputs and one `params` row holding the policy and run date."""
+    params = pl.DataFrame([{**policy.__dict__, "as_of": as_of}])
+    for name, frame in {
+        "roster": roster,
+        "filings": filings,
+        "validation_finding": validation_findings,
+        "catalog": catalog_frame(),
+        "params": params,
+    }.items():
+        # A real table, not a view over the Python object: stages read it many times.
+        con.register(f"{name}_arrow", frame.to_arrow())
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
+        con.unregister(f"{name}_arrow")
+
+
+def match(
+    con: duckdb.DuckDBPyConnection, on_stage: Callable[[str, float], None] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(filing_match, finding): every filing row with its member, every finding."""
+    stages.run(con, MATCH_STAGES, on_stage)
+    filing_match = con.sql("SELECT * FROM filing_match ORDER BY filing_row").pl()
+    finding = con.sql(
+        'SELECT * FROM finding ORDER BY source DESC, row, check_order, field, "check"'
+    ).pl()
+    return filing_match, finding

@@ -1,0 +1,152 @@
+"""The data's path: read -> normalize -> validate -> match -> decide -> report.
+
+The steps never import each other; this module hands each one the previous
+one's output, checks that nothing was lost on the way (conservation), and
+writes the outputs atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from recon import decide, match, normalize, read, report, stages, validate
+from recon.errors import InvariantError
+from recon.policy import Policy
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    rows: int
+    sha256: str
+
+
+@dataclass
+class Result:
+    as_of: dt.date
+    policy: Policy
+    roster: InputFile
+    filings: InputFile
+    findings: pl.DataFrame
+    filing_match: pl.DataFrame
+    members: pl.DataFrame | None  # None for `recon check`
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> int:
+        return self.findings.filter(pl.col("severity") == "error").height
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def analyse(
+    roster_path: Path,
+    filings_path: Path,
+    policy: Policy,
+    as_of: dt.date,
+    *,
+    with_decisions: bool = True,
+    progress: Progress | None = None,
+    memory_limit: str | None = None,
+) -> Result:
+    """Everything but writing: findings, and (for `run`) the decisions."""
+    seconds: dict[str, float] = {}
+    say = progress or (lambda _: None)
+
+    def step(name: str, fn, *args):
+        say(name)
+        started = time.perf_counter()
+        out = fn(*args)
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
+        return out
+
+    def on_stage(name: str, spent: float) -> None:
+        seconds[f"sql.{name}"] = spent
+
+    roster_raw = step("read", read.read_table, roster_path, "roster")
+    filings_raw = step("read", read.read_table, filings_path, "filings")
+    roster_norm = step("normalize", normalize.normalize, roster_raw, "roster")
+    filings_norm = step("normalize", normalize.normalize, filings_raw, "filings")
+    roster, roster_invalid = step("validate", validate.validate, roster_norm, "roster")
+    filings, filings_invalid = step("validate", validate.validate, filings_norm, "filings")
+
+    con = stages.connect(memory_limit)
+    try:
+        invalid = pl.concat([roster_invalid, filings_invalid])
+        step("match", match.load, con, roster, filings, invalid, policy, as_of)
+        filing_match, findings = step("match", match.match, con, on_stage)
+        members = step("decide", decide.decide, con, on_stage) if with_decisions else None
+    finally:
+        con.close()
+
+    result = Result(
+        as_of=as_of,
+        policy=policy,
+        roster=InputFile(roster_path, roster_raw.height, _sha256(roster_path)),
+        filings=InputFile(filings_path, filings_raw.height, _sha256(filings_path)),
+        findings=findings,
+        filing_match=filing_match,
+        members=members,
+        seconds=seconds,
+    )
+    check_conservation(result)
+    return result
+
+
+def check_conservation(result: Result) -> None:
+    """Each roster row is one member row; each filing row is matched or an orphan, once."""
+    problems = []
+    if result.members is not None:
+        rows = result.members["row"]
+        if rows.len() != result.roster.rows or rows.n_unique() != result.roster.rows:
+            problems.append(
+                f"{result.roster.rows} roster rows but {rows.n_unique()} distinct member rows"
+            )
+    matched = result.filing_match["filing_row"]
+    if matched.len() != result.filings.rows or matched.n_unique() != result.filings.rows:
+        problems.append(f"{result.filings.rows} filing rows but {matched.n_unique()} accounted for")
+    orphans = result.filing_match.filter(pl.col("roster_row").is_null())["filing_row"]
+    orphan_findings = result.findings.filter(pl.col("check") == "filing.orphan")["row"]
+    if orphans.sort().to_list() != orphan_findings.sort().to_list():
+        problems.append("filings without a member and filing.orphan findings disagree")
+    if problems:
+        raise InvariantError("conservation failed: " + "; ".join(problems))
+
+
+def write(result: Result, out: Path, lang: str = "ja") -> Path:
+    """Write every output into `out`, atomically: a failed run leaves the old report."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # mkdtemp makes the folder owner-only (0700): these files are personal data.
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        report.write_all(result, staging, lang)
+        if out.exists():
+            retired = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.rename(out, retired)
+            os.rename(staging, out)
+            shutil.rmtree(retired)
+        else:
+            os.rename(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out

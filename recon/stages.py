@@ -1,0 +1,72 @@
+"""Runs the DuckDB SQL stages under `sql/`: one file, one named table.
+
+Like Splink's pipeline, each stage is small, named after the table it creates
+and run in file order, so a stage can be read, timed and tested on its own.
+Nothing is downloaded: DuckDB's extension auto-loading is switched off (SPEC §9).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from recon.errors import InvariantError
+from recon.resources import shipped
+
+_CREATES = re.compile(r"CREATE OR REPLACE TABLE (\w+) AS", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # the table it creates
+    path: Path
+    sql: str
+
+
+@cache
+def stages() -> tuple[Stage, ...]:
+    out = []
+    for path in sorted(shipped("sql").glob("[0-9][0-9]_*.sql")):
+        sql = path.read_text(encoding="utf-8")
+        created = _CREATES.findall(sql)
+        name = path.stem.split("_", 1)[1]
+        if created != [name]:
+            raise InvariantError(
+                f"{path.name} must create exactly one table named {name}, not {created}"
+            )
+        out.append(Stage(name, path, sql))
+    return tuple(out)
+
+
+def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that never reaches for the network."""
+    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    con = duckdb.connect(":memory:", config=config)
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    return con
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    names: tuple[str, ...],
+    on_stage: Callable[[str, float], None] | None = None,
+) -> None:
+    """Run the named stages in file order; `on_stage(name, seconds)` after each."""
+    by_name = {s.name: s for s in stages()}
+    unknown = set(names) - set(by_name)
+    if unknown:
+        raise InvariantError(f"no SQL stage named {sorted(unknown)}")
+    for stage in stages():
+        if stage.name not in names:
+            continue
+        started = time.perf_counter()
+        con.execute(stage.sql)
+        if on_stage:
+            on_stage(stage.name, time.perf_counter() - started)

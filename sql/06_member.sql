@@ -1,0 +1,40 @@
+-- Each roster row with the facts the rules read: whether the member is active,
+-- which row decides delivery (the insured person's, or the member's own when the
+-- household has no single insured row), and the overseas conditions of SPEC §6.3.
+CREATE OR REPLACE TABLE member AS
+WITH base AS (
+    SELECT
+        r.*,
+        (r.acquired_on IS NULL OR r.acquired_on <= p.as_of)
+            AND (r.lost_on IS NULL OR p.as_of < r.lost_on) AS active,
+        mf.roster_row IS NOT NULL AS has_filing,
+        mf.first_filed_on,
+        -- An overseas member: own residence abroad, or a dependent of an insured
+        -- person posted abroad with the family (家族帯同).
+        r.residence = 'overseas'
+            OR (r.relation IS DISTINCT FROM 'self' AND i.residence = 'overseas'
+                AND i.overseas_type = 'family_accompanied') AS overseas_member,
+        i.emigrated_on AS insured_emigrated_on,
+        s.residence AS route_residence,
+        s.overseas_type AS route_overseas_type,
+        s.designated_address AS route_designated_address,
+        p.my_number_system_start
+    FROM roster AS r
+    CROSS JOIN params AS p
+    JOIN household AS h ON h.household_id = r.household_id
+    LEFT JOIN roster AS i ON i.row = h.insured_row
+    JOIN roster AS s ON s.row = coalesce(h.insured_row, r.row)
+    LEFT JOIN member_filing AS mf ON mf.roster_row = r.row
+)
+SELECT
+    * EXCLUDE (my_number_system_start),
+    NOT has_filing AND coalesce(
+        coalesce(emigrated_on, CASE WHEN overseas_member THEN insured_emigrated_on END)
+            < my_number_system_start,
+        false) AS emigrated_before_system,
+    coalesce(jp_registered = 'no', false)
+        OR (jp_registered IS NULL AND relation = 'child' AND coalesce(overseas_member, false)
+            AND coalesce(birth_date > insured_emigrated_on, false)
+            AND coalesce(birth_date >= my_number_system_start, false)
+            AND NOT has_filing) AS never_registered
+FROM base;

@@ -1,0 +1,32 @@
+-- Each matched filing compared field by field with its member (SPEC §4, §5).
+-- A difference needs both sides: an empty or unreadable value is reported by
+-- validation, not as a mismatch. Sex 3 (未設定) never mismatches.
+CREATE OR REPLACE TABLE match_compare AS
+WITH pair AS (
+    SELECT
+        m.filing_row,
+        m.roster_row,
+        coalesce(f.birth_date <> r.birth_date, false) AS birth_differs,
+        coalesce(f.sex IN ('1', '2') AND r.sex IN ('1', '2') AND f.sex <> r.sex, false) AS sex_differs,
+        coalesce(f.name_key <> r.name_key, false) AS name_differs,
+        coalesce(CASE WHEN p.kana_fold_small THEN f.kana_key <> r.kana_key
+                      ELSE f.kana_plain <> r.kana_plain END, false) AS kana_differs,
+        coalesce(f.address_key <> r.address_key, false) AS address_differs,
+        coalesce(f.name_plain <> r.name_plain AND f.name_key = r.name_key, false) AS name_variant,
+        coalesce(p.kana_fold_small AND f.kana_plain <> r.kana_plain AND f.kana_key = r.kana_key, false)
+            AS kana_variant,
+        f.birth_date AS filed_birth_date, r.birth_date AS roster_birth_date,
+        f.sex AS filed_sex, r.sex AS roster_sex,
+        f.name AS filed_name, r.name AS roster_name,
+        f.name_kana AS filed_kana, r.name_kana AS roster_kana,
+        f.address AS filed_address, r.address AS roster_address
+    FROM filing_match AS m
+    CROSS JOIN params AS p
+    JOIN filings AS f ON f.row = m.filing_row
+    JOIN roster AS r ON r.row = m.roster_row
+)
+SELECT
+    *,
+    -- The 2023 総点検 pattern: both names differ, or one name and the address.
+    (name_differs AND kana_differs) OR ((name_differs OR kana_differs) AND address_differs) AS identity_differs
+FROM pair;

@@ -1,0 +1,89 @@
+"""Check digits: My Number (総務省令第85号 第5条) against python-stdnum, insurer number (Luhn)."""
+
+import random
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum import luhn
+from stdnum.jp import in_ as stdnum_my_number
+
+from recon.normalize.numbers import (
+    digits_only,
+    insurer_check_ok,
+    my_number_check_ok,
+    my_number_problem,
+    padded_digits,
+)
+
+
+def _problems(values: list[str | None]) -> list[str | None]:
+    frame = pl.DataFrame({"m": values}, schema={"m": pl.String})
+    return frame.select(my_number_problem(digits_only("m"))).to_series().to_list()
+
+
+def _my_number_ok(values: list[str]) -> list[bool]:
+    return pl.DataFrame({"m": values}).select(my_number_check_ok(pl.col("m"))).to_series().to_list()
+
+
+@pytest.mark.parametrize("number", ["123456789018", "023456789013", "621498320257", "111122223333"])
+def test_spec_examples_are_valid(number):
+    assert _problems([number]) == [None]
+
+
+@pytest.mark.parametrize("number", ["123456789010", "123456789011", "123456789019", "621498320258"])
+def test_wrong_check_digit(number):
+    assert _problems([number]) == ["check_digit"]
+
+
+def test_input_noise_is_removed_not_repaired():
+    assert (
+        _problems(["１２３４ ５６７８ ９０１８", "1234-5678-9018", "1234　5678　9018"])
+        == [None] * 3
+    )
+    # Spreadsheet damage is reported, never silently repaired.
+    assert _problems(
+        ["000000000000", "1.23457E+11", "23456789013", None, "12345", "12345678901a"]
+    ) == [
+        "placeholder",
+        "exponent",
+        "lost_leading_zero",
+        "empty",
+        "length",
+        "length",
+    ]
+
+
+def test_agrees_with_stdnum_on_random_numbers():
+    rng = random.Random(20261126)
+    numbers = [f"{rng.randrange(10**12):012d}" for _ in range(20_000)]
+    # Every body with each of its ten possible last digits: exactly one passes.
+    numbers += [f"{b:011d}{d}" for b in (0, 1, 10**10, 99999999999) for d in range(10)]
+    ours = _my_number_ok(numbers)
+    assert ours == [stdnum_my_number.is_valid(n) for n in numbers]
+    assert sum(ours) > 1000  # the sample really contains valid numbers
+
+
+@given(st.text(alphabet="0123456789", min_size=12, max_size=12))
+def test_property_agrees_with_stdnum(number):
+    assert _my_number_ok([number]) == [stdnum_my_number.is_valid(number)]
+
+
+@pytest.mark.parametrize("number", ["06139919", "01040013", "33120015", "01130012"])
+def test_insurer_examples_valid(number):
+    assert pl.select(insurer_check_ok(pl.lit(number))).item() is True
+
+
+def test_insurer_number_agrees_with_luhn():
+    rng = random.Random(7)
+    numbers = [f"{rng.randrange(10**8):08d}" for _ in range(20_000)]
+    ours = pl.DataFrame({"n": numbers}).select(insurer_check_ok(pl.col("n"))).to_series().to_list()
+    assert ours == [luhn.is_valid(n) for n in numbers]
+
+
+def test_insurer_number_padded_before_checking():
+    # 01040013 typed into a spreadsheet comes back as 1040013.
+    frame = pl.DataFrame({"i": ["1040013", "01040013", "0104001x", None]})
+    padded = frame.select(padded_digits("i", 8)).to_series().to_list()
+    assert padded == ["01040013", "01040013", "0104001x", None]
