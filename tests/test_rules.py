@@ -1,0 +1,575 @@
+"""Each rule of SPEC §3.2, §5 and §6 on small real inputs, boundary days included.
+
+Every test runs the real pipeline (polars, Pandera, DuckDB) on CSV files it
+writes; the run date is 2025-06-30 unless a test says otherwise.
+"""
+
+import datetime as dt
+
+import pytest
+
+from tests.conftest import filing, member, my_number
+
+# ---------------------------------------------------------------- matching (§3.2)
+
+
+def test_filing_with_wrong_birth_date_is_matched_and_reported(reconcile):
+    insured = member()
+    run = reconcile([insured], [filing(insured, birth_date="1980-04-10")])
+    assert run.checks() == ["match.birth_date"]
+    assert run.finding("match.birth_date")["member_id"] == "1234-1-00"
+    assert run.decision("1234-1-00")["my_number_status"] == "mismatch"
+
+
+def test_branch_given_in_filing_decides_first(reconcile):
+    twins = [
+        member(branch="00"),
+        member(
+            branch="01",
+            relation="child",
+            name="山田 一",
+            name_kana="ヤマダ ハジメ",
+            birth_date="2010-01-01",
+        ),
+        member(
+            branch="02",
+            relation="child",
+            name="山田 二",
+            name_kana="ヤマダ ツグ",
+            birth_date="2010-01-01",
+        ),
+    ]
+    # Names of twin 01, branch of twin 02: the branch wins, the names are then mismatches.
+    f = filing(twins[1], branch="02")
+    run = reconcile(twins, [filing(twins[0]), f, filing(twins[2])])
+    assert run.finding("match.identity")["member_id"] == "1234-1-02"
+
+
+def test_key_finding_several_members_is_skipped(reconcile):
+    people = [
+        member(),
+        member(
+            branch="01",
+            relation="child",
+            name="山田 優",
+            name_kana="ヤマダ ユウ",
+            birth_date="2012-01-01",
+        ),
+        member(
+            branch="02",
+            relation="child",
+            name="山田 悠",
+            name_kana="ヤマダ ユウ",
+            birth_date="2014-01-01",
+        ),
+    ]
+    # Wrong birth date, so keys 2 and 3 find nobody; key 4 (kana + relation)
+    # finds both children and is skipped; key 5 (kanji + relation) finds 優.
+    f = filing(people[1], birth_date="2013-01-01")
+    run = reconcile(people, [filing(people[0]), f, filing(people[2])])
+    assert run.finding("match.birth_date")["member_id"] == "1234-1-01"
+    assert "filing.orphan" not in run.checks()
+
+
+def test_orphan_filing(reconcile):
+    insured = member()
+    stranger = filing(member(employee="E9"))
+    run = reconcile([insured], [filing(insured), stranger])
+    orphan = run.finding("filing.orphan")
+    assert (orphan["member_id"], orphan["source"], orphan["row"]) == (None, "filings", 2)
+    assert run.result.filing_match.height == 2  # conservation: the orphan is accounted for
+
+
+def test_orphan_inside_a_known_household(reconcile):
+    insured = member()
+    other = filing(
+        insured,
+        name="佐藤 花子",
+        name_kana="サトウ ハナコ",
+        birth_date="1990-01-01",
+        relation="spouse",
+    )
+    run = reconcile([insured], [filing(insured), other])
+    assert "1 roster members" in run.finding("filing.orphan")["detail"]
+
+
+# ---------------------------------------------------------------- roster checks
+
+
+def test_duplicate_member_on_both_rows(reconcile):
+    a, b = member(), member(name="山田 次郎", name_kana="ヤマダ ジロウ", relation="child")
+    run = reconcile([a, b], [filing(a)])
+    dup = run.findings.filter(run.findings["check"] == "roster.duplicate_member")
+    assert sorted(dup["row"].to_list()) == [1, 2]
+
+
+def test_insurer_number_check_digit_and_silent_padding(reconcile):
+    bad = member(employee="E1", insurer_number="06139918")
+    padded = member(employee="E2", insurer_number="1040013")  # 01040013 lost its 0 in Excel
+    run = reconcile([bad, padded], [filing(bad), filing(padded)])
+    assert run.checks() == ["roster.insurer_number"]
+    assert run.finding("roster.insurer_number")["member_id"] == "1234-1-00"
+
+
+@pytest.mark.parametrize("relations", [("spouse", "child"), ("self", "self")])
+def test_household_needs_exactly_one_insured(reconcile, relations):
+    rows = [member(branch="00", relation=relations[0]), member(branch="01", relation=relations[1])]
+    run = reconcile(rows, [])
+    no_insured = run.findings.filter(run.findings["check"] == "roster.no_insured")
+    assert sorted(no_insured["row"].to_list()) == [1, 2]
+    assert run.decision("1234-1-01")["confirm_by"].endswith("society")
+
+
+# ---------------------------------------------------------------- My Number checks
+
+
+@pytest.mark.parametrize(
+    ("number", "check"),
+    [
+        ("000000000000", "my_number.format"),
+        ("23456789013", "my_number.format"),  # 023456789013 without its leading 0
+        ("1.23457E+11", "my_number.format"),
+        ("", "my_number.format"),
+        ("123456789019", "my_number.check_digit"),
+    ],
+)
+def test_number_problems(reconcile, number, check):
+    insured = member()
+    run = reconcile([insured], [filing(insured, number=number or " ")])
+    assert run.checks() == [check]
+    d = run.decision("1234-1-00")
+    assert (d["my_number_status"], d["certificate_reasons"], d["notice"]) == (
+        "invalid",
+        "invalid_my_number",
+        "none",
+    )
+    assert d["confirm_reasons"] == "my_number_problem"
+
+
+def test_duplicate_number_across_households(reconcile):
+    a, b = (
+        member(employee="E1"),
+        member(employee="E2", name="佐藤 一郎", name_kana="サトウ イチロウ"),
+    )
+    same = my_number(90000000001)
+    run = reconcile([a, b], [filing(a, number=same), filing(b, number=same)])
+    dups = run.findings.filter(run.findings["check"] == "my_number.duplicate")
+    assert sorted(dups["member_id"].to_list()) == ["1234-1-00", "1234-2-00"]
+    assert "********" + same[-4:] in dups["detail"][0] and same not in dups["detail"][0]
+    assert run.decision("1234-2-00")["my_number_status"] == "duplicate"
+
+
+def test_conflicting_numbers_for_one_member(reconcile):
+    insured = member()
+    run = reconcile(
+        [insured],
+        [
+            filing(insured, number=my_number(90000000001)),
+            filing(insured, number=my_number(90000000002)),
+        ],
+    )
+    assert run.checks() == ["my_number.conflict", "my_number.conflict"]
+    assert run.decision("1234-1-00")["my_number_status"] == "conflict"
+
+
+def test_refiling_the_same_number_is_no_conflict_and_earliest_filing_counts(reconcile):
+    insured = member(acquired_on="2020-04-01")
+    n = my_number(90000000001)
+    run = reconcile(
+        [insured],
+        [
+            filing(insured, number=n, filed_on="2024-10-01"),
+            filing(insured, number=n, filed_on="2024-08-16"),
+        ],
+    )
+    assert run.checks() == []
+    assert run.decision("1234-1-00")["notice"] == "wave1"
+
+
+def test_filing_missing_only_for_active_members(reconcile):
+    active, retired = member(employee="E1"), member(employee="E2", lost_on="2025-01-01")
+    run = reconcile([active, retired], [])
+    missing = run.findings.filter(run.findings["check"] == "filing.missing")
+    assert missing["member_id"].to_list() == ["1234-1-00"]
+    assert run.decision("1234-2-00")["my_number_status"] == "missing"
+
+
+# ---------------------------------------------------------------- field comparison (§4, §5)
+
+
+def test_sex_mismatch_and_unset_sex(reconcile):
+    a, b = member(employee="E1"), member(employee="E2", sex="3")
+    run = reconcile([a, b], [filing(a, sex="2"), filing(b, sex="1")])
+    assert run.checks() == ["match.sex"]
+    assert run.finding("match.sex")["member_id"] == "1234-1-00"
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected", "field"),
+    [
+        ({"name": "佐藤 太郎", "name_kana": "サトウ タロウ"}, "match.identity", "name;name_kana"),
+        (
+            {"name": "佐藤 太郎", "address": "大阪府大阪市北区梅田1-1-1"},
+            "match.identity",
+            "name;address",
+        ),
+        (
+            {"name_kana": "サトウ タロウ", "address": "大阪府大阪市北区梅田1-1-1"},
+            "match.identity",
+            "name_kana;address",
+        ),
+        ({"name": "山田 大郎"}, "match.name", "name"),
+        ({"name_kana": "ヤマダ ダイロウ"}, "match.name_kana", "name_kana"),
+        ({"address": "大阪府大阪市北区梅田1-1-1"}, "match.address", "address"),
+    ],
+)
+def test_name_and_address_rules(reconcile, changes, expected, field):
+    insured = member()
+    # With both names changed only the branch (key 1) can still find the member.
+    run = reconcile(
+        [insured], [filing(insured, branch="00", **{"address": insured["address"], **changes})]
+    )
+    assert run.checks() == [expected]  # identity replaces the warnings it combines
+    assert run.finding(expected)["field"] == field
+    status = run.decision("1234-1-00")["my_number_status"]
+    assert status == ("mismatch" if expected == "match.identity" else "linked")
+
+
+def test_width_hiragana_spaces_and_address_styles_are_plain_normalization(reconcile):
+    insured = member(name_kana="ヤマダ タロウ", address="東京都千代田区千代田一丁目2番3号")
+    f = filing(
+        insured, name="山田　太郎", name_kana="やまだ　たろう", address="東京都千代田区千代田1-2-3"
+    )
+    half = filing(insured, name_kana="ﾔﾏﾀﾞ ﾀﾛｳ", address="東京都千代田区千代田１丁目２－３")
+    run = reconcile([insured], [f, half])
+    assert run.checks() == []
+
+
+def test_variant_kanji_and_small_kana_are_info_only(reconcile):
+    insured = member(name="髙橋 翔子", name_kana="タカハシ シヨウコ")
+    run = reconcile([insured], [filing(insured, name="高橋 翔子", name_kana="タカハシ ショウコ")])
+    variant = run.finding("match.name_variant")
+    assert (variant["severity"], variant["field"]) == ("info", "name;name_kana")
+    d = run.decision("1234-1-00")
+    assert (d["my_number_status"], d["must_confirm"]) == ("linked", False)
+
+
+def test_small_kana_switch_off_makes_it_a_kana_mismatch(reconcile):
+    insured = member(name_kana="タカハシ シヨウコ")
+    run = reconcile(
+        [insured], [filing(insured, name_kana="タカハシ ショウコ")], kana_fold_small=False
+    )
+    assert run.checks() == ["match.name_kana"]
+
+
+# ---------------------------------------------------------------- overseas (§6.3, §5)
+
+
+@pytest.mark.parametrize(("emigrated", "flagged"), [("2015-10-14", True), ("2015-10-15", False)])
+def test_emigrated_before_my_number_system(reconcile, emigrated, flagged):
+    insured = member(residence="overseas", overseas_type="posted_alone", emigrated_on=emigrated)
+    run = reconcile([insured], [])
+    assert ("overseas.emigrated_before_2015" in run.checks()) is flagged
+    reasons = run.decision("1234-1-00")["certificate_reasons"]
+    assert reasons == ("no_filing;emigrated_before_2015" if flagged else "no_filing")
+
+
+def test_emigrated_before_2015_needs_no_filing(reconcile):
+    insured = member(residence="overseas", overseas_type="posted_alone", emigrated_on="2010-01-01")
+    run = reconcile([insured], [filing(insured)])
+    assert "overseas.emigrated_before_2015" not in run.checks()
+
+
+def _family_abroad(child_birth: str, **child):
+    insured = member(
+        residence="overseas",
+        overseas_type="family_accompanied",
+        emigrated_on="2016-04-01",
+        designated_address="東京都港区芝1-1-1",
+    )
+    kid = member(
+        branch="01",
+        relation="child",
+        name="山田 花",
+        name_kana="ヤマダ ハナ",
+        birth_date=child_birth,
+        **child,
+    )
+    return insured, kid
+
+
+@pytest.mark.parametrize(
+    ("birth", "registered", "flagged"),
+    [
+        ("2017-01-01", "", True),  # born abroad after the family left, never registered
+        ("2016-04-01", "", False),  # born on the day the insured left: not after it
+        ("2014-01-01", "", False),  # born in Japan before they left
+        ("2010-01-01", "いいえ", True),  # 住民登録 no: always
+    ],
+)
+def test_never_registered(reconcile, birth, registered, flagged):
+    insured, kid = _family_abroad(birth, jp_registered=registered)
+    run = reconcile([insured, kid], [filing(insured)])
+    assert ("overseas.never_registered" in run.checks("1234-1-01")) is flagged
+    d = run.decision("1234-1-01")
+    assert ("never_registered" in d["certificate_reasons"]) is flagged
+    assert "overseas" in d["confirm_reasons"]  # dependent of a family posted abroad together
+
+
+def test_never_registered_child_must_be_born_after_system_start(reconcile):
+    insured = member(
+        residence="overseas",
+        overseas_type="family_accompanied",
+        emigrated_on="2010-01-01",
+        designated_address="東京都港区芝1-1-1",
+    )
+    early = member(
+        branch="01",
+        relation="child",
+        name="山田 花",
+        name_kana="ヤマダ ハナ",
+        birth_date="2015-10-14",
+    )
+    late = member(
+        branch="02",
+        relation="child",
+        name="山田 空",
+        name_kana="ヤマダ ソラ",
+        birth_date="2015-10-15",
+    )
+    run = reconcile([insured, early, late], [filing(insured)])
+    assert "overseas.never_registered" not in run.checks("1234-1-01")
+    assert "overseas.never_registered" in run.checks("1234-1-02")
+
+
+# ---------------------------------------------------------------- active (§6)
+
+
+@pytest.mark.parametrize(
+    ("acquired", "lost", "active"),
+    [
+        ("2025-06-30", "", True),  # joined on the run date
+        ("2025-07-01", "", False),  # joins tomorrow
+        ("2020-04-01", "2025-06-30", False),  # lost_on equal to the run date
+        ("2020-04-01", "2025-07-01", True),
+    ],
+)
+def test_active_boundaries(reconcile, acquired, lost, active):
+    insured = member(acquired_on=acquired, lost_on=lost, card_status="none")
+    run = reconcile([insured], [])
+    d = run.decision("1234-1-00")
+    assert d["active"] is active
+    if not active:
+        assert (d["notice"], d["certificate"], d["delivery"], d["must_confirm"]) == (
+            "none",
+            "no",
+            "none",
+            False,
+        )
+        assert (d["certificate_reasons"], d["confirm_reasons"], d["confirm_by"]) == ("", "", "")
+        assert d["my_number_status"] == "missing"  # computed for everyone
+
+
+# ---------------------------------------------------------------- notice wave (§6.1)
+
+
+@pytest.mark.parametrize(
+    ("acquired", "filed", "wave"),
+    [
+        ("2020-04-01", "2024-08-16", "wave1"),
+        ("2020-04-01", "2024-08-17", "wave2"),
+        ("2024-08-16", "2024-01-01", "wave1"),  # joined on the snapshot day, filed before
+        ("2024-08-17", "2024-01-01", "wave2"),
+        ("2024-12-01", "2024-01-01", "wave2"),
+        ("2020-04-01", "2024-12-01", "wave2"),
+        ("2024-12-02", "2024-01-01", "on_enrolment"),
+        ("2020-04-01", "2024-12-02", "on_enrolment"),
+    ],
+)
+def test_notice_wave_boundaries(reconcile, acquired, filed, wave):
+    insured = member(acquired_on=acquired)
+    run = reconcile([insured], [filing(insured, filed_on=filed)])
+    d = run.decision("1234-1-00")
+    assert (d["notice"], d["certificate"], d["delivery"]) == (wave, "no", "household")
+
+
+def test_policy_dates_come_from_the_policy(reconcile):
+    insured = member()
+    run = reconcile(
+        [insured], [filing(insured, filed_on="2024-08-20")], notice_snapshot=dt.date(2024, 8, 31)
+    )
+    assert run.decision("1234-1-00")["notice"] == "wave1"
+
+
+# ---------------------------------------------------------------- certificate (§6.2)
+
+
+@pytest.mark.parametrize(
+    ("values", "reasons"),
+    [
+        ({"card_status": "未取得"}, "card_none"),
+        ({"card_status": "紛失"}, "card_lost"),
+        ({"card_status": "更新中"}, "card_renewing"),
+        ({"card_status": "返納"}, "card_returned"),
+        ({"myna_opt_out": "はい"}, "opted_out"),
+        ({"cert_expires_on": "2025-06-29"}, "cert_expired"),
+        ({"cert_expires_on": "2025-06-30"}, ""),  # valid through the run date
+        ({"myna_registered": "いいえ"}, ""),  # the national switch is off by default
+        ({"needs_assistance": "はい"}, "needs_assistance"),
+        (
+            {"card_status": "返納", "needs_assistance": "yes", "myna_opt_out": "yes"},
+            "card_returned;opted_out;needs_assistance",
+        ),
+    ],
+)
+def test_certificate_reasons(reconcile, values, reasons):
+    insured = member(**values)
+    run = reconcile([insured], [filing(insured)])
+    d = run.decision("1234-1-00")
+    assert d["certificate_reasons"] == reasons
+    assert d["certificate"] == ("yes" if reasons else "no")
+    assert d["certificate_valid_until"] == (dt.date(2030, 6, 29) if reasons else None)
+    assert d["notice"] == "wave1"  # a certificate does not replace the notice of a linked member
+
+
+def test_not_registered_needs_the_policy_switch(reconcile):
+    insured = member(myna_registered="no")
+    run = reconcile([insured], [filing(insured)], certificate_for_unregistered=True)
+    assert run.decision("1234-1-00")["certificate_reasons"] == "not_registered"
+
+
+def test_certificate_validity_ends_before_loss(reconcile):
+    insured = member(lost_on="2026-03-31")
+    run = reconcile([insured], [])
+    assert run.decision("1234-1-00")["certificate_valid_until"] == dt.date(2026, 3, 30)
+
+
+def test_certificate_max_years_from_policy(reconcile):
+    insured = member()
+    run = reconcile([insured], [], certificate_max_years=3)
+    assert run.decision("1234-1-00")["certificate_valid_until"] == dt.date(2028, 6, 29)
+
+
+# ---------------------------------------------------------------- delivery (§6.4) and confirmation (§6.5)
+
+
+def _household(insured_values: dict, spouse_values: dict | None = None):
+    insured = member(**insured_values)
+    spouse = member(
+        branch="01",
+        relation="spouse",
+        name="山田 花子",
+        name_kana="ヤマダ ハナコ",
+        birth_date="1982-01-01",
+        sex="2",
+        **(spouse_values or {}),
+    )
+    return [insured, spouse], [filing(insured), filing(spouse)]
+
+
+@pytest.mark.parametrize(
+    ("insured_values", "delivery", "insured_reasons", "spouse_reasons"),
+    [
+        ({}, "household", "", ""),
+        ({"residence": "海外", "overseas_type": "単身赴任"}, "household", "overseas", ""),
+        (
+            {
+                "residence": "海外",
+                "overseas_type": "単身",
+                "designated_address": "東京都港区芝1-1-1",
+            },
+            "designated_address",
+            "overseas;hr_confirm_address",
+            "hr_confirm_address",
+        ),
+        (
+            {
+                "residence": "海外",
+                "overseas_type": "家族帯同",
+                "designated_address": "東京都港区芝1-1-1",
+            },
+            "designated_address",
+            "overseas;hr_confirm_address",
+            "overseas;hr_confirm_address",
+        ),
+        (
+            {"residence": "海外", "overseas_type": "家族帯同"},
+            # overseas.* is not a roster.* finding: no roster_problem (SPEC §6.5)
+            "undeliverable",
+            "overseas;hr_confirm_address",
+            "overseas;hr_confirm_address",
+        ),
+    ],
+)
+def test_delivery_and_confirmation(
+    reconcile, insured_values, delivery, insured_reasons, spouse_reasons
+):
+    rows, filings = _household(insured_values)
+    run = reconcile(rows, filings)
+    insured, spouse = run.decision("1234-1-00"), run.decision("1234-1-01")
+    assert (insured["delivery"], spouse["delivery"]) == (delivery, delivery)
+    assert insured["confirm_reasons"] == insured_reasons
+    assert spouse["confirm_reasons"] == spouse_reasons
+    if delivery == "undeliverable":
+        assert run.checks("1234-1-00") == ["overseas.no_designated_address"]
+        assert insured["confirm_by"] == "member;hr"
+
+
+def test_no_documents_means_no_delivery(reconcile):
+    insured = member()
+    run = reconcile([insured], [filing(insured, number="123456789019")])
+    d = run.decision("1234-1-00")
+    # An invalid number: no notice, but a certificate, so it is still delivered.
+    assert (d["notice"], d["certificate"], d["delivery"]) == ("none", "yes", "household")
+
+
+def test_household_without_insured_is_routed_by_own_row(reconcile):
+    spouse = member(
+        relation="spouse",
+        residence="overseas",
+        overseas_type="single",
+        designated_address="東京都港区芝1-1-1",
+    )
+    run = reconcile([spouse], [filing(spouse)])
+    assert run.decision("1234-1-00")["delivery"] == "designated_address"
+
+
+def test_overseas_insured_without_type_is_a_roster_problem(reconcile):
+    insured = member(residence="overseas")
+    run = reconcile([insured], [filing(insured)])
+    invalid = run.finding("input.invalid_value")
+    assert invalid["field"] == "overseas_type"
+    d = run.decision("1234-1-00")
+    assert (d["delivery"], d["confirm_by"]) == ("none", "member;society")
+
+
+def test_confirm_reasons_in_spec_order(reconcile):
+    insured = member(
+        residence="overseas",
+        overseas_type="family_accompanied",
+        emigrated_on="2010-01-01",
+        jp_registered="no",
+        birth_date="R06.13.40",
+    )
+    run = reconcile([insured], [])
+    d = run.decision("1234-1-00")
+    assert d["confirm_reasons"] == (
+        "no_filing;overseas;emigrated_before_2015;never_registered;hr_confirm_address;roster_problem"
+    )
+    assert d["confirm_by"] == "member;hr;society"
+    assert d["certificate_reasons"] == "no_filing;emigrated_before_2015;never_registered"
+
+
+def test_mismatch_and_number_problem_reasons(reconcile):
+    insured = member()
+    run = reconcile([insured], [filing(insured, number="123456789019", name="山田 大郎")])
+    assert run.decision("1234-1-00")["confirm_reasons"] == "my_number_problem;mismatch"
+
+
+def test_unreadable_acquired_on_keeps_member_active_and_flags_roster(reconcile):
+    insured = member(acquired_on="R06.13.40")
+    run = reconcile([insured], [filing(insured)])
+    d = run.decision("1234-1-00")
+    assert d["active"] is True
+    assert d["notice"] == "none"  # no readable event date
+    assert d["confirm_by"] == "society"
