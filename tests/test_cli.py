@@ -1,0 +1,106 @@
+"""The command line as an operator meets it: exit codes and messages (SPEC §7)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import FILINGS, ROSTER, filing, member, write_csv
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def recon(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`python -m recon` from another folder, on this checkout's code (not an installed copy)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "recon", *args], capture_output=True, text=True, cwd=cwd, env=env
+    )
+
+
+def _clean_inputs(tmp_path: Path) -> list[str]:
+    insured = member()
+    roster = write_csv(tmp_path / "roster.csv", [insured], ROSTER)
+    filings = write_csv(tmp_path / "filings.csv", [filing(insured)], FILINGS)
+    return ["--roster", str(roster), "--filings", str(filings), "--as-of", "2025-06-30"]
+
+
+def test_run_on_clean_input_exits_0_and_says_where_the_report_is(tmp_path):
+    done = recon("run", *_clean_inputs(tmp_path), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "report.html" in done.stdout and "ready" in done.stdout
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "findings.csv",
+        "members.csv",
+        "report.html",
+        "summary.json",
+    ]
+
+
+def test_gate_passes_clean_input_and_fails_on_warning_when_asked(tmp_path):
+    args = _clean_inputs(tmp_path)
+    assert recon("gate", *args, "--out", str(tmp_path / "a"), cwd=tmp_path).returncode == 0
+    insured = member(employee="E2")  # no filing: filing.missing, a warning
+    roster = write_csv(tmp_path / "roster2.csv", [member(), insured], ROSTER)
+    args2 = ["--roster", str(roster), *args[2:]]
+    assert recon("gate", *args2, "--out", str(tmp_path / "b"), cwd=tmp_path).returncode == 0
+    failed = recon(
+        "gate", *args2, "--out", str(tmp_path / "c"), "--fail-on", "warning", cwd=tmp_path
+    )
+    assert failed.returncode == 1 and "FAIL" in failed.stdout
+
+
+def test_gate_fails_on_error(tmp_path):
+    insured = member()
+    roster = write_csv(tmp_path / "r.csv", [insured], ROSTER)
+    filings = write_csv(tmp_path / "f.csv", [filing(insured, number="123456789019")], FILINGS)
+    done = recon(
+        "gate",
+        "--roster",
+        str(roster),
+        "--filings",
+        str(filings),
+        "--out",
+        str(tmp_path / "o"),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1
+    assert "123456789019" not in done.stdout + done.stderr
+
+
+def test_missing_column_exits_2_with_one_paragraph_and_no_traceback(tmp_path):
+    bad = tmp_path / "r.csv"
+    bad.write_text("記号,番号\n1,2\n", encoding="utf-8")
+    done = recon("check", "--roster", str(bad), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert str(bad) in done.stderr and "insurer_number (保険者番号)" in done.stderr
+
+
+def test_failed_run_leaves_the_previous_report_untouched(tmp_path):
+    out = tmp_path / "out"
+    assert recon("run", *_clean_inputs(tmp_path), "--out", str(out), cwd=tmp_path).returncode == 0
+    before = (out / "members.csv").read_bytes()
+    bad = tmp_path / "broken.csv"
+    bad.write_bytes(b"\xff\xfe\x00")
+    done = recon("run", "--roster", str(bad), "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 2
+    assert (out / "members.csv").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_bad_as_of_and_bad_policy_exit_2(tmp_path):
+    args = _clean_inputs(tmp_path)
+    assert (
+        recon("check", *args[:4], "--policy", str(tmp_path / "none.toml"), cwd=tmp_path).returncode
+        == 2
+    )
+    done = recon("run", *args[:4], "--as-of", "R6.8.16", "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert done.returncode == 2 and "YYYY-MM-DD" in done.stderr
+
+
+def test_help_is_for_an_operator(tmp_path):
+    done = recon("run", "--help", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "--as-of" in done.stdout and "加入者台帳" in done.stdout

@@ -1,0 +1,199 @@
+"""Readers: every supported encoding and format gives the same outcome (SPEC §3)."""
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+import xlsxwriter
+
+from recon import pipeline
+from recon.columns import FILINGS, ROSTER
+from recon.errors import InputError
+from recon.policy import load_policy
+from recon.read import read_table
+from tests.conftest import AS_OF, filing, member, write_csv
+
+
+def _rows():
+    insured = member(
+        name="髙橋 太郎",
+        name_kana="ﾀｶﾊｼ ﾀﾛｳ",
+        birth_date="S55.3.1",
+        relation="本人",
+        sex="男",
+        address="東京都千代田区千代田一丁目2番3号",
+    )
+    spouse = member(
+        branch="01",
+        relation="妻",
+        name="山﨑 花子",
+        name_kana="やまさき はなこ",
+        birth_date="昭和57年5月5日",
+        sex="女",
+        card_status="未取得",
+    )
+    child = member(
+        branch="02",
+        relation="長男",
+        name="髙橋 一",
+        name_kana="タカハシ ハジメ",
+        birth_date="5640107",
+    )
+    return [insured, spouse, child], [
+        filing(
+            insured,
+            name="高橋 太郎",
+            name_kana="タカハシ タロウ",
+            birth_date="1980-03-01",
+            relation="self",
+            sex="1",
+        ),
+        filing(
+            spouse,
+            name="山崎 花子",
+            name_kana="ヤマサキ ハナコ",
+            birth_date="1982-05-05",
+            relation="spouse",
+            sex="2",
+            number="123456789019",
+        ),
+    ]
+
+
+def _japanese_csv(path: Path, rows, columns, encoding: str, newline: str) -> Path:
+    headers = [c.headers[0] for c in columns]
+    lines = [",".join(headers)] + [",".join(r.get(c.name, "") for c in columns) for r in rows]
+    path.write_bytes((newline.join(lines) + newline).encode(encoding))
+    return path
+
+
+def _xlsx(path: Path, rows, columns) -> Path:
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, [c.headers[0] for c in columns])
+    for i, r in enumerate(rows, start=1):
+        sheet.write_row(i, 0, [r.get(c.name, "") for c in columns])
+    book.close()
+    return path
+
+
+def _parquet(path: Path, rows, columns) -> Path:
+    pl.DataFrame(
+        [{c.name: r.get(c.name) or None for c in columns} for r in rows],
+        schema={c.name: pl.String for c in columns},
+    ).write_parquet(path)
+    return path
+
+
+WRITERS = {
+    "utf-8 english lf": lambda p, rows, cols: write_csv(p.with_suffix(".csv"), rows, cols),
+    "utf-8 bom crlf": lambda p, r, c: _japanese_csv(
+        p.with_suffix(".csv"), r, c, "utf-8-sig", "\r\n"
+    ),
+    "cp932 crlf": lambda p, r, c: _japanese_csv(p.with_suffix(".csv"), r, c, "cp932", "\r\n"),
+    "cp932 lf": lambda p, r, c: _japanese_csv(p.with_suffix(".csv"), r, c, "cp932", "\n"),
+    "xlsx": lambda p, r, c: _xlsx(p.with_suffix(".xlsx"), r, c),
+    "parquet": lambda p, r, c: _parquet(p.with_suffix(".parquet"), r, c),
+}
+
+
+def _outcome(tmp_path: Path, kind: str):
+    roster_rows, filing_rows = _rows()
+    folder = tmp_path / kind.replace(" ", "_")
+    folder.mkdir(exist_ok=True)
+    writer = WRITERS[kind]
+    result = pipeline.analyse(
+        writer(folder / "roster", roster_rows, ROSTER),
+        writer(folder / "filings", filing_rows, FILINGS),
+        load_policy(),
+        AS_OF,
+    )
+    return result.members.drop("row"), result.findings.drop("detail")
+
+
+def test_every_encoding_and_format_gives_identical_outputs(tmp_path):
+    reference_members, reference_findings = _outcome(tmp_path, "utf-8 english lf")
+    # The reference itself is right, so identical outputs mean identically right.
+    assert reference_members["my_number_status"].to_list() == ["linked", "invalid", "missing"]
+    assert sorted(reference_findings["check"].to_list()) == [
+        "filing.missing",
+        "match.name_variant",
+        "match.name_variant",
+        "my_number.check_digit",
+    ]
+    for kind in list(WRITERS)[1:]:
+        members, findings = _outcome(tmp_path, kind)
+        assert members.equals(reference_members), kind
+        assert findings.equals(reference_findings), kind
+
+
+def test_cp932_only_characters_survive(tmp_path):
+    roster_rows, _ = _rows()
+    path = _japanese_csv(tmp_path / "r.csv", roster_rows, ROSTER, "cp932", "\r\n")
+    names = read_table(path, "roster")["name"].to_list()
+    assert names[:2] == [
+        "髙橋 太郎",
+        "山﨑 花子",
+    ]  # 髙 and 﨑 exist in CP932, not in strict Shift_JIS
+
+
+def test_unknown_headers_are_ignored_and_optional_columns_may_be_absent(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text(
+        "社員番号,続柄,氏名,氏名カナ,生年月日,性別,個人番号,届出日,備考\nE1,本人,山田 太郎,ヤマダ タロウ,"
+        "1980-04-01,1,123456789018,2024-05-01,memo\n",
+        encoding="utf-8",
+    )
+    frame = read_table(path, "filings")
+    assert frame["address"].to_list() == [None]
+    assert "備考" not in frame.columns
+
+
+def _error(path: Path, source="roster") -> str:
+    with pytest.raises(InputError) as caught:
+        read_table(path, source)
+    return str(caught.value)
+
+
+def test_missing_required_column_names_file_and_column(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("社員番号,続柄,氏名\nE1,本人,山田\n", encoding="utf-8")
+    message = _error(path, "filings")
+    assert (
+        str(path) in message
+        and "my_number (個人番号)" in message
+        and "input.missing_column" in message
+    )
+
+
+def test_undecodable_bytes_name_the_line(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_bytes("氏名\n山田\n".encode("cp932") + b"\x81\x20\xff\xfe\n")
+    assert "line 3" in _error(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "empty"),
+        (b"\xff\xfea\x00b\x00", "UTF-16"),
+        (b"a,b\x00c\n", "NUL"),
+    ],
+)
+def test_unreadable_files(tmp_path, content, expected):
+    path = tmp_path / "r.csv"
+    path.write_bytes(content)
+    assert expected in _error(path)
+
+
+def test_ragged_row_and_duplicate_header(tmp_path):
+    long = tmp_path / "long.csv"
+    long.write_text("a,b\n1,2\n3,4,5\n", encoding="utf-8")
+    assert "data row 2" in _error(long)
+    dup = tmp_path / "dup.csv"
+    dup.write_text("氏名,氏名\nx,y\n", encoding="utf-8")
+    assert "twice" in _error(dup)
+
+
+def test_no_such_file(tmp_path):
+    assert "no such file" in _error(tmp_path / "absent.csv")
