@@ -61,12 +61,19 @@ def my_number_problem(cleaned: pl.Expr) -> pl.Expr:
 
 
 def padded_digits(column: str, width: int, *, strip: str = "") -> pl.Expr:
-    """Digits padded back to `width` when a spreadsheet dropped leading zeros.
+    """Digits, with the one leading zero a spreadsheet drops put back.
 
-    Anything that is not 1..width digits is kept as given for validation.
+    Excel turns `06139919` into `6139919` and a postal code `0600001` into
+    `600001`: exactly one digit short. Anything else is kept as given, so
+    validation reports it instead of a guess repairing it.
     """
     value = pl.col(column).str.normalize("NFKC").str.strip_chars()
     if strip:
         value = value.str.replace_all(f"[{strip}]", "")
-    fits = value.str.contains(f"^[0-9]{{1,{width}}}$")
-    return pl.when(fits).then(value.str.zfill(width)).otherwise(pl.col(column).str.strip_chars())
+    return (
+        pl.when(value.str.contains(f"^[0-9]{{{width}}}$"))
+        .then(value)
+        .when(value.str.contains(f"^[0-9]{{{width - 1}}}$"))
+        .then(pl.lit("0") + value)
+        .otherwise(pl.col(column).str.strip_chars())
+    )

@@ -1,0 +1,40 @@
+"""Pandera's data checks really run, and failures carry the file row and member."""
+
+import polars as pl
+
+from recon.normalize import normalize
+from recon.read import read_table
+from recon.validate import schema, validate
+from tests.conftest import ROSTER, member, write_csv
+
+
+def _validated(tmp_path, rows):
+    frame = normalize(read_table(write_csv(tmp_path / "r.csv", rows, ROSTER), "roster"), "roster")
+    return frame, *validate(frame, "roster")
+
+
+def test_data_checks_run_not_only_the_schema(tmp_path):
+    # Pandera checks only the schema of a LazyFrame; a data-level failure must still be caught.
+    rows = [member(), member(employee="E2", sex="9", birth_date="2024-02-30", postal_code="12345")]
+    frame, typed, findings = _validated(tmp_path, rows)
+    assert findings.select("row", "field").rows() == [
+        (2, "birth_date"),
+        (2, "postal_code"),
+        (2, "sex"),
+    ]
+    assert set(findings["check"]) == {"input.invalid_value"}
+    assert "'2024-02-30'" in findings.filter(pl.col("field") == "birth_date")["detail"][0]
+    # The unreadable cells are nulled for later steps; dates leave typed.
+    assert typed["sex"].to_list() == ["1", None]
+    assert typed.schema["birth_date"] == pl.Date and typed["birth_date"][1] is None
+
+
+def test_required_empty_value_is_reported(tmp_path):
+    _, _, findings = _validated(tmp_path, [member(name="")])
+    assert findings.select("row", "field").rows() == [(1, "name")]
+    assert "empty, but required" in findings["detail"][0]
+
+
+def test_the_my_number_is_never_handed_to_pandera():
+    # A failure case would carry the raw value; the number is checked as my_number.* instead.
+    assert "my_number" not in schema("filings").columns
