@@ -7,6 +7,7 @@ every value it prints.
 from __future__ import annotations
 
 import html
+from typing import NamedTuple
 
 import polars as pl
 
@@ -71,8 +72,8 @@ _TEXT = {
 }
 
 _CSS = """
-body{margin:2rem;color:#222;
-font-family:"Hiragino Sans","Hiragino Kaku Gothic ProN","Yu Gothic","Meiryo","Noto Sans CJK JP",sans-serif}
+body{margin:2rem;color:#222;font-family:"Hiragino Sans","Hiragino Kaku Gothic ProN",
+"Yu Gothic","Meiryo","Noto Sans CJK JP",sans-serif}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}
 td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}
 th{background:#f3f3f3}.verdict{font-size:1.4rem;padding:.75rem 1rem;border-radius:6px}
@@ -86,18 +87,23 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _table(headers: list[str], rows: list[list[object]], classes: list[str] | None = None) -> str:
+class Cell(NamedTuple):
+    """A value with a CSS class for its cell."""
+
+    value: object
+    css: str
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, Cell):
+        return f'<td class="{value.css}">{_e(value.value)}</td>'
+    return f"<td>{_e(value)}</td>"
+
+
+def _table(headers: list[str], rows: list[list[object]]) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = []
-    for row in rows:
-        cells = "".join(
-            f'<td class="{classes[i]}">{_e(v)}</td>'
-            if classes and classes[i]
-            else f"<td>{_e(v)}</td>"
-            for i, v in enumerate(row)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    body = "".join(f"<tr>{''.join(_cell(v) for v in row)}</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def render(
@@ -129,41 +135,38 @@ def render(
 
 
 def _checks_table(summary: dict, t: dict, lang: str) -> str:
-    rows, classes = [], ["", "", "num", "", ""]
+    rows = []
     for check in catalog():
         count = summary["findings"]["by_check"][check.code]["count"]
         failed = count > 0 and check.severity != "info"
-        action = check.action_ja if lang == "ja" else check.action_en
-        title = check.title_ja if lang == "ja" else check.title_en
+        title, action = (
+            (check.title_ja, check.action_ja) if lang == "ja" else (check.title_en, check.action_en)
+        )
         rows.append(
             [
                 f"{check.code} — {title}",
                 check.severity,
-                count,
-                t["fail"] if failed else t["pass"],
+                Cell(count, "num"),
+                Cell(t["fail"], "fail") if failed else Cell(t["pass"], "pass"),
                 action,
             ]
         )
-    table = _table([t["check"], t["severity"], t["count"], t["result"], t["action"]], rows, classes)
-    # Colour the result cell without letting data near the markup.
-    return table.replace(
-        f"<td>{_e(t['fail'])}</td>", f'<td class="fail">{_e(t["fail"])}</td>'
-    ).replace(f"<td>{_e(t['pass'])}</td>", f'<td class="pass">{_e(t["pass"])}</td>')
+    return _table([t["check"], t["severity"], t["count"], t["result"], t["action"]], rows)
 
 
 def _decisions(members: dict) -> str:
-    rows = []
-    for key in (
+    keys = (
         "my_number_status",
         "notice",
         "certificate",
         "certificate_reasons",
         "delivery",
         "confirm_by",
-    ):
-        for value, count in members[key].items():
-            rows.append([key, value, count])
-    return _table(["", "", ""], rows, ["", "", "num"])
+    )
+    rows = [
+        [key, value, Cell(count, "num")] for key in keys for value, count in members[key].items()
+    ]
+    return _table(["", "", ""], rows)
 
 
 def _confirm_lists(to_confirm: pl.DataFrame, t: dict) -> str:
