@@ -104,3 +104,24 @@ def test_help_is_for_an_operator(tmp_path):
     done = recon("run", "--help", cwd=tmp_path)
     assert done.returncode == 0
     assert "--as-of" in done.stdout and "加入者台帳" in done.stdout
+
+
+def test_broken_invariant_exits_3_without_traceback(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from recon import cli, pipeline
+    from recon.errors import InvariantError
+
+    def broken(result):
+        raise InvariantError("conservation failed: 2 roster rows but 1 distinct member rows")
+
+    monkeypatch.setattr(pipeline, "check_conservation", broken)
+    done = CliRunner().invoke(cli.app, ["check", *_clean_inputs(tmp_path)[:4]])
+    assert done.exit_code == 3
+    assert "internal error" in done.output and "Traceback" not in done.output
+
+
+def test_check_prints_counts_and_writes_nothing(tmp_path):
+    done = recon("check", *_clean_inputs(tmp_path)[:4], cwd=tmp_path)
+    assert done.returncode == 0 and "ready" in done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["filings.csv", "roster.csv"]
