@@ -150,6 +150,16 @@ def _print_counts(result: pipeline.Result) -> None:
     out.print(f"recon: {verdict}")
 
 
+def _run_and_write(roster, filings, as_of, policy, out_dir, memory_limit) -> pipeline.Result:
+    result = _analyse(
+        roster, filings, as_of, policy, with_decisions=True, memory_limit=memory_limit
+    )
+    written = pipeline.write(result, out_dir)
+    _print_counts(result)
+    out.print(f"report: {written / 'report.html'}")
+    return result
+
+
 @app.command()
 def run(
     roster: RosterOpt = None,
@@ -161,12 +171,7 @@ def run(
 ) -> None:
     """Reconcile, decide per member and write the reports (exit 0 when it completes)."""
     with _exit_codes():
-        result = _analyse(
-            roster, filings, as_of, policy, with_decisions=True, memory_limit=memory_limit
-        )
-        written = pipeline.write(result, out_dir)
-        _print_counts(result)
-        out.print(f"report: {written / 'report.html'}")
+        _run_and_write(roster, filings, as_of, policy, out_dir, memory_limit)
 
 
 @app.command()
@@ -191,13 +196,9 @@ def gate(
 ) -> None:
     """Run, write the reports, and exit 1 when a finding at or above --fail-on exists."""
     with _exit_codes():
-        result = _analyse(
-            roster, filings, as_of, policy, with_decisions=True, memory_limit=memory_limit
-        )
-        pipeline.write(result, out_dir)
+        result = _run_and_write(roster, filings, as_of, policy, out_dir, memory_limit)
         failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
         blocking = result.findings.filter(pl.col("severity").is_in(failing))
-        _print_counts(result)
         if blocking.height:
             out.print(f"gate: FAIL — {blocking.height} finding(s) at or above {fail_on.value}")
             raise typer.Exit(1)

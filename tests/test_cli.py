@@ -7,7 +7,6 @@ from pathlib import Path
 
 from tests.conftest import FILINGS, ROSTER, filing, member, write_csv
 
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
