@@ -140,8 +140,8 @@ def test_cp932_only_characters_survive(tmp_path):
 def test_unknown_headers_are_ignored_and_optional_columns_may_be_absent(tmp_path):
     path = tmp_path / "f.csv"
     path.write_text(
-        "社員番号,続柄,氏名,氏名カナ,生年月日,性別,個人番号,届出日,備考\nE1,本人,山田 太郎,ヤマダ タロウ,"
-        "1980-04-01,1,123456789018,2024-05-01,memo\n",
+        "社員番号,続柄,氏名,氏名カナ,生年月日,性別,個人番号,届出日,備考\n"
+        "E1,本人,山田 太郎,ヤマダ タロウ,1980-04-01,1,123456789018,2024-05-01,memo\n",
         encoding="utf-8",
     )
     frame = read_table(path, "filings")

@@ -450,7 +450,7 @@ def test_certificate_max_years_from_policy(reconcile):
     assert run.decision("1234-1-00")["certificate_valid_until"] == dt.date(2028, 6, 29)
 
 
-# ---------------------------------------------------------------- delivery (§6.4) and confirmation (§6.5)
+# ------------------------------------------------ delivery (§6.4) and confirmation (§6.5)
 
 
 def _household(insured_values: dict, spouse_values: dict | None = None):
