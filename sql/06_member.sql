@@ -28,8 +28,12 @@ WITH base AS (
 )
 SELECT
     * EXCLUDE (my_number_system_start),
+    -- An overseas member without a date of their own left with the insured person,
+    -- unless born after that day: a child born abroad never left Japan (SPEC §6.3
+    -- read literally would say it did; see the closing note of the pipeline issue).
     NOT has_filing AND coalesce(
-        coalesce(emigrated_on, CASE WHEN overseas_member THEN insured_emigrated_on END)
+        coalesce(emigrated_on, CASE WHEN overseas_member AND NOT coalesce(birth_date > insured_emigrated_on, false)
+                                    THEN insured_emigrated_on END)
             < my_number_system_start,
         false) AS emigrated_before_system,
     coalesce(jp_registered = 'no', false)

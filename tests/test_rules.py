@@ -573,3 +573,33 @@ def test_unreadable_acquired_on_keeps_member_active_and_flags_roster(reconcile):
     assert d["active"] is True
     assert d["notice"] == "none"  # no readable event date
     assert d["confirm_by"] == "society"
+
+
+@pytest.mark.parametrize(
+    ("child_birth", "emigrated", "never"),
+    [
+        ("2012-01-01", True, False),  # born in Japan, left with the family in 2014
+        ("2014-03-01", True, False),  # born on the day the family left
+        ("2017-01-01", False, True),  # born abroad: never left Japan, never registered
+    ],
+)
+def test_dependent_inherits_departure_only_if_born_before_it(
+    reconcile, child_birth, emigrated, never
+):
+    insured = member(
+        residence="overseas",
+        overseas_type="family_accompanied",
+        emigrated_on="2014-03-01",
+        designated_address="東京都港区芝1-1-1",
+    )
+    kid = member(
+        branch="01",
+        relation="child",
+        name="山田 花",
+        name_kana="ヤマダ ハナ",
+        birth_date=child_birth,
+    )
+    run = reconcile([insured, kid], [])
+    checks = run.checks("1234-1-01")
+    assert ("overseas.emigrated_before_2015" in checks) is emigrated
+    assert ("overseas.never_registered" in checks) is never
