@@ -53,7 +53,7 @@ def test_installed_wheel_runs_the_sample_from_anywhere(wheel, tmp_path):
     venv.create(env_dir, system_site_packages=True, with_pip=True)
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+        [python, "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", str(wheel)],
         check=True,
         capture_output=True,
     )
