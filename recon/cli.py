@@ -1,30 +1,16 @@
 """The command line (SPEC §7): `recon run`, `recon check`, `recon gate`.
 
-Exit codes: 0 completed (gate: nothing blocking), 1 the gate found blocking
-findings, 2 the input could not be read or is structurally invalid, 3 an
-internal invariant failed (a bug to report). No traceback reaches the
-operator; every message passes through `recon.masking.scrub`.
+Each command lives in its own module under `recon/commands/`; what they share
+(options, exit codes, progress) is `recon/commands/common.py`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import sys
-from contextlib import contextmanager
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated
-
-import polars as pl
 import typer
-from rich.console import Console
 
-from recon import pipeline
-from recon.errors import InputError, InvariantError
-from recon.masking import scrub
-from recon.policy import load_policy
-from recon.resources import shipped
+from recon.commands.check import check
+from recon.commands.gate import gate
+from recon.commands.run import run
 
 app = typer.Typer(
     help="Reconcile the society's roster (加入者台帳) with the employer's My Number filings "
@@ -33,176 +19,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
-
-
-class FailOn(StrEnum):
-    error = "error"
-    warning = "warning"
-
-
-def _sample(name: str) -> Path:
-    return shipped("sample_data") / name
-
-
-RosterOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--roster",
-        help="加入者台帳: CSV (UTF-8 or Shift_JIS), .xlsx or Parquet. Default: the bundled sample.",
-    ),
-]
-FilingsOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--filings",
-        help="事業主届出 (My Number filings), same formats. Default: the bundled sample.",
-    ),
-]
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option("--as-of", help="Run date YYYY-MM-DD that decides who is active. Default: today."),
-]
-PolicyOpt = Annotated[
-    Path | None, typer.Option("--policy", help="Policy TOML replacing the shipped defaults.")
-]
-OutOpt = Annotated[
-    Path,
-    typer.Option(
-        "--out",
-        help="Folder for members.csv, findings.csv, summary.json, "
-        "report.html (replaced atomically).",
-    ),
-]
-MemoryOpt = Annotated[
-    str | None, typer.Option("--memory-limit", help="Cap DuckDB's memory, e.g. 4GB.")
-]
-
-
-def _as_of(value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD.") from None
-
-
-@contextmanager
-def _progress():
-    """A spinner with the current step on a terminal; silent in pipes and CI."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with err.status("reading") as status:
-        yield lambda step: status.update(f"{step}…")
-
-
-@contextmanager
-def _exit_codes():
-    """Turn every failure into its exit code and one masked paragraph."""
-    try:
-        yield
-    except InputError as exc:
-        err.print(f"[bold red]recon: input error[/] {scrub(str(exc))}", markup=True, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except InvariantError as exc:
-        err.print(
-            f"recon: internal error (a bug, please report it): {scrub(str(exc))}", markup=False
-        )
-        raise typer.Exit(3) from None
-    except (typer.Exit, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # noqa: BLE001 - an unexpected failure is a bug: exit 3, never a traceback
-        err.print(
-            f"recon: internal error (a bug, please report it): {type(exc).__name__}: "
-            f"{scrub(str(exc))}",
-            markup=False,
-        )
-        if os.environ.get("RECON_DEBUG"):
-            import traceback
-
-            err.print(scrub(traceback.format_exc()), markup=False)
-        raise typer.Exit(3) from None
-
-
-def _analyse(roster, filings, as_of, policy, *, with_decisions, memory_limit=None):
-    with _progress() as progress:
-        return pipeline.analyse(
-            roster or _sample("roster.csv"),
-            filings or _sample("filings.csv"),
-            load_policy(policy),
-            _as_of(as_of),
-            with_decisions=with_decisions,
-            progress=progress,
-            memory_limit=memory_limit,
-        )
-
-
-def _print_counts(result: pipeline.Result) -> None:
-    by_check = result.findings.group_by("check", "severity").len().sort("check")
-    for check, severity, count in by_check.iter_rows():
-        out.print(f"  {severity:<8} {check:<32} {count:>8}")
-    verdict = (
-        f"blocked by {result.blocking} error(s)" if result.blocking else "ready: no blocking errors"
-    )
-    out.print(f"recon: {verdict}")
-
-
-def _run_and_write(roster, filings, as_of, policy, out_dir, memory_limit) -> pipeline.Result:
-    result = _analyse(
-        roster, filings, as_of, policy, with_decisions=True, memory_limit=memory_limit
-    )
-    written = pipeline.write(result, out_dir)
-    _print_counts(result)
-    out.print(f"report: {written / 'report.html'}")
-    return result
-
-
-@app.command()
-def run(
-    roster: RosterOpt = None,
-    filings: FilingsOpt = None,
-    as_of: AsOfOpt = None,
-    policy: PolicyOpt = None,
-    out_dir: OutOpt = Path("reports/latest"),
-    memory_limit: MemoryOpt = None,
-) -> None:
-    """Reconcile, decide per member and write the reports (exit 0 when it completes)."""
-    with _exit_codes():
-        _run_and_write(roster, filings, as_of, policy, out_dir, memory_limit)
-
-
-@app.command()
-def check(roster: RosterOpt = None, filings: FilingsOpt = None, policy: PolicyOpt = None) -> None:
-    """Validate the inputs only: print the findings per check, write nothing."""
-    with _exit_codes():
-        result = _analyse(roster, filings, None, policy, with_decisions=False)
-        _print_counts(result)
-
-
-@app.command()
-def gate(
-    roster: RosterOpt = None,
-    filings: FilingsOpt = None,
-    as_of: AsOfOpt = None,
-    policy: PolicyOpt = None,
-    out_dir: OutOpt = Path("reports/latest"),
-    memory_limit: MemoryOpt = None,
-    fail_on: Annotated[
-        FailOn, typer.Option("--fail-on", help="Lowest severity that fails the gate.")
-    ] = FailOn.error,
-) -> None:
-    """Run, write the reports, and exit 1 when a finding at or above --fail-on exists."""
-    with _exit_codes():
-        result = _run_and_write(roster, filings, as_of, policy, out_dir, memory_limit)
-        failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
-        blocking = result.findings.filter(pl.col("severity").is_in(failing))
-        if blocking.height:
-            out.print(f"gate: FAIL — {blocking.height} finding(s) at or above {fail_on.value}")
-            raise typer.Exit(1)
-        out.print("gate: pass")
+app.command()(run)
+app.command()(check)
+app.command()(gate)
 
 
 def main() -> None:

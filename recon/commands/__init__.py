@@ -1,0 +1,1 @@
+"""One module per `recon` command; `recon/cli.py` assembles them."""
