@@ -66,6 +66,7 @@ def analyse(
     with_decisions: bool = True,
     progress: Progress | None = None,
     memory_limit: str | None = None,
+    spill_dir: Path | None = None,
 ) -> Result:
     """Everything but writing: findings, and (for `run`) the decisions."""
     seconds: dict[str, float] = {}
@@ -88,7 +89,7 @@ def analyse(
     roster, roster_invalid = step("validate", validate.validate, roster_norm, "roster")
     filings, filings_invalid = step("validate", validate.validate, filings_norm, "filings")
 
-    con = stages.connect(memory_limit)
+    con = stages.connect(memory_limit, spill_dir)
     try:
         invalid = pl.concat([roster_invalid, filings_invalid])
         step("match", match.load, con, roster, filings, invalid, policy, as_of)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from recon.errors import InvariantError
+from recon.errors import InputError, InvariantError
 from recon.resources import shipped
 
 _CREATES = re.compile(r"CREATE OR REPLACE TABLE (\w+) AS", re.IGNORECASE)
@@ -44,13 +44,27 @@ def stages() -> tuple[Stage, ...]:
     return tuple(out)
 
 
-def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that never reaches for the network."""
-    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    con = duckdb.connect(":memory:", config=config)
+def connect(
+    memory_limit: str | None = None, spill_dir: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that never reaches for the network.
+
+    `memory_limit` (e.g. "4GB") caps DuckDB; past it, DuckDB spills to `spill_dir`.
+    """
+    config: dict[str, str | bool] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
     if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-    return con
+        config["memory_limit"] = memory_limit
+    if spill_dir:
+        config["temp_directory"] = str(spill_dir)
+    try:
+        return duckdb.connect(":memory:", config=config)
+    except duckdb.Error as exc:
+        raise InputError(
+            f"DuckDB refused --memory-limit {memory_limit} / --spill-dir {spill_dir}: {exc}"
+        ) from None
 
 
 def run(

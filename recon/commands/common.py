@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import sys
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -66,6 +67,22 @@ MemoryOpt = Annotated[
 ]
 
 
+class Lang(StrEnum):
+    ja = "ja"
+    en = "en"
+
+
+LangOpt = Annotated[
+    Lang, typer.Option("--lang", help="Language of report.html: ja (default) or en.")
+]
+SpillOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--spill-dir", help="Folder where DuckDB spills to disk when --memory-limit is reached."
+    ),
+]
+
+
 def parse_as_of(value: str | None) -> dt.date:
     if value is None:
         return dt.date.today()
@@ -113,7 +130,7 @@ def exit_codes():
         raise typer.Exit(3) from None
 
 
-def analyse(roster, filings, as_of, policy, *, with_decisions, memory_limit=None):
+def analyse(roster, filings, as_of, policy, *, with_decisions, memory_limit=None, spill_dir=None):
     with terminal_progress() as progress:
         return pipeline.analyse(
             roster or sample("roster.csv"),
@@ -123,6 +140,7 @@ def analyse(roster, filings, as_of, policy, *, with_decisions, memory_limit=None
             with_decisions=with_decisions,
             progress=progress,
             memory_limit=memory_limit,
+            spill_dir=spill_dir,
         )
 
 

@@ -12,10 +12,13 @@ import typer
 from recon.commands.common import (
     AsOfOpt,
     FilingsOpt,
+    Lang,
+    LangOpt,
     MemoryOpt,
     OutOpt,
     PolicyOpt,
     RosterOpt,
+    SpillOpt,
     exit_codes,
     out,
 )
@@ -33,14 +36,25 @@ def gate(
     as_of: AsOfOpt = None,
     policy: PolicyOpt = None,
     out_dir: OutOpt = Path("reports/latest"),
+    lang: LangOpt = Lang.ja,
     memory_limit: MemoryOpt = None,
+    spill_dir: SpillOpt = None,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Lowest severity that fails the gate.")
     ] = FailOn.error,
 ) -> None:
     """Run, write the reports, and exit 1 when a finding at or above --fail-on exists."""
     with exit_codes():
-        result = run_and_write(roster, filings, as_of, policy, out_dir, memory_limit)
+        result = run_and_write(
+            roster,
+            filings,
+            as_of,
+            policy,
+            out_dir,
+            lang=lang,
+            memory_limit=memory_limit,
+            spill_dir=spill_dir,
+        )
         failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
         blocking = result.findings.filter(pl.col("severity").is_in(failing))
         if blocking.height:

@@ -8,10 +8,13 @@ from recon import pipeline
 from recon.commands.common import (
     AsOfOpt,
     FilingsOpt,
+    Lang,
+    LangOpt,
     MemoryOpt,
     OutOpt,
     PolicyOpt,
     RosterOpt,
+    SpillOpt,
     analyse,
     exit_codes,
     out,
@@ -19,9 +22,19 @@ from recon.commands.common import (
 )
 
 
-def run_and_write(roster, filings, as_of, policy, out_dir, memory_limit) -> pipeline.Result:
-    result = analyse(roster, filings, as_of, policy, with_decisions=True, memory_limit=memory_limit)
-    written = pipeline.write(result, out_dir)
+def run_and_write(
+    roster, filings, as_of, policy, out_dir, *, lang=Lang.ja, memory_limit=None, spill_dir=None
+) -> pipeline.Result:
+    result = analyse(
+        roster,
+        filings,
+        as_of,
+        policy,
+        with_decisions=True,
+        memory_limit=memory_limit,
+        spill_dir=spill_dir,
+    )
+    written = pipeline.write(result, out_dir, lang.value)
     print_counts(result)
     out.print(f"report: {written / 'report.html'}")
     return result
@@ -33,8 +46,19 @@ def run(
     as_of: AsOfOpt = None,
     policy: PolicyOpt = None,
     out_dir: OutOpt = Path("reports/latest"),
+    lang: LangOpt = Lang.ja,
     memory_limit: MemoryOpt = None,
+    spill_dir: SpillOpt = None,
 ) -> None:
     """Reconcile, decide per member and write the reports (exit 0 when it completes)."""
     with exit_codes():
-        run_and_write(roster, filings, as_of, policy, out_dir, memory_limit)
+        run_and_write(
+            roster,
+            filings,
+            as_of,
+            policy,
+            out_dir,
+            lang=lang,
+            memory_limit=memory_limit,
+            spill_dir=spill_dir,
+        )
