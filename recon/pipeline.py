@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from recon import decide, match, normalize, read, report, stages, validate
-from recon.errors import InvariantError
+from recon.errors import InputError, InvariantError
 from recon.policy import Policy
 
 Progress = Callable[[str], None]
@@ -69,6 +69,10 @@ def analyse(
     spill_dir: Path | None = None,
 ) -> Result:
     """Everything but writing: findings, and (for `run`) the decisions."""
+    if roster_path.resolve() == filings_path.resolve():
+        raise InputError(
+            f"{roster_path}: the same file was given as the roster and as the filings."
+        )
     seconds: dict[str, float] = {}
     say = progress or (lambda _: None)
 
@@ -133,13 +137,17 @@ def check_conservation(result: Result) -> None:
 
 
 def write(result: Result, out: Path, lang: str = "ja") -> Path:
-    """Write every output into `out`, atomically: a failed run leaves the old report."""
+    """Write every output into `out`, atomically: a failed run leaves the old report.
+
+    Folders are owner-only (0700) and files 0600: they hold personal data.
+    """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    # mkdtemp makes the folder owner-only (0700): these files are personal data.
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    _remove_stale_staging(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))  # 0700
     try:
         report.write_all(result, staging, lang)
+        _owner_only(staging)
         if out.exists():
             retired = out.with_name(f".{out.name}.old-{os.getpid()}")
             os.rename(out, retired)
@@ -151,3 +159,14 @@ def write(result: Result, out: Path, lang: str = "ja") -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
+
+
+def _owner_only(folder: Path) -> None:
+    for path in (folder, *folder.rglob("*")):
+        path.chmod(0o700 if path.is_dir() else 0o600)
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """A run killed with SIGKILL cannot clean up; the next one does."""
+    for stale in out.parent.glob(f".{out.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)

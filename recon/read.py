@@ -22,22 +22,22 @@ ROW = "row"  # 1-based data row in the file, as the operator counts it (header e
 
 def read_table(path: Path, source: Source) -> pl.DataFrame:
     """All columns of one input as String, renamed to canonical names, plus `row`."""
-    frame = _read_raw(path)
-    return (
-        _canonical_columns(frame, path, source)
-        .with_row_index(ROW, offset=1)
-        .with_columns(pl.col(ROW).cast(pl.Int64))
-    )
+    frame = _canonical_columns(_read_raw(path, source), path, source)
+    if source == "roster" and frame.height == 0:
+        # A mailing decided on an empty roster is always a mistake (a filings file
+        # with no rows is possible: nobody has filed yet).
+        raise InputError(f"{path}: the roster has a header row but no members.")
+    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
-def _read_raw(path: Path) -> pl.DataFrame:
+def _read_raw(path: Path, source: Source) -> pl.DataFrame:
     if not path.is_file():
         raise InputError(f"{path}: no such file.")
     head = path.open("rb").read(8)
     suffix = path.suffix.lower()
     try:
         if suffix == ".xlsx" or head.startswith(b"PK\x03\x04"):
-            return _read_xlsx(path)
+            return _read_xlsx(path, source)
         if suffix == ".parquet" or head.startswith(b"PAR1"):
             return _read_parquet(path)
         return _read_csv(path)
@@ -99,11 +99,30 @@ def _first_long_record(text: str) -> int:
     return next((i for i, r in enumerate(rows, start=1) if len(r) > width), 0)
 
 
-def _read_xlsx(path: Path) -> pl.DataFrame:
-    frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
-    # Excel date cells come back as 'YYYY-MM-DD 00:00:00'; the time is an artefact.
-    return frame.with_columns(
-        pl.all().cast(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
+def _read_xlsx(path: Path, source: Source) -> pl.DataFrame:
+    """The first sheet whose header row names every required column.
+
+    Workbooks often open with a cover or notes sheet; the data may be on the
+    second. Which sheet was read is not guessed beyond that: none matching is
+    an error listing the sheets.
+    """
+    sheets = pl.read_excel(
+        path, engine="calamine", sheet_id=0, infer_schema_length=0, raise_if_empty=False
+    )
+    aliases = alias_map(source)
+    required = {c.name for c in SCHEMAS[source] if c.required}
+    for frame in sheets.values():
+        if required <= {aliases.get(header_key(h)) for h in frame.columns}:
+            # Excel date cells come back as 'YYYY-MM-DD 00:00:00'; the time is an artefact.
+            return frame.with_columns(
+                pl.all().cast(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
+            )
+    first = next(iter(sheets.values()), pl.DataFrame())
+    if len(sheets) == 1:
+        return first.with_columns(pl.all().cast(pl.String))  # reported as missing columns
+    raise InputError(
+        f"{path}: no sheet has the required header row; sheets: {', '.join(sheets)}. "
+        f"Put the {source} on a sheet whose first row holds the column names."
     )
 
 

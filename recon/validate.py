@@ -90,6 +90,18 @@ def validate(frame: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.Data
     return _typed(frame, findings, source), findings
 
 
+# A value quoted in a finding is cut here: a 1 MB cell must not make a 1 MB finding.
+_QUOTE_LIMIT = 80
+
+
+def _quoted_value(value: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(value.str.len_chars() > _QUOTE_LIMIT)
+        .then(value.str.slice(0, _QUOTE_LIMIT) + pl.lit("…"))
+        .otherwise(value)
+    )
+
+
 def _findings(cases: pl.DataFrame, frame: pl.DataFrame, source: Source) -> pl.DataFrame:
     wide_column = {name: col for name, (col, _) in _WIDE.items()}
     wide_detail = {name: detail for name, (_, detail) in _WIDE.items()}
@@ -105,7 +117,7 @@ def _findings(cases: pl.DataFrame, frame: pl.DataFrame, source: Source) -> pl.Da
         .then(pl.lit("empty, but required"))
         .when(pl.col("check").is_in(list(_WIDE)))
         .then(pl.col("check").replace_strict(wide_detail, default=None))
-        .otherwise(pl.format("{}: '{}'", pl.col("check"), pl.col("failure_case")))
+        .otherwise(pl.format("{}: '{}'", pl.col("check"), _quoted_value(pl.col("failure_case"))))
     )
     return (
         cases.join(rows, on="index", how="left")

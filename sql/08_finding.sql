@@ -149,7 +149,8 @@ SELECT
     raw.source,
     raw.row,
     raw.field,
-    raw.detail,
+    -- Details quote values as given; a 1 MB cell must not make a 1 MB finding.
+    CASE WHEN length(raw.detail) > 300 THEN left(raw.detail, 300) || '…' ELSE raw.detail END AS detail,
     CASE raw.source WHEN 'roster' THEN raw.row ELSE fm.roster_row END AS roster_row,
     c.check_order
 FROM raw

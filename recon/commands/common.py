@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import sys
 from contextlib import contextmanager
 from enum import StrEnum
@@ -102,9 +103,16 @@ def terminal_progress():
         yield lambda step: status.update(f"{step}…")
 
 
+def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
+    # SIGTERM (a CI timeout, systemd) becomes an exception, so that the write
+    # in progress is rolled back like after Ctrl-C instead of leaving a half folder.
+    raise KeyboardInterrupt
+
+
 @contextmanager
 def exit_codes():
     """Turn every failure into its exit code and one masked paragraph."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         yield
     except InputError as exc:
@@ -115,8 +123,15 @@ def exit_codes():
             f"recon: internal error (a bug, please report it): {scrub(str(exc))}", markup=False
         )
         raise typer.Exit(3) from None
-    except (typer.Exit, KeyboardInterrupt):
+    except KeyboardInterrupt:
+        err.print("recon: interrupted; the previous report, if any, is unchanged.", markup=False)
+        raise typer.Exit(130) from None
+    except typer.Exit:
         raise
+    except OSError as exc:
+        # A full disk or a folder without write permission: the operator can act on it.
+        err.print(f"recon: cannot complete: {scrub(str(exc))}", markup=False)
+        raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - an unexpected failure is a bug: exit 3, never a traceback
         err.print(
             f"recon: internal error (a bug, please report it): {type(exc).__name__}: "
@@ -128,6 +143,8 @@ def exit_codes():
 
             err.print(scrub(traceback.format_exc()), markup=False)
         raise typer.Exit(3) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def analyse(roster, filings, as_of, policy, *, with_decisions, memory_limit=None, spill_dir=None):
