@@ -11,9 +11,12 @@ import datetime as dt
 import hashlib
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,26 +142,57 @@ def check_conservation(result: Result) -> None:
 def write(result: Result, out: Path, lang: str = "ja") -> Path:
     """Write every output into `out`, atomically: a failed run leaves the old report.
 
+    The outputs are written into a staging folder beside `out` and renamed into
+    place. Whatever interrupts this (Ctrl-C, SIGTERM, a full disk) rolls back:
+    the previous report is put back and nothing half-written stays behind.
     Folders are owner-only (0700) and files 0600: they hold personal data.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_staging(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))  # 0700
-    try:
-        report.write_all(result, staging, lang)
-        _owner_only(staging)
-        if out.exists():
-            retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.rename(out, retired)
+    _remove_leftovers(out)
+    ours = f"{os.getpid()}-"
+    retired = out.with_name(f".{out.name}.old-{ours}x")
+    with _signals_deferred() as signalled:
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{ours}", dir=out.parent))
+            report.write_all(result, staging, lang)
+            _owner_only(staging)
+            if signalled:
+                raise KeyboardInterrupt
+            if out.exists():
+                os.rename(out, retired)
             os.rename(staging, out)
-            shutil.rmtree(retired)
-        else:
-            os.rename(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        except BaseException:
+            if retired.exists() and not out.exists():
+                os.rename(retired, out)
+            for leftover in out.parent.glob(f".{out.name}.tmp-{ours}*"):
+                shutil.rmtree(leftover, ignore_errors=True)
+            raise
+    shutil.rmtree(retired, ignore_errors=True)
     return out
+
+
+@contextmanager
+def _signals_deferred():
+    """While writing, SIGINT and SIGTERM are only noted, and acted on at a safe point.
+
+    An exception raised by a signal can land anywhere, even on the first line of
+    the clean-up (one Ctrl-C surfaces twice: polars polls for signals, then
+    Python raises again), so the write never takes one.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield []
+        return
+    noted: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, _: noted.append(signum)) for s in _STOPS}
+    try:
+        yield noted
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+_STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _owner_only(folder: Path) -> None:
@@ -166,7 +200,24 @@ def _owner_only(folder: Path) -> None:
         path.chmod(0o700 if path.is_dir() else 0o600)
 
 
-def _remove_stale_staging(out: Path) -> None:
-    """A run killed with SIGKILL cannot clean up; the next one does."""
-    for stale in out.parent.glob(f".{out.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+def _remove_leftovers(out: Path) -> None:
+    """A run killed with SIGKILL cannot clean up; the next one removes what it left.
+
+    Only what a process that is gone left behind: a concurrent run is left alone.
+    """
+    for kind in ("tmp", "old"):
+        prefix = f".{out.name}.{kind}-"
+        for leftover in out.parent.glob(f"{prefix}*-*"):
+            pid = leftover.name.removeprefix(prefix).split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -33,7 +33,8 @@ def read_table(path: Path, source: Source) -> pl.DataFrame:
 def _read_raw(path: Path, source: Source) -> pl.DataFrame:
     if not path.is_file():
         raise InputError(f"{path}: no such file.")
-    head = path.open("rb").read(8)
+    with path.open("rb") as handle:
+        head = handle.read(8)
     suffix = path.suffix.lower()
     try:
         if suffix == ".xlsx" or head.startswith(b"PK\x03\x04"):

@@ -1,0 +1,119 @@
+"""An interrupted or failing run leaves the previous report untouched and nothing half-written."""
+
+import errno
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.synthetic import generate
+from recon import pipeline, report
+from recon.policy import load_policy
+from tests.conftest import AS_OF, FILINGS, ROSTER, filing, member, write_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def big_inputs(tmp_path_factory):
+    """Large enough that writing the report takes a moment to interrupt."""
+    folder = tmp_path_factory.mktemp("big")
+    roster, filings = generate(150_000, seed=3)
+    roster.write_csv(folder / "roster.csv")
+    filings.write_csv(folder / "filings.csv")
+    return folder / "roster.csv", folder / "filings.csv"
+
+
+def _previous_report(out: Path) -> bytes:
+    out.mkdir()
+    (out / "members.csv").write_text("the previous report\n", encoding="utf-8")
+    return (out / "members.csv").read_bytes()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_during_writing_rolls_back(tmp_path, big_inputs, signum):
+    out = tmp_path / "out"
+    before = _previous_report(out)
+    roster, filings = big_inputs
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "recon",
+            "run",
+            "--roster",
+            str(roster),
+            "--filings",
+            str(filings),
+            "--as-of",
+            "2025-06-30",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".out.tmp-*")):  # the staging folder: writing has begun
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert (out / "members.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def _small_result(tmp_path):
+    insured = member()
+    return pipeline.analyse(
+        write_csv(tmp_path / "roster.csv", [insured], ROSTER),
+        write_csv(tmp_path / "filings.csv", [filing(insured)], FILINGS),
+        load_policy(),
+        AS_OF,
+    )
+
+
+def test_full_disk_leaves_previous_report(tmp_path, monkeypatch):
+    result = _small_result(tmp_path)
+    out = tmp_path / "out"
+    before = _previous_report(out)
+    real_write_all = report.write_all
+
+    def disk_fills_up(res, folder, lang="ja"):
+        real_write_all(res, folder, lang)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(report, "write_all", disk_fills_up)
+    with pytest.raises(OSError, match="No space"):
+        pipeline.write(result, out)
+    assert (out / "members.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["filings.csv", "out", "roster.csv"]
+
+
+def test_outputs_are_owner_only(tmp_path):
+    out = pipeline.write(_small_result(tmp_path), tmp_path / "out")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    for path in out.rglob("*"):
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
+
+
+def test_staging_left_by_a_killed_run_is_removed_but_a_live_one_kept(tmp_path):
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    stale = tmp_path / f".out.tmp-{dead}-abc"
+    live = tmp_path / f".out.tmp-{os.getpid()}-def"
+    stale.mkdir()
+    live.mkdir()
+    pipeline.write(_small_result(tmp_path), tmp_path / "out")
+    assert not stale.exists() and live.exists()
