@@ -19,11 +19,16 @@ MASK = "********"
 
 _D = "[0-9０-９]"
 _SEP = "[ \u3000\\-‐－−ー]?"
-# Twelve digits, optionally grouped 4-4-4 the way the card prints them, not
-# part of a longer digit run. Python's `re` has look-around; polars' engine has
-# not, so the frame version captures the neighbours and puts them back.
+# Twelve digits grouped 4-4-4 the way the card prints them: masked to the last four.
+# Python's `re` has look-around; polars' engine has not, so the frame version
+# captures the neighbours and puts them back.
 _TWELVE_PY = re.compile(f"(?<!{_D}){_D}{{4}}{_SEP}{_D}{{4}}{_SEP}({_D}{{4}})(?!{_D})")
 _TWELVE_PL = f"(^|[^0-9０-９])({_D}{{4}}){_SEP}({_D}{{4}}){_SEP}({_D}{{4}})([^0-9０-９]|$)"
+# Any other spelling the My Number reader accepts (digits with spaces or hyphens
+# anywhere, `123 456 789 018`, `1234 - 5678 - 9018`): masked whole.
+_LOOSE = "[\\s\\-‐‑‒–—―−－ー]{0,3}"
+_ANY_TWELVE_PY = re.compile(f"(?<!{_D}){_D}(?:{_LOOSE}{_D}){{11}}(?!{_D})")
+_ANY_TWELVE_PL = f"(^|[^0-9０-９])({_D}(?:{_LOOSE}{_D}){{11}})([^0-9０-９]|$)"
 
 
 def mask_my_number(number: str | None) -> str:
@@ -43,16 +48,19 @@ def mask_expr(column: str) -> pl.Expr:
 
 def scrub(text: str) -> str:
     """Mask every twelve-digit run in free text (messages, exception texts)."""
-    return _TWELVE_PY.sub(lambda m: MASK + m.group(1), text)
+    text = _TWELVE_PY.sub(lambda m: MASK + m.group(1), text)
+    return _ANY_TWELVE_PY.sub(MASK, text)
 
 
 def scrub_expr(column: str) -> pl.Expr:
-    """Mask every 4-4-4 twelve-digit run in a text column, vectorized."""
+    """Vectorized `scrub` for a text column."""
     expr = pl.col(column)
-    # Run twice: a match consumes one neighbour, so back-to-back runs need a
-    # second pass.
+    # Each pattern runs twice: a match consumes one neighbour, so back-to-back
+    # runs need a second pass.
     for _ in range(2):
         expr = expr.str.replace_all(_TWELVE_PL, "${1}" + MASK + "${4}${5}")
+    for _ in range(2):
+        expr = expr.str.replace_all(_ANY_TWELVE_PL, "${1}" + MASK + "${3}")
     return expr
 
 

@@ -124,3 +124,12 @@ def test_check_prints_counts_and_writes_nothing(tmp_path):
     done = recon("check", *_clean_inputs(tmp_path)[:4], cwd=tmp_path)
     assert done.returncode == 0 and "ready" in done.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["filings.csv", "roster.csv"]
+
+
+def test_brackets_in_a_message_are_printed_not_parsed(tmp_path):
+    odd = tmp_path / "roster[old].csv"
+    odd.write_text("記号,note[/x]\n1,2\n", encoding="utf-8")  # the message quotes the headers
+    done = recon("check", "--roster", str(odd), cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "roster[old].csv" in done.stderr and "note[/x]" in done.stderr
+    assert "[input.missing_column]" in done.stderr

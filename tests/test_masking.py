@@ -1,7 +1,11 @@
 """The privacy boundary (SPEC §9): masking, scrubbing, and the refusal of raw numbers."""
 
+import re
+
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from recon.errors import InvariantError
 from recon.masking import mask_my_number, safe_frame, scrub
@@ -12,6 +16,10 @@ NUMBER = "123456789018"
 @pytest.mark.parametrize(
     "form",
     [
+        "1234 - 5678 - 9018",
+        "1234  5678  9018",
+        "123 456 789 018",
+        "1-2-3-4-5-6-7-8-9-0-1-8",
         NUMBER,
         "1234-5678-9018",
         "1234 5678 9018",
@@ -23,6 +31,7 @@ def test_scrub_masks_every_spelling(form):
     text = f"filing says {form}, please check"
     scrubbed = scrub(text)
     assert form not in scrubbed and "********" in scrubbed and scrubbed.endswith(", please check")
+    assert not re.search(r"[0-9０-９](?:\D{0,3}[0-9０-９]){11}", scrubbed.replace("********", ""))
     (masked,) = safe_frame(pl.DataFrame({"detail": [text]}))["detail"]
     assert form not in masked and "********" in masked
 
@@ -44,3 +53,16 @@ def test_mask_keeps_last_four():
 def test_writers_refuse_a_number_column():
     with pytest.raises(InvariantError):
         safe_frame(pl.DataFrame({"my_number": [NUMBER]}))
+
+
+@given(
+    st.lists(st.sampled_from("0123456789"), min_size=12, max_size=12),
+    st.lists(st.text(alphabet=" \u3000-‐－−ー\t", max_size=3), min_size=11, max_size=11),
+    st.text(alphabet="abc 山田,:", max_size=8),
+)
+def test_property_every_spelling_the_reader_accepts_is_masked(digits, separators, context):
+    spelled = digits[0] + "".join(s + d for s, d in zip(separators, digits[1:], strict=True))
+    text = f"{context}{spelled}{context}"
+    for scrubbed in (scrub(text), safe_frame(pl.DataFrame({"t": [text]}))["t"][0]):
+        remaining = re.sub(r"\D", "", scrubbed.replace("********", ""))
+        assert "".join(digits) not in remaining

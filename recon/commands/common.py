@@ -19,6 +19,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from recon import pipeline
 from recon.errors import InputError, InvariantError
@@ -116,7 +117,10 @@ def exit_codes():
     try:
         yield
     except InputError as exc:
-        err.print(f"[bold red]recon: input error[/] {scrub(str(exc))}", markup=True, soft_wrap=True)
+        # Text, not markup: a path or header like `[/old]` must print, not parse.
+        err.print(
+            Text("recon: input error ", style="bold red") + Text(scrub(str(exc))), soft_wrap=True
+        )
         raise typer.Exit(2) from None
     except InvariantError as exc:
         err.print(
