@@ -35,12 +35,13 @@ class Column:
     headers: tuple[str, ...]  # Japanese headers and other spellings seen in exports
     kind: Kind
     required: bool
+    max_length: int | None = None
 
 
 ROSTER: tuple[Column, ...] = (
     Column("insurer_number", ("保険者番号",), "insurer_number", True),
-    Column("symbol", ("記号",), "text", True),
-    Column("number", ("番号",), "text", True),
+    Column("symbol", ("記号",), "text", True, max_length=8),
+    Column("number", ("番号",), "text", True, max_length=8),
     Column("branch", ("枝番",), "branch", True),
     Column("relation", ("続柄",), "relation", True),
     Column("name", ("氏名",), "text", True),
@@ -96,7 +97,3 @@ def alias_map(source: Source) -> dict[str, str]:
         for spelling in (col.name, *col.headers):
             out[header_key(spelling)] = col.name
     return out
-
-
-def column(source: Source, name: str) -> Column:
-    return next(c for c in SCHEMAS[source] if c.name == name)

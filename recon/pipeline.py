@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from recon import decide, match, normalize, read, report, stages, validate
+from recon import decide, gx_checks, match, normalize, read, report, stages, validate
 from recon.errors import InputError, InvariantError
 from recon.policy import Policy
 
@@ -32,8 +32,9 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True)
 class InputFile:
     path: Path
-    rows: int
+    rows: int  # data rows used: one member or one filing each
     sha256: str
+    blank_rows: int = 0  # rows without a single value, set aside
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Result:
     filing_match: pl.DataFrame
     members: pl.DataFrame | None  # None for `recon check`
     seconds: dict[str, float] = field(default_factory=dict)
+    quality: gx_checks.Quality | None = None  # Great Expectations, with decisions only
 
     @property
     def blocking(self) -> int:
@@ -89,8 +91,8 @@ def analyse(
     def on_stage(name: str, spent: float) -> None:
         seconds[f"sql.{name}"] = spent
 
-    roster_raw = step("read", read.read_table, roster_path, "roster")
-    filings_raw = step("read", read.read_table, filings_path, "filings")
+    roster_raw, roster_blank = step("read", read.read_table, roster_path, "roster")
+    filings_raw, filings_blank = step("read", read.read_table, filings_path, "filings")
     roster_norm = step("normalize", normalize.normalize, roster_raw, "roster")
     filings_norm = step("normalize", normalize.normalize, filings_raw, "filings")
     roster, roster_invalid = step("validate", validate.validate, roster_norm, "roster")
@@ -104,15 +106,21 @@ def analyse(
         members = step("decide", decide.decide, con, on_stage) if with_decisions else None
     finally:
         con.close()
+    quality = None
+    if members is not None:
+        tables = (members, filing_match, findings, roster_raw.height, filings_raw.height)
+        quality = step("gx", gx_checks.validate, *tables, policy)
+        findings = pl.concat([findings, quality.findings], how="diagonal_relaxed")
 
     result = Result(
         as_of=as_of,
         policy=policy,
-        roster=InputFile(roster_path, roster_raw.height, _sha256(roster_path)),
-        filings=InputFile(filings_path, filings_raw.height, _sha256(filings_path)),
+        roster=InputFile(roster_path, roster_raw.height, _sha256(roster_path), roster_blank),
+        filings=InputFile(filings_path, filings_raw.height, _sha256(filings_path), filings_blank),
         findings=findings,
         filing_match=filing_match,
         members=members,
+        quality=quality,
         seconds=seconds,
     )
     check_conservation(result)

@@ -20,14 +20,23 @@ from recon.masking import scrub
 ROW = "row"  # 1-based data row in the file, as the operator counts it (header excluded)
 
 
-def read_table(path: Path, source: Source) -> pl.DataFrame:
-    """All columns of one input as String, renamed to canonical names, plus `row`."""
+def read_table(path: Path, source: Source) -> tuple[pl.DataFrame, int]:
+    """(all columns of one input as String with canonical names and `row`, blank rows).
+
+    Rows are numbered as they stand in the file; rows without a single value
+    (blank lines, the `,,,,` tails of spreadsheet exports) are then set aside
+    and counted, so that conservation accounts for them.
+    """
     frame = _canonical_columns(_read_raw(path, source), path, source)
-    if source == "roster" and frame.height == 0:
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    values = [c for c in frame.columns if c != ROW]
+    has_value = pl.any_horizontal(pl.col(c).str.strip_chars().str.len_chars() > 0 for c in values)
+    kept = frame.filter(has_value.fill_null(False))
+    if source == "roster" and kept.height == 0:
         # A mailing decided on an empty roster is always a mistake (a filings file
         # with no rows is possible: nobody has filed yet).
         raise InputError(f"{path}: the roster has a header row but no members.")
-    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    return kept, frame.height - kept.height
 
 
 def _read_raw(path: Path, source: Source) -> pl.DataFrame:

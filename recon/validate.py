@@ -46,8 +46,9 @@ def _checks(column: Column) -> list[pa.Check]:
     if column.kind in CODES:
         codes = sorted(CODES[column.kind])
         return [pa.Check.isin(codes, error=f"not one of {', '.join(codes)}")]
-    if column.name in ("symbol", "number"):
-        return [pa.Check.str_length(max_value=8, error="longer than 8 characters")]
+    if column.max_length:
+        error = f"longer than {column.max_length} characters"
+        return [pa.Check.str_length(max_value=column.max_length, error=error)]
     return []
 
 
@@ -84,10 +85,10 @@ def validate(frame: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.Data
     """(typed frame with unreadable cells nulled, `input.invalid_value` findings)."""
     try:
         schema(source).validate(frame, lazy=True)
-        findings = empty_findings()
     except pa.errors.SchemaErrors as errors:
-        findings = _findings(errors.failure_cases, frame, source)
-    return _typed(frame, findings, source), findings
+        cases = errors.failure_cases
+        return _typed(frame, cases, source), _findings(cases, frame, source)
+    return _typed(frame, None, source), empty_findings()
 
 
 # A value quoted in a finding is cut here: a 1 MB cell must not make a 1 MB finding.
@@ -133,12 +134,17 @@ def _findings(cases: pl.DataFrame, frame: pl.DataFrame, source: Source) -> pl.Da
     )
 
 
-def _typed(frame: pl.DataFrame, findings: pl.DataFrame, source: Source) -> pl.DataFrame:
-    bad = findings.group_by("field").agg(pl.col(ROW)).rows()
-    frame = frame.with_columns(
-        pl.when(pl.col(ROW).is_in(rows)).then(None).otherwise(pl.col(field)).alias(field)
-        for field, rows in bad
-        if field != "overseas_type"  # a missing value, nothing to null
-    )
+def _typed(frame: pl.DataFrame, cases: pl.DataFrame | None, source: Source) -> pl.DataFrame:
+    """Unreadable cells nulled (column checks only: a frame-level check found a
+    missing value, nothing to null), dates as Date."""
+    if cases is not None:
+        unreadable = cases.filter(pl.col("column").is_not_null()).join(
+            frame.select(ROW).with_row_index("index").with_columns(pl.col("index").cast(pl.Int32)),
+            on="index",
+        )
+        frame = frame.with_columns(
+            pl.when(pl.col(ROW).is_in(rows)).then(None).otherwise(pl.col(column)).alias(column)
+            for column, rows in unreadable.group_by("column").agg(pl.col(ROW)).iter_rows()
+        )
     dates = [c.name for c in SCHEMAS[source] if c.kind == "date"]
     return frame.with_columns(pl.col(d).str.to_date("%Y-%m-%d", strict=False) for d in dates)

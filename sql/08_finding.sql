@@ -68,7 +68,8 @@ raw AS (
 
     UNION ALL
     SELECT 'filing.orphan', 'filings', f.row, 'employee_id',
-           CASE WHEN fm.candidates = 0
+           CASE WHEN f.employee_id IS NULL THEN 'the filing has no employee id'
+                WHEN fm.candidates = 0
                 THEN format('no roster member has employee id {}', f.employee_id)
                 ELSE format('none of the {} roster members of employee {} matches by branch, '
                             || 'birth date, kana or name', fm.candidates, f.employee_id) END

@@ -130,7 +130,7 @@ def test_every_encoding_and_format_gives_identical_outputs(tmp_path):
 def test_cp932_only_characters_survive(tmp_path):
     roster_rows, _ = _rows()
     path = _japanese_csv(tmp_path / "r.csv", roster_rows, ROSTER, "cp932", "\r\n")
-    names = read_table(path, "roster")["name"].to_list()
+    names = read_table(path, "roster")[0]["name"].to_list()
     assert names[:2] == [
         "髙橋 太郎",
         "山﨑 花子",
@@ -144,7 +144,7 @@ def test_unknown_headers_are_ignored_and_optional_columns_may_be_absent(tmp_path
         "E1,本人,山田 太郎,ヤマダ タロウ,1980-04-01,1,123456789018,2024-05-01,memo\n",
         encoding="utf-8",
     )
-    frame = read_table(path, "filings")
+    frame, _ = read_table(path, "filings")
     assert frame["address"].to_list() == [None]
     assert "備考" not in frame.columns
 
@@ -197,3 +197,13 @@ def test_ragged_row_and_duplicate_header(tmp_path):
 
 def test_no_such_file(tmp_path):
     assert "no such file" in _error(tmp_path / "absent.csv")
+
+
+def test_blank_rows_are_set_aside_and_counted(tmp_path):
+    path = tmp_path / "f.csv"
+    header = "社員番号,続柄,氏名,氏名カナ,生年月日,性別,個人番号,届出日"
+    line = "E1,本人,山田 太郎,ヤマダ タロウ,1980-04-01,1,123456789018,2024-05-01"
+    path.write_text(f"{header}\n{line}\n\n,,,,,,,\n{line}\n ,\n", encoding="utf-8")
+    frame, blank = read_table(path, "filings")
+    assert blank == 3
+    assert frame["row"].to_list() == [1, 4]  # numbered as in the file

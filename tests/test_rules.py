@@ -603,3 +603,17 @@ def test_dependent_inherits_departure_only_if_born_before_it(
     checks = run.checks("1234-1-01")
     assert ("overseas.emigrated_before_2015" in checks) is emigrated
     assert ("overseas.never_registered" in checks) is never
+
+
+def test_member_id_keeps_empty_parts(reconcile):
+    no_symbol = member(employee="E1", symbol="", number="1001")
+    no_number = member(employee="E2", symbol="1001", number="")
+    run = reconcile([no_symbol, no_number], [])
+    assert run.members["member_id"].to_list() == ["-1001-00", "1001--00"]
+    assert "roster.duplicate_member" not in run.checks()
+
+
+def test_orphan_without_employee_id_says_so(reconcile):
+    insured = member()
+    run = reconcile([insured], [filing(insured), filing(insured, employee_id="")])
+    assert run.finding("filing.orphan")["detail"] == "the filing has no employee id"

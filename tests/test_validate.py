@@ -9,7 +9,9 @@ from tests.conftest import ROSTER, member, write_csv
 
 
 def _validated(tmp_path, rows):
-    frame = normalize(read_table(write_csv(tmp_path / "r.csv", rows, ROSTER), "roster"), "roster")
+    frame = normalize(
+        read_table(write_csv(tmp_path / "r.csv", rows, ROSTER), "roster")[0], "roster"
+    )
     return frame, *validate(frame, "roster")
 
 
@@ -38,3 +40,14 @@ def test_required_empty_value_is_reported(tmp_path):
 def test_the_my_number_is_never_handed_to_pandera():
     # A failure case would carry the raw value; the number is checked as my_number.* instead.
     assert "my_number" not in schema("filings").columns
+
+
+def test_an_unknown_overseas_type_is_nulled_like_any_unreadable_code(tmp_path):
+    rows = [
+        member(residence="海外", overseas_type="bogus"),
+        member(employee="E2", residence="海外"),
+    ]
+    _, typed, findings = _validated(tmp_path, rows)
+    assert findings.select("row", "field").rows() == [(1, "overseas_type"), (2, "overseas_type")]
+    assert typed["overseas_type"].to_list() == [None, None]
+    assert typed["residence"].to_list() == ["overseas", "overseas"]

@@ -66,15 +66,18 @@ def _comparison_keys(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _roster_ids(frame: pl.DataFrame) -> pl.DataFrame:
-    """member_id = 記号-番号-枝番; the household (世帯) is 記号-番号."""
-    symbol = pl.col("symbol").str.normalize("NFKC")
-    number = pl.col("number").str.normalize("NFKC")
-    household = pl.concat_str([symbol, number], separator="-", ignore_nulls=True)
+    """member_id = 記号-番号-枝番; the household (世帯) is 記号-番号.
+
+    An empty part stays an empty part (`-1001-00`), so that rows missing their
+    記号 never merge with rows missing their 番号.
+    """
+    symbol, number, branch = (
+        pl.col(c).str.normalize("NFKC").fill_null("") for c in ("symbol", "number", "branch")
+    )
+    household = pl.concat_str([symbol, number], separator="-")
     return frame.with_columns(
         household.alias("household_id"),
-        pl.concat_str([household, pl.col("branch")], separator="-", ignore_nulls=True).alias(
-            "member_id"
-        ),
+        pl.concat_str([household, branch], separator="-").alias("member_id"),
         insurer_check_ok(pl.col("insurer_number")).alias("insurer_check_ok"),
     )
 
