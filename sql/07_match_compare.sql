@@ -19,11 +19,20 @@ WITH pair AS (
         f.sex AS filed_sex, r.sex AS roster_sex,
         f.name AS filed_name, r.name AS roster_name,
         f.name_kana AS filed_kana, r.name_kana AS roster_kana,
-        f.address AS filed_address, r.address AS roster_address
+        f.address AS filed_address, r.address AS roster_address,
+        -- The filing's birth date or filing date, or its sex where the roster's is
+        -- known, could not be read: the link cannot be verified (not in SPEC §6,
+        -- which only speaks of values that differ).
+        EXISTS (
+            SELECT 1 FROM validation_finding AS v
+            WHERE v.source = 'filings' AND v.row = m.filing_row
+              AND (v.field IN ('birth_date', 'filed_on') OR (v.field = 'sex' AND r.sex IN ('1', '2')))
+        ) AS unverifiable
     FROM filing_match AS m
     CROSS JOIN params AS p
     JOIN filings AS f ON f.row = m.filing_row
     JOIN roster AS r ON r.row = m.roster_row
+    WHERE m.roster_row IS NOT NULL
 )
 SELECT
     *,

@@ -14,18 +14,21 @@ flags AS (
     WHERE roster_row IS NOT NULL
     GROUP BY roster_row
 ),
+unverified AS (
+    SELECT roster_row FROM match_compare WHERE unverifiable GROUP BY roster_row
+),
 status AS (
     SELECT
         m.*,
         coalesce(fl.has_number_finding, false) AS has_number_finding,
-        coalesce(fl.has_mismatch, false) AS has_mismatch,
+        coalesce(fl.has_mismatch, false) OR u.roster_row IS NOT NULL AS has_mismatch,
         coalesce(fl.has_roster_problem, false) AS has_roster_problem,
         CASE
             WHEN mf.roster_row IS NULL THEN 'missing'
             WHEN mf.any_invalid THEN 'invalid'
             WHEN mf.numbers > 1 THEN 'conflict'
             WHEN mf.any_duplicate THEN 'duplicate'
-            WHEN coalesce(fl.has_match_error, false) THEN 'mismatch'
+            WHEN coalesce(fl.has_match_error, false) OR u.roster_row IS NOT NULL THEN 'mismatch'
             ELSE 'linked'
         END AS my_number_status,
         -- The later of joining and filing decides the wave (NULL when acquired_on is unreadable).
@@ -34,6 +37,7 @@ status AS (
     FROM member AS m
     LEFT JOIN member_filing AS mf ON mf.roster_row = m.row
     LEFT JOIN flags AS fl ON fl.roster_row = m.row
+    LEFT JOIN unverified AS u ON u.roster_row = m.row
 ),
 documents AS (
     SELECT

@@ -617,3 +617,28 @@ def test_orphan_without_employee_id_says_so(reconcile):
     insured = member()
     run = reconcile([insured], [filing(insured), filing(insured, employee_id="")])
     assert run.finding("filing.orphan")["detail"] == "the filing has no employee id"
+
+
+@pytest.mark.parametrize(
+    ("roster_values", "filing_values", "status"),
+    [
+        ({}, {"birth_date": "R06.13.40"}, "mismatch"),  # cannot be compared: not verified
+        ({}, {"filed_on": "2024-02-30"}, "mismatch"),  # no filing date: no wave either
+        ({}, {"sex": "9"}, "mismatch"),
+        ({"sex": "3"}, {"sex": "9"}, "linked"),  # 未設定 is never compared, so nothing was missed
+    ],
+)
+def test_unreadable_filing_value_cannot_verify_the_link(
+    reconcile, roster_values, filing_values, status
+):
+    insured = member(**roster_values)
+    # The branch keeps the filing matched whatever its birth date says.
+    run = reconcile([insured], [filing(insured, branch="00", **filing_values)])
+    d = run.decision("1234-1-00")
+    assert d["my_number_status"] == status
+    if status == "mismatch":
+        assert (d["notice"], d["certificate_reasons"], d["confirm_reasons"]) == (
+            "none",
+            "invalid_my_number",
+            "mismatch",
+        )
