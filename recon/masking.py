@@ -31,14 +31,8 @@ _ANY_TWELVE_PY = re.compile(f"(?<!{_D}){_D}(?:{_LOOSE}{_D}){{11}}(?!{_D})")
 _ANY_TWELVE_PL = f"(^|[^0-9０-９])({_D}(?:{_LOOSE}{_D}){{11}})([^0-9０-９]|$)"
 
 
-def mask_my_number(number: str | None) -> str:
-    """`123456789018` -> `********9018`; anything shorter than 4 digits -> `********`."""
-    digits = re.sub(r"\D", "", number or "")
-    return MASK + digits[-4:] if len(digits) >= 4 else MASK
-
-
 def mask_expr(column: str) -> pl.Expr:
-    """Vectorized `mask_my_number` for a column of cleaned digit strings."""
+    """`123456789018` -> `********9018`, for a column of cleaned digit strings."""
     return (
         pl.when(pl.col(column).str.len_chars() >= 4)
         .then(pl.lit(MASK) + pl.col(column).str.slice(-4))
