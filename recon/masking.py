@@ -31,11 +31,11 @@ _ANY_TWELVE_PY = re.compile(f"(?<!{_D}){_D}(?:{_LOOSE}{_D}){{11}}(?!{_D})")
 _ANY_TWELVE_PL = f"(^|[^0-9０-９])({_D}(?:{_LOOSE}{_D}){{11}})([^0-9０-９]|$)"
 
 
-def mask_expr(column: str) -> pl.Expr:
-    """`123456789018` -> `********9018`, for a column of cleaned digit strings."""
+def mask_expr(digits: pl.Expr) -> pl.Expr:
+    """`123456789018` -> `********9018`, for cleaned digit strings."""
     return (
-        pl.when(pl.col(column).str.len_chars() >= 4)
-        .then(pl.lit(MASK) + pl.col(column).str.slice(-4))
+        pl.when(digits.str.len_chars() >= 4)
+        .then(pl.lit(MASK) + digits.str.slice(-4))
         .otherwise(pl.lit(MASK))
     )
 

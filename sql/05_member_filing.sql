@@ -6,11 +6,11 @@ SELECT
     m.roster_row,
     count(*) AS filings,
     min(f.filed_on) AS first_filed_on,
-    count(DISTINCT f.my_number) FILTER (WHERE f.my_number_problem IS DISTINCT FROM 'empty') AS numbers,
+    count(DISTINCT f.my_number_key) FILTER (WHERE f.my_number_problem IS DISTINCT FROM 'empty') AS numbers,
     bool_or(f.my_number_problem IS NOT NULL) AS any_invalid,
     coalesce(bool_or(o.members > 1), false) AS any_duplicate
 FROM filing_match AS m
 JOIN filings AS f ON f.row = m.filing_row
-LEFT JOIN number_owner AS o ON o.my_number = f.my_number AND f.my_number_problem IS NULL
+LEFT JOIN number_owner AS o ON o.my_number_key = f.my_number_key AND f.my_number_problem IS NULL
 WHERE m.roster_row IS NOT NULL
 GROUP BY m.roster_row;

@@ -37,7 +37,7 @@ raw AS (
                                     || 're-export the column as text'
                WHEN 'lost_leading_zero' THEN '11 digits: a spreadsheet probably dropped a leading 0; '
                                              || 'ask for the number again'
-               ELSE format('{} characters where 12 digits are needed', length(my_number))
+               ELSE format('{} characters where 12 digits are needed', my_number_length)
            END
     FROM filings WHERE my_number_problem NOT IN ('check_digit')
 
@@ -51,10 +51,10 @@ raw AS (
            format('{} is filed for {} different members: {}', f.my_number_masked, o.members,
                   (SELECT string_agg(DISTINCT x.member_id, ', ' ORDER BY x.member_id)
                    FROM fm AS x JOIN filings AS y ON y.row = x.filing_row
-                   WHERE y.my_number = f.my_number AND x.roster_row IS NOT NULL))
+                   WHERE y.my_number_key = f.my_number_key AND x.roster_row IS NOT NULL))
     FROM filings AS f
     JOIN fm ON fm.filing_row = f.row AND fm.roster_row IS NOT NULL
-    JOIN number_owner AS o ON o.my_number = f.my_number AND f.my_number_problem IS NULL
+    JOIN number_owner AS o ON o.my_number_key = f.my_number_key AND f.my_number_problem IS NULL
     WHERE o.members > 1
 
     UNION ALL

@@ -132,7 +132,11 @@ def test_no_full_my_number_in_any_output_or_message(sample_run):
     out, done = sample_run
     numbers = _filed_numbers()
     assert len(numbers) > 30  # the scan really has numbers to look for
-    texts = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()}
+    texts = {
+        str(p.relative_to(out)): p.read_bytes().decode("utf-8", errors="replace")
+        for p in out.rglob("*")
+        if p.is_file()
+    }
     texts["stdout"], texts["stderr"] = done.stdout, done.stderr
     assert set(texts) >= {"members.csv", "findings.csv", "summary.json", "report.html"}
     for name, text in texts.items():

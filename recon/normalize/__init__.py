@@ -7,6 +7,8 @@ values shown in reports are never changed.
 
 from __future__ import annotations
 
+import secrets
+
 import polars as pl
 
 from recon.columns import SCHEMAS, Source
@@ -83,9 +85,23 @@ def _roster_ids(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _filing_number(frame: pl.DataFrame) -> pl.DataFrame:
-    """Keep the cleaned digits for comparison, drop the number as given."""
-    frame = frame.with_columns(digits_only("my_number").alias("my_number"))
-    return frame.with_columns(
-        my_number_problem(pl.col("my_number")).alias("my_number_problem"),
-        mask_expr("my_number").alias("my_number_masked"),
+    """Check the My Number, then keep only what later steps need, never the number.
+
+    Duplicates and conflicts need equality only, so the number becomes a
+    128-bit keyed hash (seeds drawn per run and never stored); findings need
+    its last four digits and its length. From here on no frame and no DuckDB
+    table holds a My Number (SPEC §9).
+    """
+    cleaned = digits_only("my_number")
+    key = pl.concat_str(
+        [cleaned.hash(secrets.randbits(64)).cast(pl.String) for _ in range(2)], separator=":"
     )
+    return frame.with_columns(
+        my_number_problem(cleaned).alias("my_number_problem"),
+        mask_expr(cleaned).alias("my_number_masked"),
+        cleaned.str.len_chars().alias("my_number_length"),
+        pl.when(cleaned.is_null() | (cleaned == ""))
+        .then(None)
+        .otherwise(key)
+        .alias("my_number_key"),
+    ).drop("my_number")
