@@ -46,6 +46,9 @@ class Result:
     findings: pl.DataFrame
     filing_match: pl.DataFrame
     members: pl.DataFrame | None  # None for `recon check`
+    # The validated rows, as later steps saw them (no My Number: see normalize).
+    roster_rows: pl.DataFrame | None = None
+    filing_rows: pl.DataFrame | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     quality: gx_checks.Quality | None = None  # Great Expectations, with decisions only
 
@@ -122,6 +125,8 @@ def analyse(
         members=members,
         quality=quality,
         seconds=seconds,
+        roster_rows=roster,
+        filing_rows=filings,
     )
     check_conservation(result)
     return result
