@@ -15,7 +15,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,13 +152,17 @@ def check_conservation(result: Result) -> None:
         raise InvariantError("conservation failed: " + "; ".join(problems))
 
 
-def write(result: Result, out: Path, lang: str = "ja") -> Path:
+def write(
+    result: Result, out: Path, lang: str = "ja", extra: Sequence[Callable[[Path], None]] = ()
+) -> Path:
     """Write every output into `out`, atomically: a failed run leaves the old report.
 
     The outputs are written into a staging folder beside `out` and renamed into
     place. Whatever interrupts this (Ctrl-C, SIGTERM, a full disk) rolls back:
     the previous report is put back and nothing half-written stays behind.
     Folders are owner-only (0700) and files 0600: they hold personal data.
+    `extra` writers (the gate's files) write into the same staging folder, so
+    they are replaced together with the report.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -169,6 +173,8 @@ def write(result: Result, out: Path, lang: str = "ja") -> Path:
         try:
             staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{ours}", dir=out.parent))
             report.write_all(result, staging, lang)
+            for writer in extra:
+                writer(staging)
             _owner_only(staging)
             if signalled:
                 raise KeyboardInterrupt
