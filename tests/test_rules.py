@@ -280,20 +280,17 @@ def test_emigrated_before_2015_needs_no_filing(reconcile):
     assert "overseas.emigrated_before_2015" not in run.checks()
 
 
-def _family_abroad(child_birth: str, **child):
+def _family_abroad(child_birth: str, emigrated: str = "2016-04-01", **child):
+    """An insured person posted abroad with the family (家族帯同), and one child."""
     insured = member(
         residence="overseas",
         overseas_type="family_accompanied",
-        emigrated_on="2016-04-01",
+        emigrated_on=emigrated,
         designated_address="東京都港区芝1-1-1",
     )
     kid = member(
-        branch="01",
-        relation="child",
-        name="山田 花",
-        name_kana="ヤマダ ハナ",
-        birth_date=child_birth,
-        **child,
+        **{"branch": "01", "relation": "child", "name": "山田 花", "name_kana": "ヤマダ ハナ"}
+        | {"birth_date": child_birth, **child}
     )
     return insured, kid
 
@@ -317,26 +314,8 @@ def test_never_registered(reconcile, birth, registered, flagged):
 
 
 def test_never_registered_child_must_be_born_after_system_start(reconcile):
-    insured = member(
-        residence="overseas",
-        overseas_type="family_accompanied",
-        emigrated_on="2010-01-01",
-        designated_address="東京都港区芝1-1-1",
-    )
-    early = member(
-        branch="01",
-        relation="child",
-        name="山田 花",
-        name_kana="ヤマダ ハナ",
-        birth_date="2015-10-14",
-    )
-    late = member(
-        branch="02",
-        relation="child",
-        name="山田 空",
-        name_kana="ヤマダ ソラ",
-        birth_date="2015-10-15",
-    )
+    insured, early = _family_abroad("2015-10-14", emigrated="2010-01-01")
+    _, late = _family_abroad("2015-10-15", branch="02", name="山田 空", name_kana="ヤマダ ソラ")
     run = reconcile([insured, early, late], [filing(insured)])
     assert "overseas.never_registered" not in run.checks("1234-1-01")
     assert "overseas.never_registered" in run.checks("1234-1-02")
@@ -586,19 +565,7 @@ def test_unreadable_acquired_on_keeps_member_active_and_flags_roster(reconcile):
 def test_dependent_inherits_departure_only_if_born_before_it(
     reconcile, child_birth, emigrated, never
 ):
-    insured = member(
-        residence="overseas",
-        overseas_type="family_accompanied",
-        emigrated_on="2014-03-01",
-        designated_address="東京都港区芝1-1-1",
-    )
-    kid = member(
-        branch="01",
-        relation="child",
-        name="山田 花",
-        name_kana="ヤマダ ハナ",
-        birth_date=child_birth,
-    )
+    insured, kid = _family_abroad(child_birth, emigrated="2014-03-01")
     run = reconcile([insured, kid], [])
     checks = run.checks("1234-1-01")
     assert ("overseas.emigrated_before_2015" in checks) is emigrated
