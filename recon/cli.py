@@ -11,6 +11,7 @@ import typer
 from recon.commands.check import check
 from recon.commands.gate import gate
 from recon.commands.run import run
+from recon.commands.sample import sample
 
 app = typer.Typer(
     help="Reconcile the society's roster (加入者台帳) with the employer's My Number filings "
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.command()(run)
 app.command()(check)
 app.command()(gate)
+app.command()(sample)
 
 
 def main() -> None:

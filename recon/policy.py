@@ -23,6 +23,7 @@ class Policy:
     certificate_max_years: int
     kana_fold_small: bool
     certificate_for_unregistered: bool
+    filing_missing_max_percent: int
 
     def as_json(self) -> dict[str, str | int | bool]:
         return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in asdict(self).items()}

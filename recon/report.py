@@ -1,12 +1,15 @@
-"""Step 6, report: members.csv, findings.csv, summary.json and report.html (SPEC §8).
+"""Step 6, report: the SPEC §8 files, the action lists and exports, and report.html.
 
+This module computes what the report says; `report_html` only renders it.
 Every file is written through `recon.masking.safe_frame` / `scrub`: the one
 privacy boundary of the tool.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,13 +17,24 @@ import polars as pl
 
 from recon import __version__, report_html
 from recon.decide import MEMBER_COLUMNS
-from recon.findings import FINDING_SCHEMA, SEVERITIES, catalog
+from recon.findings import FINDING_SCHEMA, SEVERITIES, Check, catalog
+from recon.gx_checks import gx_catalog
 from recon.masking import safe_frame, scrub
+from recon.wording import word, word_expr, words_expr
 
 if TYPE_CHECKING:
     from recon.pipeline import Result
 
 FINDING_COLUMNS = tuple(FINDING_SCHEMA)
+
+# Rows of one list shown in the page; the full list is in the CSV beside it.
+LIST_CAP = 500
+
+DOCS_INDEX = "gx/index.html"
+
+# A cell that starts like a formula runs as one when Excel opens the CSV.
+_FORMULA_START = r"^[=+\-@\t\r]"
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 def _counts(frame: pl.DataFrame, column: str, values: tuple[str, ...] = ()) -> dict[str, int]:
@@ -38,11 +52,17 @@ def _reason_counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
     return _counts(exploded, column)
 
 
+def all_checks(result: Result) -> tuple[Check, ...]:
+    """The catalog's checks, then the gx.* checks when GX ran."""
+    return catalog() + (gx_catalog() if result.quality is not None else ())
+
+
 def summary(result: Result) -> dict:
     findings = result.findings
     by_check = _counts(findings, "check")
     summary_ = {
         "tool": {"name": "recon", "version": __version__},
+        "run_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "as_of": result.as_of.isoformat(),
         "policy": result.policy.as_json(),
         "inputs": {
@@ -55,17 +75,36 @@ def summary(result: Result) -> dict:
             "by_severity": _counts(findings, "severity", SEVERITIES),
             "by_check": {
                 c.code: {"severity": c.severity, "count": by_check.get(c.code, 0)}
-                for c in catalog()
+                for c in all_checks(result)
             },
         },
         "conservation": conservation(result),
         "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
     }
+    if result.quality is not None:
+        outcomes = result.quality.outcomes
+        summary_["gx"] = {
+            "expectations": len(outcomes),
+            "failed": sum(not o.success for o in outcomes),
+            "data_docs": DOCS_INDEX,
+            "results": [
+                {
+                    "check": o.check.check.code,
+                    "suite": o.check.suite,
+                    "severity": o.check.check.severity,
+                    "success": o.success,
+                    "detail": o.detail,
+                }
+                for o in outcomes
+            ],
+        }
     if result.members is not None:
         m = result.members
+        active = m.filter(pl.col("active"))
         summary_["members"] = {
             "total": m.height,
-            "active": int(m["active"].sum()),
+            "active": active.height,
+            "overseas_active": int(active["overseas_member"].sum()),
             "my_number_status": _counts(
                 m,
                 "my_number_status",
@@ -110,6 +149,255 @@ def findings_frame(result: Result) -> pl.DataFrame:
     return result.findings.select(FINDING_COLUMNS)
 
 
+@dataclass(frozen=True)
+class CheckRow:
+    code: str
+    severity: str
+    status: str  # pass, fail, or noted (an info check that found something)
+    count: int | None  # findings; for gx.* the rows that fail (None: a table-level check)
+    title: str
+    action: str
+    detail: str  # gx.* checks: "3 of 48 rows (6.3%)"; empty for the catalog's checks
+
+
+@dataclass(frozen=True)
+class ActionList:
+    """One list of people or households to act on, and the CSV holding all of it."""
+
+    key: str  # its heading in the page, and its file name without .csv
+    shown: pl.DataFrame  # the first LIST_CAP rows, the page's columns only
+    total: int
+
+    @property
+    def csv(self) -> str:
+        return f"{self.key}.csv"
+
+
+@dataclass(frozen=True)
+class ReportData:
+    summary: dict
+    checks: tuple[CheckRow, ...]
+    lists: tuple[ActionList, ...]
+    envelopes: int
+    envelopes_ready: int
+    data_docs: str | None
+
+
+def check_rows(result: Result, summary_: dict, lang: str) -> tuple[CheckRow, ...]:
+    gx_outcomes = {o.check.check.code: o for o in result.quality.outcomes} if result.quality else {}
+    rows = []
+    for check in all_checks(result):
+        count = summary_["findings"]["by_check"][check.code]["count"]
+        outcome = gx_outcomes.get(check.code)
+        failed = not outcome.success if outcome else count > 0 and check.severity != "info"
+        status = "fail" if failed else "noted" if count and check.severity == "info" else "pass"
+        rows.append(
+            CheckRow(
+                code=check.code,
+                severity=check.severity,
+                status=status,
+                count=outcome.count if outcome else count,
+                title=check.title_ja if lang == "ja" else check.title_en,
+                action=check.action_ja if lang == "ja" else check.action_en,
+                detail=outcome.detail if outcome else "",
+            )
+        )
+    return tuple(rows)
+
+
+def _member_findings(result: Result, lang: str) -> pl.DataFrame:
+    """Per roster row: the worst severity of its findings and what they say, in one line.
+
+    Keyed by roster row, not member id: two rows with the same id (a duplicate
+    member) each have findings of their own.
+    """
+    titles = {c.code: c.title_ja if lang == "ja" else c.title_en for c in catalog()}
+    return (
+        result.findings.filter(pl.col("roster_row").is_not_null())
+        .with_columns(
+            rank=pl.col("severity").replace_strict(_SEVERITY_RANK, return_dtype=pl.Int8),
+            said=pl.col("check").replace(titles) + ": " + pl.col("detail").fill_null(""),
+        )
+        .group_by("roster_row")
+        .agg(
+            rank=pl.col("rank").min(),
+            findings=pl.col("said").sort_by("rank").str.join(" / "),
+        )
+        .with_columns(
+            priority=pl.col("rank").replace_strict(
+                {v: k for k, v in _SEVERITY_RANK.items()}, return_dtype=pl.String
+            )
+        )
+    )
+
+
+def _worded(result: Result, lang: str) -> pl.DataFrame:
+    """Every member with the words of its single codes and what its findings say."""
+    assert result.members is not None
+    return result.members.join(
+        _member_findings(result, lang), left_on="row", right_on="roster_row", how="left"
+    ).with_columns(
+        relation_text=word_expr("relation", "relation", lang),
+        notice_text=word_expr("notice", "notice", lang),
+        delivery_text=word_expr("delivery", "delivery", lang),
+        overseas_type_text=word_expr("overseas_type", "overseas_type", lang),
+        certificate_valid_until=pl.col("certificate_valid_until").cast(pl.String),
+        rank=pl.col("rank").fill_null(len(_SEVERITY_RANK)),
+        priority=pl.col("priority").fill_null(""),
+        findings=pl.col("findings").fill_null(""),
+    )
+
+
+def _people(m: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """A few members, most urgent first, with their `;`-lists of reasons in words too."""
+    return m.sort("rank", "household_id", "member_id", "row").with_columns(
+        certificate_reasons_text=words_expr("certificate_reasons", "certificate_reasons", lang),
+        confirm_reasons_text=words_expr("confirm_reasons", "confirm_reasons", lang),
+    )
+
+
+def _households(m: pl.DataFrame) -> pl.DataFrame:
+    """The households living abroad or with an address for HR to confirm, one row each."""
+    wanted = m.filter(
+        pl.col("overseas_type").is_not_null()
+        | pl.col("overseas_member")
+        | pl.col("confirm_by").str.contains("hr")
+    )["household_id"]
+    return (
+        m.filter(pl.col("household_id").is_in(wanted.implode()))
+        .sort("household_id", "member_id", "row")
+        .group_by("household_id", maintain_order=True)
+        .agg(
+            overseas_type=pl.col("overseas_type").drop_nulls().first(),
+            overseas_type_text=pl.col("overseas_type_text").drop_nulls().first(),
+            delivery=pl.col("delivery").filter(pl.col("delivery") != "none").first(),
+            delivery_text=pl.col("delivery_text").filter(pl.col("delivery") != "none").first(),
+            members=pl.len(),
+            overseas_members=pl.col("overseas_member").sum(),
+            with_documents=(pl.col("delivery") != "none").sum(),
+            # A comma, not a space: `00 1234-1001-01` would read as a My Number to `scrub`.
+            member_ids=pl.col("member_id").str.join(", "),
+            hr_confirms=pl.col("confirm_by").str.contains("hr").any(),
+            rank=pl.col("rank").min(),
+        )
+        .sort("rank", "household_id")
+    )
+
+
+def _documents(lang: str) -> dict[str, str]:
+    """What is in the envelope for one member, by `notice|certificate`."""
+    notice = "資格情報のお知らせ（{}）" if lang == "ja" else "notice ({})"
+    certificate = "資格確認書" if lang == "ja" else "certificate"
+    sep = "・" if lang == "ja" else " + "
+    out = {}
+    for wave in ("wave1", "wave2", "on_enrolment"):
+        sent = notice.format(word("notice", wave, lang))
+        out[f"{wave}|no"] = sent
+        out[f"{wave}|yes"] = sent + sep + certificate
+    out["none|yes"] = certificate
+    return out
+
+
+def mailing(m: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """One row per envelope: a household's mail, to its address or its designated one."""
+    held = pl.col("rank") == _SEVERITY_RANK["error"]
+    inside = pl.concat_str("notice", "certificate", separator="|").replace_strict(
+        _documents(lang), default=""
+    )
+    return (
+        m.filter(pl.col("delivery") != "none")
+        .with_columns(document=pl.col("member_id") + " " + inside)
+        .sort("household_id", "member_id", "row")
+        .group_by("household_id", "delivery", maintain_order=True)
+        .agg(
+            delivery_text=pl.col("delivery_text").first(),
+            notices=(pl.col("notice") != "none").sum(),
+            certificates=(pl.col("certificate") == "yes").sum(),
+            documents=pl.col("document").str.join("; "),
+            members_with_errors=held.sum(),
+        )
+        .with_columns(
+            hold_reasons=pl.concat_str(
+                pl.when(pl.col("delivery") == "undeliverable").then(pl.lit("undeliverable")),
+                pl.when(pl.col("members_with_errors") > 0).then(pl.lit("error_finding")),
+                separator=";",
+                ignore_nulls=True,
+            )
+        )
+        .with_columns(
+            ready=pl.when(pl.col("hold_reasons") == "").then(pl.lit("yes")).otherwise(pl.lit("no"))
+        )
+        .with_row_index("envelope", offset=1)
+    )
+
+
+_PERSON = ["household_id", "member_id", "relation_text"]
+_HOUSEHOLD = ["household_id", "overseas_type_text", "delivery_text"]
+
+
+def _lists(m: pl.DataFrame, lang: str) -> list[tuple[str, list[str], list[str], pl.DataFrame]]:
+    """Each list: its key, the page's columns, the columns only its CSV adds, its rows."""
+    households = _households(m)
+    certificates = _people(m.filter(pl.col("certificate") == "yes"), lang)
+    confirming = _people(m.filter(pl.col("must_confirm")), lang)
+    reasons = ["certificate_reasons_text", "certificate_valid_until", "delivery_text"]
+    return [
+        (
+            "confirm_members",
+            [*_PERSON, "priority", "confirm_reasons_text", "findings", "delivery_text"],
+            ["confirm_reasons", "my_number_status", "notice", "certificate", "delivery"],
+            confirming.filter(pl.col("confirm_by").str.contains("member")),
+        ),
+        (
+            "confirm_hr",
+            [*_HOUSEHOLD, "members", "member_ids"],
+            ["overseas_type", "delivery", "with_documents"],
+            households.filter(pl.col("hr_confirms")),
+        ),
+        (
+            "confirm_society",
+            [*_PERSON, "priority", "findings"],
+            ["confirm_reasons"],
+            confirming.filter(pl.col("confirm_by").str.contains("society")),
+        ),
+        (
+            "overseas_households",
+            [*_HOUSEHOLD, "members", "overseas_members", "with_documents"],
+            ["overseas_type", "delivery", "member_ids"],
+            households.filter(
+                pl.col("overseas_type").is_not_null() | (pl.col("overseas_members") > 0)
+            ),
+        ),
+        (
+            "no_my_number",
+            [*_PERSON, *reasons],
+            ["certificate_reasons", "delivery"],
+            certificates.filter(
+                pl.col("certificate_reasons").str.contains("never_registered|emigrated_before_2015")
+            ),
+        ),
+        (
+            "certificates",
+            [*_PERSON, *reasons],
+            ["certificate_reasons", "delivery"],
+            certificates,
+        ),
+    ]
+
+
+def excel_csv(frame: pl.DataFrame, path: Path) -> None:
+    """UTF-8 with BOM so that Excel reads the Japanese; formulas neutralized; masked."""
+    frame = safe_frame(frame)
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    frame.with_columns(
+        pl.when(pl.col(c).str.contains(_FORMULA_START))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text
+    ).write_csv(path, include_bom=True)
+
+
 def write_all(result: Result, folder: Path, lang: str = "ja") -> None:
     folder.mkdir(parents=True, exist_ok=True)
     summary_ = summary(result)
@@ -118,22 +406,37 @@ def write_all(result: Result, folder: Path, lang: str = "ja") -> None:
     (folder / "summary.json").write_text(
         scrub(json.dumps(summary_, ensure_ascii=False, indent=2)) + "\n", encoding="utf-8"
     )
-    page = report_html.render(
-        summary_, safe_frame(findings_frame(result)), safe_frame(_lists(result)), lang
-    )
-    (folder / "report.html").write_text(scrub(page), encoding="utf-8")
+    data_docs = None
+    if result.quality is not None:
+        result.quality.write_docs(folder / Path(DOCS_INDEX).parent)
+        data_docs = DOCS_INDEX
 
-
-def _lists(result: Result) -> pl.DataFrame:
-    """The members a person has to act on, with what the report lists show."""
-    assert result.members is not None
-    return result.members.filter(pl.col("must_confirm")).select(
-        "member_id",
-        "household_id",
-        "relation",
-        "overseas_type",
-        "confirm_reasons",
-        "confirm_by",
-        "certificate",
-        "delivery",
+    m = _worded(result, lang)
+    lists = []
+    for key, shown, extra, rows in _lists(m, lang):
+        excel_csv(rows.select(*shown, *extra), folder / f"{key}.csv")
+        lists.append(ActionList(key, safe_frame(rows.select(shown).head(LIST_CAP)), rows.height))
+    envelopes = mailing(m, lang)
+    excel_csv(
+        envelopes.select(
+            "envelope",
+            "household_id",
+            "delivery",
+            "delivery_text",
+            "notices",
+            "certificates",
+            "documents",
+            "ready",
+            "hold_reasons",
+        ),
+        folder / "mailing.csv",
     )
+    data = ReportData(
+        summary=summary_,
+        checks=check_rows(result, summary_, lang),
+        lists=tuple(lists),
+        envelopes=envelopes.height,
+        envelopes_ready=envelopes.filter(pl.col("ready") == "yes").height,
+        data_docs=data_docs,
+    )
+    (folder / "report.html").write_text(scrub(report_html.render(data, lang)), encoding="utf-8")

@@ -30,8 +30,16 @@ def test_run_on_clean_input_exits_0_and_says_where_the_report_is(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "report.html" in done.stdout and "ready" in done.stdout
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "certificates.csv",
+        "confirm_hr.csv",
+        "confirm_members.csv",
+        "confirm_society.csv",
         "findings.csv",
+        "gx",
+        "mailing.csv",
         "members.csv",
+        "no_my_number.csv",
+        "overseas_households.csv",
         "report.html",
         "summary.json",
     ]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.synthetic import generate
 from recon import pipeline, report
 from recon.policy import load_policy
+from recon.synthetic import generate
 from tests.conftest import AS_OF, FILINGS, ROSTER, filing, member, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import polars as pl
 
-from bench.synthetic import generate
 from recon import decide, pipeline
 from recon.policy import load_policy
+from recon.synthetic import generate
 from tests.conftest import AS_OF, FILINGS, ROSTER, filing, member, my_number, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,12 +1,18 @@
-"""`recon gate`: the CI gate on a roster update (exit 1 when blocking findings exist)."""
+"""`recon gate`: the CI gate on a roster update (SPEC §7; the logic is `recon/gate/`).
+
+Exit 0: nothing the update introduces blocks it; 1: blocked; 2: the input,
+the baseline, the key or the waivers cannot be used, so the gate cannot
+decide (and a gate that cannot decide never passes); 3: a bug.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import polars as pl
 import typer
 
 from recon.commands.common import (
@@ -19,10 +25,13 @@ from recon.commands.common import (
     PolicyOpt,
     RosterOpt,
     SpillOpt,
+    err,
     exit_codes,
     out,
+    print_counts,
 )
-from recon.commands.run import run_and_write
+from recon.gate import ci, flow
+from recon.masking import scrub
 
 
 class FailOn(StrEnum):
@@ -39,25 +48,86 @@ def gate(
     lang: LangOpt = Lang.ja,
     memory_limit: MemoryOpt = None,
     spill_dir: SpillOpt = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="Output folder of the last accepted gate run (holds baseline.json): only "
+            "findings new since then fail the gate. Needs the key.",
+        ),
+    ] = None,
+    baseline_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline-ref",
+            help="Git revision holding the last accepted inputs (e.g. origin/main, HEAD): the "
+            "same files at that revision are the baseline. No key needed.",
+        ),
+    ] = None,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Lowest severity that fails the gate.")
     ] = FailOn.error,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Fail on every open finding, not only on new ones."),
+    ] = False,
+    waivers: Annotated[
+        Path | None,
+        typer.Option("--waivers", help="TOML file of accepted exceptions, each with an expiry."),
+    ] = None,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Write JUnit XML here (one test per check).")
+    ] = None,
+    summary: Annotated[
+        Path | None,
+        typer.Option(
+            "--summary", help="Write the Markdown summary here (also to $GITHUB_STEP_SUMMARY)."
+        ),
+    ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="File holding the gate's HMAC key (else $RECON_GATE_KEY)."),
+    ] = None,
 ) -> None:
-    """Run, write the reports, and exit 1 when a finding at or above --fail-on exists."""
+    """Run, compare with the baseline, and exit 1 when the update introduces a blocking finding."""
+    request = flow.Request(
+        roster=roster,
+        filings=filings,
+        as_of=as_of,
+        policy=policy,
+        out=out_dir,
+        lang=lang.value,
+        memory_limit=memory_limit,
+        spill_dir=spill_dir,
+        baseline=baseline,
+        baseline_ref=baseline_ref,
+        fail_on=fail_on.value,
+        strict=strict,
+        waivers=waivers,
+        junit=junit,
+        summary=summary,
+        key_file=key_file,
+    )
     with exit_codes():
-        result = run_and_write(
-            roster,
-            filings,
-            as_of,
-            policy,
-            out_dir,
-            lang=lang,
-            memory_limit=memory_limit,
-            spill_dir=spill_dir,
-        )
-        failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
-        blocking = result.findings.filter(pl.col("severity").is_in(failing))
-        if blocking.height:
-            out.print(f"gate: FAIL — {blocking.height} finding(s) at or above {fail_on.value}")
+        try:
+            done = flow.run(request)
+        except Exception as exc:
+            _annotate(flow.undecided(request, str(exc), os.environ))
+            raise
+        print_counts(done.result)
+        out.print(f"report: {done.written / 'report.html'}", markup=False)
+        for note in done.notes:
+            err.print(scrub(f"gate: note: {note}"), markup=False, soft_wrap=True)
+        for line in ci.terminal_lines(done.outcome):
+            out.print(line, markup=False, soft_wrap=True)
+        _annotate(flow.publish(request, done.outcome, os.environ))
+        if not done.outcome.passed:
             raise typer.Exit(1)
-        out.print("gate: pass")
+
+
+def _annotate(lines: list[str]) -> None:
+    """GitHub reads workflow commands from stdout, one per line, unwrapped and uncoloured."""
+    if lines:
+        sys.stdout.flush()
+        sys.stdout.write("".join(scrub(line) + "\n" for line in lines))
+        sys.stdout.flush()

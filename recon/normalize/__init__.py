@@ -36,33 +36,57 @@ def normalize(frame: pl.DataFrame, source: Source) -> pl.DataFrame:
         for c in columns
     )
     frame = iso_dates(frame, [c.name for c in columns if c.kind == "date"])
-    canonical = []
+    per_value: dict[str, pl.Expr] = {}
     for c in columns:
         if c.kind in ("sex", "yes_no", "residence", "overseas_type", "card_status", "relation"):
-            canonical.append(code_expr(c.name, c.kind))
+            per_value[c.name] = code_expr(c.name, c.kind)
         elif c.kind == "insurer_number":
-            canonical.append(padded_digits(c.name, 8).alias(c.name))
+            per_value[c.name] = padded_digits(c.name, 8)
         elif c.kind == "branch":
-            canonical.append(padded_digits(c.name, 2).alias(c.name))
+            per_value[c.name] = padded_digits(c.name, 2)
         elif c.kind == "postal_code":
-            canonical.append(padded_digits(c.name, 7, strip="\\-‐−ー").alias(c.name))
-        elif c.kind == "text":
-            canonical.append(pl.col(c.name).str.strip_chars())
-    frame = frame.with_columns(canonical)
+            per_value[c.name] = padded_digits(c.name, 7, strip="\\-‐−ー")
+    frame = _on_distinct(frame, per_value)
+    frame = frame.with_columns(
+        pl.col(c.name).str.strip_chars() for c in columns if c.kind == "text"
+    )
     frame = _comparison_keys(frame)
     return _roster_ids(frame) if source == "roster" else _filing_number(frame)
 
 
+def _on_distinct(frame: pl.DataFrame, exprs: dict[str, pl.Expr]) -> pl.DataFrame:
+    """Each `exprs[column]` (reading only that column) computed once per distinct value.
+
+    Codes, branches and postal codes take a handful of values in a million rows:
+    NFKC and the regexes run on those, and the result is mapped back.
+    """
+    mapped = []
+    for name, expr in exprs.items():
+        column = frame.get_column(name).cast(pl.String)
+        values = column.drop_nulls().unique()
+        results = values.to_frame(name).select(expr.alias(name)).to_series()
+        on_null = pl.Series(name, [None], pl.String).to_frame().select(expr.alias(name)).item()
+        mapped.append(
+            pl.when(pl.col(name).is_null())
+            .then(pl.lit(on_null, pl.String))
+            .otherwise(pl.col(name).cast(pl.String).replace_strict(values, results))
+            .alias(name)
+        )
+    return frame.with_columns(mapped)
+
+
 def _comparison_keys(frame: pl.DataFrame) -> pl.DataFrame:
-    frame = frame.with_columns(
-        name_plain(pl.col("name")).alias("name_plain"),
-        kana_plain(pl.col("name_kana")).alias("kana_plain"),
+    names = frame.select(pl.col("name").drop_nulls().unique())
+    names = names.with_columns(name_plain(pl.col("name")).alias("name_plain"))
+    names = names.with_columns(fold_variants(names["name_plain"]).alias("name_key"))
+    kana = frame.select(pl.col("name_kana").drop_nulls().unique())
+    kana = kana.with_columns(kana_plain(pl.col("name_kana")).alias("kana_plain"))
+    kana = kana.with_columns(fold_small_kana(pl.col("kana_plain")).alias("kana_key"))
+    frame = frame.join(names, on="name", how="left", maintain_order="left")
+    frame = frame.join(kana, on="name_kana", how="left", maintain_order="left")
+    return frame.with_columns(
         # Ids are compared after NFKC so that full-width digits still link a household.
         pl.col("employee_id").str.normalize("NFKC").alias("employee_key"),
-    )
-    return frame.with_columns(
-        fold_variants(frame["name_plain"]).alias("name_key"),
-        fold_small_kana(pl.col("kana_plain")).alias("kana_key"),
         address_key(frame["address"]).alias("address_key"),
     )
 
@@ -92,7 +116,9 @@ def _filing_number(frame: pl.DataFrame) -> pl.DataFrame:
     its last four digits and its length. From here on no frame and no DuckDB
     table holds a My Number (SPEC §9).
     """
-    cleaned = digits_only("my_number")
+    # Cleaned once into a column: as an expression it was re-run for every use.
+    frame = frame.with_columns(digits_only("my_number").alias("my_number"))
+    cleaned = pl.col("my_number")
     key = pl.concat_str(
         [cleaned.hash(secrets.randbits(64)).cast(pl.String) for _ in range(2)], separator=":"
     )

@@ -1,0 +1,141 @@
+"""Benchmark `recon run` and `recon check` end to end against the floor, per size.
+
+    python -m bench.run                   # 100k, 1m and 5m members
+    python -m bench.run --sizes 100k 1m   # a subset
+
+Data is generated once per size (`recon sample`, seed 1, 2% defects, CP932) in
+bench/out/<size>/ and reused. Each measured command runs in its own process;
+its peak RSS comes from wait4(), its stages from summary.json "seconds". The
+figures go to bench/results/<date>-<commit>.json so that commits can be compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+from recon.synthetic.accuracy import benign_flagged, failures, score
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = {"100k": 100_000, "1m": 1_000_000, "5m": 5_000_000}
+AS_OF = "2025-06-30"
+
+
+def measured(args: list[str]) -> dict:
+    """Wall seconds and peak RSS (MB) of one command run in a fresh process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    out, err = proc.stdout.read(), proc.stderr.read()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{' '.join(args[2:4])} failed ({code}): {err.decode()[-2000:]}")
+    return {"wall_s": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024), "stdout": out}
+
+
+def data(size: str) -> Path:
+    folder = ROOT / "bench" / "out" / size
+    if not (folder / "truth.csv").exists():
+        python = [sys.executable, "-m", "recon"]
+        gen = measured([*python, "sample", "--members", str(SIZES[size]), "--out", str(folder)])
+        print(f"{size}: generated in {gen['wall_s']} s, peak {gen['peak_rss_mb']} MB", flush=True)
+    return folder
+
+
+def bench(size: str) -> dict:
+    folder = data(size)
+    roster, filings = folder / "roster.csv", folder / "filings.csv"
+    floor_run = measured(
+        [sys.executable, str(ROOT / "bench" / "floor.py"), str(roster), str(filings)]
+    )
+    floor = json.loads(floor_run["stdout"])
+    python = [sys.executable, "-m", "recon"]
+    inputs = ["--roster", str(roster), "--filings", str(filings)]
+    out = Path(tempfile.mkdtemp(prefix=f"bench-{size}-"))
+    try:
+        run = measured([*python, "run", *inputs, "--as-of", AS_OF, "--out", str(out / "r")])
+        summary = json.loads((out / "r" / "summary.json").read_text(encoding="utf-8"))
+        findings = pl.read_csv(out / "r" / "findings.csv", infer_schema=False)
+        findings = findings.with_columns(pl.col("row").cast(pl.Int64))
+        truth = pl.read_csv(folder / "truth.csv", infer_schema=False)
+        truth = truth.with_columns(pl.col("row").cast(pl.Int64))
+        table = score(findings, truth)
+        benign = benign_flagged(findings, truth, pl.col("severity").is_in(["error", "warning"]))
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    check = measured([*python, "check", *inputs])
+    for r in (run, check, floor_run):
+        r.pop("stdout")
+    return {
+        "members": SIZES[size],
+        "filings": summary["inputs"]["filings"]["rows"]
+        if isinstance(summary["inputs"].get("filings"), dict)
+        else None,
+        "input_mb": round((roster.stat().st_size + filings.stat().st_size) / 2**20),
+        "floor_s": round(floor["total"], 2),
+        "floor_detail": {k: round(v, 2) for k, v in floor.items()},
+        "run": run | {"ratio_to_floor": round(run["wall_s"] / floor["total"], 2)},
+        "stages_s": summary.get("seconds", {}),
+        "check": check | {"ratio_to_floor": round(check["wall_s"] / floor["total"], 2)},
+        "accuracy_failures": failures(table),
+        "benign_flagged": benign,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
+    args = parser.parse_args()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    results = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "commit": commit,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+            "python": platform.python_version(),
+            "polars": pl.__version__,
+        },
+        "sizes": {},
+    }
+    for size in args.sizes:
+        results["sizes"][size] = r = bench(size)
+        print(
+            f"{size}: floor {r['floor_s']} s | run {r['run']['wall_s']} s "
+            f"({r['run']['ratio_to_floor']}x), {r['run']['peak_rss_mb']} MB | "
+            f"check {r['check']['wall_s']} s ({r['check']['ratio_to_floor']}x), "
+            f"{r['check']['peak_rss_mb']} MB | accuracy misses {len(r['accuracy_failures'])}, "
+            f"benign flagged {r['benign_flagged']}",
+            flush=True,
+        )
+        print("   stages:", json.dumps(r["stages_s"]), flush=True)
+    sizes = results["sizes"]
+    if "1m" in sizes and "5m" in sizes:
+        # Time ~ n^k between 1M and 5M: k <= 1 is linear or better.
+        k = math.log(sizes["5m"]["run"]["wall_s"] / sizes["1m"]["run"]["wall_s"]) / math.log(5)
+        results["exponent_1m_5m"] = round(k, 3)
+        print(f"time exponent 1M -> 5M: {k:.3f}")
+    folder = ROOT / "bench" / "results"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{dt.date.today().isoformat()}-{commit or 'nogit'}.json"
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"-> {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""`recon sample`: synthetic roster and filings with their ground truth (truth.csv)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from recon.commands.common import exit_codes, out
+from recon.synthetic import TRUTH_FROM, generate_sample, write_sample
+
+
+class Encoding(StrEnum):
+    cp932 = "cp932"
+    utf8 = "utf-8"
+
+
+class Format(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+    xlsx = "xlsx"
+
+
+def sample(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for roster, filings, truth.csv.")],
+    members: Annotated[int, typer.Option("--members", min=1, help="Roster rows.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same files.")] = 1,
+    defects: Annotated[
+        float,
+        typer.Option("--defects", min=0.0, max=1.0, help="Share of households with one defect."),
+    ] = 0.02,
+    encoding: Annotated[
+        Encoding, typer.Option("--encoding", help="CSV encoding.")
+    ] = Encoding.cp932,
+    fmt: Annotated[Format, typer.Option("--format", help="File format.")] = Format.csv,
+) -> None:
+    """Write a synthetic roster, its My Number filings and truth.csv (the findings they must give).
+
+    Every name, address and My Number is made up (numbers start with 9 and carry a
+    valid check digit unless a defect says otherwise). truth.csv holds for
+    `recon run --as-of` on or after the date printed.
+    """
+    with exit_codes():
+        made = generate_sample(members, seed, defects, utf8=encoding is Encoding.utf8)
+        paths = write_sample(made, out_dir, encoding.value, fmt.value)
+        out.print(
+            f"{made.roster.height} roster rows, {made.filings.height} filings, "
+            f"{made.truth.height} expected findings -> {out_dir}"
+        )
+        out.print(
+            f"check with: recon run --roster {paths['roster']} --filings {paths['filings']} "
+            f"--as-of {TRUTH_FROM.isoformat()} or later"
+        )

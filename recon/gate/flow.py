@@ -1,0 +1,265 @@
+"""The gate's steps in order; `recon/commands/gate.py` only parses options and prints.
+
+1. Key, waivers and baseline are read first: whatever would keep the gate from
+   deciding stops it before the long run (exit 2).
+2. The pipeline runs on the update (and, for `--baseline-ref`, on the inputs
+   as they were at that revision, under the same policy and date).
+3. Findings get identities and waivers; `compare` decides.
+4. The run's folder is written atomically with the gate's files in it
+   (`baseline.json` only under a key that outlives the run), then the CI files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from recon import pipeline
+from recon.commands.common import parse_as_of, sample, terminal_progress
+from recon.errors import InputError
+from recon.gate import baseline, ci, compare, gitref, keys, waivers
+from recon.masking import safe_frame, scrub
+from recon.policy import Policy, load_policy
+
+GATE_JSON = "gate.json"
+GATE_MD = "gate.md"
+WAIVERS_CSV = "waivers.csv"
+
+
+@dataclass
+class Request:
+    roster: Path | None = None
+    filings: Path | None = None
+    as_of: str | None = None
+    policy: Path | None = None
+    out: Path = Path("reports/latest")
+    lang: str = "ja"
+    memory_limit: str | None = None
+    spill_dir: Path | None = None
+    baseline: Path | None = None
+    baseline_ref: str | None = None
+    fail_on: str = "error"
+    strict: bool = False
+    waivers: Path | None = None
+    junit: Path | None = None
+    summary: Path | None = None
+    key_file: Path | None = None
+
+
+@dataclass
+class Done:
+    result: pipeline.Result
+    outcome: compare.Outcome
+    written: Path
+    notes: list[str] = field(default_factory=list)
+
+
+def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
+    environ = os.environ if environ is None else environ
+    notes: list[str] = []
+    if request.baseline is not None and request.baseline_ref is not None:
+        raise InputError("give either --baseline DIR or --baseline-ref REF, not both.")
+    key = keys.load_key(request.key_file, dict(environ))
+    if request.baseline is not None and key is None:
+        raise InputError(keys.missing_key_message(f"--baseline {request.baseline}"))
+    waiver_list: tuple[waivers.Waiver, ...] = ()
+    if request.waivers is not None:
+        if request.baseline_ref is not None and not request.waivers.exists():
+            # Deleted by this update: its waivers at the revision still mark what they waived.
+            notes.append(f"{request.waivers} does not exist: no waiver holds in this update.")
+        else:
+            waiver_list = waivers.load(request.waivers)
+    if key is None and any(w.finding for w in waiver_list):
+        raise InputError(keys.missing_key_message("a waiver that names a finding id"))
+    base = baseline.read(request.baseline, key) if request.baseline is not None else None
+
+    policy = load_policy(request.policy)
+    as_of = parse_as_of(request.as_of)
+    roster = request.roster or sample("roster.csv")
+    filings = request.filings or sample("filings.csv")
+    work_key = key or keys.ephemeral()
+    day = waivers.effective_day(as_of)
+
+    with tempfile.TemporaryDirectory(prefix="recon-gate-base-") as folder:
+        # The revision is read before the long run: a wrong ref stops the gate at once.
+        at_ref = None
+        if request.baseline_ref is not None:
+            paths = {"roster": roster, "filings": filings, "waivers": request.waivers}
+            at_ref = gitref.files_at(request.baseline_ref, paths, Path(folder))
+        result = _analyse(request, roster, filings, policy, as_of)
+        if at_ref is not None:
+            base = _base_at(request, at_ref, policy, as_of, work_key, day, notes)
+
+    findings = baseline.identify(result, work_key)
+    findings, statuses = waivers.apply(findings, waiver_list, day)
+    needs_snapshot = key is not None or base is not None
+    current = baseline.snapshot(result, work_key, findings) if needs_snapshot else None
+    outcome = compare.compare(findings, statuses, base, current, request.fail_on, request.strict)
+    if key is None:
+        notes.append(
+            f"no key (${keys.ENV} or --key-file): no baseline.json written, so this run's "
+            f"folder cannot serve as a --baseline later."
+        )
+    outcome.context = {
+        "roster": str(roster),
+        "filings": str(filings),
+        "as_of": as_of.isoformat(),
+        "waivers_judged_on": day.isoformat(),
+        "notes": notes,
+    }
+
+    def gate_files(folder: Path) -> None:
+        write_folder(folder, outcome, current if key else None, request.lang)
+
+    written = pipeline.write(result, request.out, request.lang, extra=[gate_files])
+    return Done(result, outcome, written, notes)
+
+
+def _analyse(request: Request, roster, filings, policy, as_of) -> pipeline.Result:
+    with terminal_progress() as progress:
+        return pipeline.analyse(
+            roster,
+            filings,
+            policy,
+            as_of,
+            with_decisions=True,
+            progress=progress,
+            memory_limit=request.memory_limit,
+            spill_dir=request.spill_dir,
+        )
+
+
+def _base_at(
+    request: Request,
+    found: dict[str, Path | None],
+    policy: Policy,
+    as_of: dt.date,
+    key: keys.Key,
+    day: dt.date,
+    notes: list[str],
+) -> baseline.Snapshot | None:
+    """The snapshot of the same files at `--baseline-ref`, under the same policy and date."""
+    ref = request.baseline_ref
+    if found["roster"] is None or found["filings"] is None:
+        notes.append(f"{ref} has no roster or filings at these paths: every finding is new.")
+        return None
+    try:
+        base_waivers = waivers.load(found["waivers"]) if found["waivers"] else ()
+    except InputError as exc:
+        notes.append(f"the waivers at {ref} cannot be read, so none is assumed there: {exc}")
+        base_waivers = ()
+    try:
+        result = _analyse(request, found["roster"], found["filings"], policy, as_of)
+    except InputError as exc:
+        # Stricter, never looser: without a baseline every finding counts as new.
+        notes.append(f"the inputs at {ref} cannot be read ({exc}): every finding is new.")
+        return None
+    findings = baseline.identify(result, key)
+    findings, _ = waivers.apply(findings, base_waivers, day)
+    snap = baseline.snapshot(result, key, findings)
+    snap.origin = f"{ref} (git)"
+    return snap
+
+
+# --- the files ---------------------------------------------------------------------
+
+
+def gate_document(outcome: compare.Outcome) -> dict:
+    """`gate.json`: the decision, for tools (and the lead's report)."""
+    keep = ["finding_id", "check", "severity", "member_id", "source", "row", "field", "anchor"]
+    findings = outcome.findings.select(
+        *keep, "status", "waived", "waiver", "waiver_state", "blocking", "why"
+    )
+    return {
+        "verdict": "pass" if outcome.passed else "fail",
+        "fail_on": outcome.fail_on,
+        "strict": outcome.strict,
+        "baseline": outcome.baseline,
+        **{k: v for k, v in outcome.context.items()},
+        "counts": {s: outcome.count(s) for s in (compare.NEW, compare.OPEN, compare.RESOLVED)}
+        | {"blocking": outcome.blocking.height},
+        "findings": findings.to_dicts(),
+        "resolved": outcome.resolved.drop("count").to_dicts(),
+        "waivers": waivers.report_rows(outcome.waivers)
+        .with_columns(pl.col("expires_on").cast(pl.String))
+        .to_dicts(),
+        "roster_diff": outcome.diff.as_dict() if outcome.diff is not None else None,
+    }
+
+
+def write_folder(
+    folder: Path, outcome: compare.Outcome, snap: baseline.Snapshot | None, lang: str
+) -> None:
+    """The gate's files inside the run's (staging) folder."""
+    document = json.dumps(gate_document(outcome), ensure_ascii=False, indent=1, default=str)
+    (folder / GATE_JSON).write_text(scrub(document) + "\n", encoding="utf-8")
+    (folder / GATE_MD).write_text(ci.markdown(outcome, lang), encoding="utf-8")
+    if outcome.waivers:
+        rows = safe_frame(waivers.report_rows(outcome.waivers))
+        text = [c for c, t in rows.schema.items() if t == pl.String]
+        rows.with_columns(  # a cell that starts like a formula must not run in Excel
+            pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]"))
+            .then(pl.lit("'") + pl.col(c))
+            .otherwise(pl.col(c))
+            .alias(c)
+            for c in text
+        ).write_csv(folder / WAIVERS_CSV, include_bom=True)
+    if snap is not None:
+        baseline.write(snap, folder)
+
+
+def publish(request: Request, outcome: compare.Outcome, environ: Mapping[str, str]) -> list[str]:
+    """JUnit, the Markdown summary and the annotations; returns the annotation lines."""
+    if request.junit is not None:
+        _write_private(request.junit, ci.junit_xml(outcome, request.lang))
+    summary = ci.markdown(outcome, request.lang)
+    if request.summary is not None:
+        _write_private(request.summary, summary)
+    _append_step_summary(environ, summary)
+    if environ.get("GITHUB_ACTIONS") == "true":
+        return ci.annotations(outcome, request.lang)
+    return []
+
+
+def undecided(request: Request, message: str, environ: Mapping[str, str]) -> list[str]:
+    """When the gate cannot decide, CI still gets a file that says so (best effort)."""
+    message = scrub(message)
+    text = f"## recon gate: ❌ could not decide\n\n{message}\n"
+    try:
+        if request.junit is not None:
+            _write_private(request.junit, ci.undecided_junit(message))
+        if request.summary is not None:
+            _write_private(request.summary, text)
+        _append_step_summary(environ, text)
+    except OSError:
+        pass
+    if environ.get("GITHUB_ACTIONS") == "true":
+        return [ci.command("error", message, title="recon gate: could not decide")]
+    return []
+
+
+def _append_step_summary(environ: Mapping[str, str], text: str) -> None:
+    path = environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(scrub(text))
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Written whole or not at all, readable by its owner only (it names members)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(scrub(text))
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,77 @@
+"""The input files as they were at a git revision (`--baseline-ref`).
+
+Read-only: `git rev-parse` and `git cat-file` only; the files are copied into a
+private temporary folder that the caller removes. `--filters` applies the
+repository's smudge filters (Git LFS, line endings) as a checkout would.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from recon.errors import InputError
+
+
+def _git(args: list[str], cwd: Path, what: str) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+    except OSError as exc:
+        raise InputError(f"--baseline-ref needs git to {what}, and git cannot run: {exc}") from None
+
+
+def _top(path: Path) -> Path:
+    folder = next(p for p in path.parents if p.is_dir())  # the file may be gone from the tree
+    done = _git(["rev-parse", "--show-toplevel"], folder, "find the repository")
+    if done.returncode != 0:
+        raise InputError(
+            f"--baseline-ref: {path} is not inside a git repository, so there is no "
+            f"earlier version to compare with."
+        )
+    return Path(done.stdout.decode().strip()).resolve()
+
+
+def _has_commits(top: Path) -> bool:
+    return _git(["rev-list", "-n", "1", "--all"], top, "").stdout.strip() != b""
+
+
+def files_at(ref: str, paths: dict[str, Path | None], into: Path) -> dict[str, Path | None]:
+    """Each path's content at `ref`, written into `into`; None where it did not exist.
+
+    `paths` maps a role (roster, filings, waivers) to a file in the working tree;
+    a None path stays None.
+    """
+    found: dict[str, Path | None] = {}
+    checked: set[Path] = set()
+    for role, path in paths.items():
+        if path is None:
+            found[role] = None
+            continue
+        path = path.resolve()
+        top = _top(path)
+        if top not in checked:
+            commit = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], top, "")
+            if commit.returncode != 0 and not _has_commits(top):
+                # The first commit of a repository (a pre-commit hook on `HEAD`): nothing
+                # was accepted before it, so there is no baseline and every finding is new.
+                return {role: None for role in paths}
+            if commit.returncode != 0:
+                raise InputError(
+                    f"--baseline-ref {ref}: no such revision in {top} (in CI, fetch the "
+                    f"history, e.g. actions/checkout with fetch-depth: 0)."
+                )
+            checked.add(top)
+        relative = path.relative_to(top).as_posix()
+        spec = f"{ref}:{relative}"
+        if _git(["cat-file", "-e", spec], top, "").returncode != 0:
+            found[role] = None
+            continue
+        blob = _git(["cat-file", "--filters", spec], top, "read the file")
+        if blob.returncode != 0:
+            message = blob.stderr.decode(errors="replace").strip()
+            raise InputError(f"--baseline-ref {ref}: cannot read {relative}: {message}")
+        target = into / role / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(blob.stdout)
+        found[role] = target
+    return found

@@ -1,0 +1,205 @@
+"""Great Expectations on the reconciled data: the suites of `checks/gx/`, as findings.
+
+The suites are GX Core 1.x JSON files, read in file-name order (the order of
+their rows in the report). Each names, in its `meta.recon`, the
+table it reads (`members`, `households`, `pairs` or `findings`) and the input
+file its findings are anchored to (`roster` or `filings`); each expectation
+carries GX's own `severity` and, in its `meta`, a stable `name` and what it
+means and what to do, in Japanese and English, for the report.
+
+A failed expectation is one finding: `check = gx.<name>`, severity from the
+suite (GX `critical` is our `error`), no member and no row (it is about a
+table), `field` = the column it tests, and `detail` = how many rows fail.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from recon import gx_adapter
+from recon.errors import InputError, InvariantError
+from recon.findings import FINDING_SCHEMA, Check, Severity, catalog
+from recon.policy import Policy
+from recon.resources import shipped
+
+_SEVERITY: dict[str, Severity] = {"critical": "error", "warning": "warning", "info": "info"}
+_SOURCES = ("roster", "filings")
+
+
+@dataclass(frozen=True)
+class GxCheck:
+    check: Check  # code `gx.<name>`: the same shape as a catalog entry
+    name: str
+    suite: str
+    field: str
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    table: str
+    source: str
+    spec: dict[str, Any]  # the GX suite JSON, as the engine reads it
+    checks: tuple[GxCheck, ...]
+
+
+def _field(kwargs: dict[str, Any]) -> str:
+    columns = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+    return ";".join([*columns, *kwargs.get("column_list", [])])
+
+
+def _suite(path: Path) -> Suite:
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    recon_meta = spec["meta"]["recon"]
+    if recon_meta["source"] not in _SOURCES:
+        raise InvariantError(f"{path.name}: meta.recon.source must be one of {_SOURCES}")
+    checks = []
+    for expectation in spec["expectations"]:
+        meta = expectation["meta"]
+        severity = _SEVERITY[expectation.get("severity", "critical")]
+        checks.append(
+            GxCheck(
+                check=Check(
+                    code=f"gx.{meta['name']}",
+                    severity=severity,
+                    title_ja=meta["title_ja"],
+                    title_en=meta["title_en"],
+                    action_ja=meta["action_ja"],
+                    action_en=meta["action_en"],
+                ),
+                name=meta["name"],
+                suite=spec["name"],
+                field=_field(expectation["kwargs"]),
+            )
+        )
+    return Suite(spec["name"], recon_meta["table"], recon_meta["source"], spec, tuple(checks))
+
+
+@cache
+def suites() -> tuple[Suite, ...]:
+    found = tuple(_suite(p) for p in sorted((shipped("checks") / "gx").glob("*.json")))
+    names = [c.name for s in found for c in s.checks]
+    if len(names) != len(set(names)):
+        raise InvariantError(f"checks/gx/: expectation names must be unique: {sorted(names)}")
+    return found
+
+
+def gx_catalog() -> tuple[Check, ...]:
+    """The gx.* checks, in suite file order, after the catalog's own."""
+    return tuple(c.check for s in suites() for c in s.checks)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    check: GxCheck
+    success: bool
+    count: int | None  # rows that fail it; None for a table-level expectation
+    detail: str  # counts only: "3 of 48 rows", "observed 47"
+
+
+class Quality:
+    """What GX said about this run: one outcome per expectation, and its Data Docs."""
+
+    def __init__(self, outcomes: tuple[Outcome, ...], sources: dict[str, str], validation):
+        self.outcomes = outcomes
+        self._sources = sources
+        self._validation = validation
+
+    @property
+    def findings(self) -> pl.DataFrame:
+        failed = [o for o in self.outcomes if not o.success]
+        return pl.DataFrame(
+            {
+                "check": [o.check.check.code for o in failed],
+                "severity": [o.check.check.severity for o in failed],
+                "member_id": [None] * len(failed),
+                "source": [self._sources[o.check.suite] for o in failed],
+                "row": [None] * len(failed),
+                "field": [o.check.field for o in failed],
+                "detail": [o.detail for o in failed],
+            },
+            schema=FINDING_SCHEMA,
+        )
+
+    def write_docs(self, folder: Path) -> Path:
+        return self._validation.write_docs(folder)
+
+
+def tables(
+    members: pl.DataFrame, pairs: pl.DataFrame, findings: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    """The reconciled tables the suites read; none of them has a My Number column."""
+    flagged_rows = findings.filter(
+        (pl.col("source") == "roster") & pl.col("check").str.starts_with("roster.")
+    )["row"]
+    households = (
+        members.select(
+            "household_id",
+            is_self=pl.col("relation") == "self",
+            gets_mail=pl.col("delivery") != "none",
+            # Flagged before grouping: inside the aggregation the lookup ran once per household.
+            roster_flagged=pl.col("row").is_in(flagged_rows.implode()),
+        )
+        .group_by("household_id")
+        .agg(
+            self_count=pl.col("is_self").sum(),
+            gets_mail=pl.col("gets_mail").any(),
+            roster_flagged=pl.col("roster_flagged").any(),
+        )
+        .sort("household_id")
+    )
+    return {"members": members, "households": households, "pairs": pairs, "findings": findings}
+
+
+def parameters(policy: Policy, roster_rows: int, filing_rows: int) -> dict[str, Any]:
+    """The values behind the suites' `{"$PARAMETER": ...}` placeholders."""
+    percent = policy.filing_missing_max_percent
+    if not 0 <= percent <= 100:
+        raise InputError(f"policy key filing_missing_max_percent = {percent} is not 0-100.")
+    return {
+        "roster_rows": roster_rows,
+        "filing_rows": filing_rows,
+        "filed_share_min": 1 - percent / 100,
+        "check_codes": [c.code for c in catalog()],
+    }
+
+
+def _detail(outcome: gx_adapter.Outcome) -> str:
+    if outcome.unexpected_count is not None and outcome.element_count:
+        share = outcome.unexpected_count / outcome.element_count
+        return f"{outcome.unexpected_count} of {outcome.element_count} rows ({share:.1%})"
+    if outcome.unexpected_count is not None:
+        return f"{outcome.unexpected_count} of {outcome.element_count} rows"
+    return f"observed {outcome.observed}"
+
+
+def validate(
+    members: pl.DataFrame,
+    pairs: pl.DataFrame,
+    findings: pl.DataFrame,
+    roster_rows: int,
+    filing_rows: int,
+    policy: Policy,
+) -> Quality:
+    frames = tables(members, pairs, findings)
+    params = parameters(policy, roster_rows, filing_rows)
+    known = {s.name: s for s in suites()}
+    unknown = sorted(s.table for s in known.values() if s.table not in frames)
+    if unknown:
+        raise InvariantError(f"checks/gx/: no table named {unknown}; there are {sorted(frames)}")
+    validation = gx_adapter.validate(
+        [(s.spec, frames[s.table].to_arrow()) for s in known.values()], params
+    )
+    by_name = {c.name: c for s in known.values() for c in s.checks}
+    order = {c.name: i for i, c in enumerate(by_name.values())}
+    outcomes = tuple(
+        Outcome(by_name[o.name], o.success, o.unexpected_count, _detail(o))
+        for o in sorted(validation.outcomes, key=lambda o: order[o.name])
+    )
+    return Quality(outcomes, {name: s.source for name, s in known.items()}, validation)

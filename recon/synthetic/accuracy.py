@@ -1,0 +1,98 @@
+"""Detection accuracy: `findings.csv` against the generator's `truth.csv`, per check code.
+
+A finding and a truth row are the same when check, source, row and member_id
+agree, so a filing matched to the wrong member counts as a miss and a false
+alarm. Checks outside SPEC §5 (the Great Expectations suite's `gx.*`) are not
+scored: no truth speaks of them.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+KEY = ["check", "source", "row", "member_id"]
+
+# SPEC §5, in its order: the codes scored.
+SPEC_CHECKS = (
+    "input.invalid_value",
+    "roster.duplicate_member",
+    "roster.insurer_number",
+    "roster.no_insured",
+    "my_number.format",
+    "my_number.check_digit",
+    "my_number.duplicate",
+    "my_number.conflict",
+    "filing.orphan",
+    "filing.missing",
+    "match.birth_date",
+    "match.sex",
+    "match.identity",
+    "match.name",
+    "match.name_kana",
+    "match.address",
+    "match.name_variant",
+    "overseas.no_designated_address",
+    "overseas.emigrated_before_2015",
+    "overseas.never_registered",
+)
+# Comparisons of free text: the issue's bar is 0.99, the others must be exact.
+FUZZY = ("match.name", "match.name_kana", "match.address", "match.identity", "match.name_variant")
+
+
+def _keys(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("check").cast(pl.String),
+        pl.col("source").cast(pl.String),
+        pl.col("row").cast(pl.Int64),
+        pl.col("member_id").cast(pl.String).fill_null(""),
+    ).unique()
+
+
+def score(findings: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """One row per SPEC check: expected, found, tp, fp, fn, precision, recall."""
+    found = _keys(findings.filter(pl.col("check").is_in(SPEC_CHECKS)))
+    expected = _keys(truth)
+    tp = found.join(expected, on=KEY, how="semi").group_by("check").len("tp")
+    fp = found.join(expected, on=KEY, how="anti").group_by("check").len("fp")
+    fn = expected.join(found, on=KEY, how="anti").group_by("check").len("fn")
+    table = pl.DataFrame({"check": SPEC_CHECKS})
+    for part in (tp, fp, fn):
+        table = table.join(part, on="check", how="left")
+    table = table.with_columns(pl.col("tp", "fp", "fn").fill_null(0).cast(pl.Int64))
+    return table.select(
+        "check",
+        (pl.col("tp") + pl.col("fn")).alias("expected"),
+        (pl.col("tp") + pl.col("fp")).alias("found"),
+        "tp",
+        "fp",
+        "fn",
+        # Nothing expected and nothing found is perfect, not undefined.
+        pl.when(pl.col("tp") + pl.col("fp") == 0)
+        .then(1.0)
+        .otherwise(pl.col("tp") / (pl.col("tp") + pl.col("fp")))
+        .alias("precision"),
+        pl.when(pl.col("tp") + pl.col("fn") == 0)
+        .then(1.0)
+        .otherwise(pl.col("tp") / (pl.col("tp") + pl.col("fn")))
+        .alias("recall"),
+    )
+
+
+def benign_flagged(findings: pl.DataFrame, truth: pl.DataFrame, severity: pl.Series) -> int:
+    """match.* warnings and errors on rows where no defect was injected."""
+    mismatches = findings.filter(pl.col("check").str.starts_with("match.") & severity)
+    flagged = _keys(mismatches)
+    defective = _keys(truth.filter(pl.col("source") == "filings")).select("source", "row")
+    return flagged.join(defective, on=["source", "row"], how="anti").height
+
+
+def failures(table: pl.DataFrame) -> list[str]:
+    """The checks below their target: 1.0 for deterministic checks, 0.99 for text ones."""
+    out = []
+    for row in table.iter_rows(named=True):
+        bar = 0.99 if row["check"] in FUZZY else 1.0
+        if row["precision"] < bar or row["recall"] < bar:
+            out.append(
+                f"{row['check']}: precision {row['precision']:.4f}, recall {row['recall']:.4f}"
+            )
+    return out

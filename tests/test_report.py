@@ -1,0 +1,208 @@
+"""report.html and the files beside it, read the way the staff and their tools read them."""
+
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from recon import pipeline, report
+from recon.findings import catalog
+from recon.gx_checks import gx_catalog
+from recon.policy import load_policy
+from recon.synthetic import generate
+from tests.conftest import AS_OF, filing, member
+
+BOM = "\ufeff"
+EXPORTS = (
+    "confirm_members.csv",
+    "confirm_hr.csv",
+    "confirm_society.csv",
+    "mailing.csv",
+    "certificates.csv",
+    "overseas_households.csv",
+    "no_my_number.csv",
+)
+
+
+def _write(reconcile, tmp_path: Path, roster, filings, lang: str = "ja") -> Path:
+    run = reconcile(roster, filings)
+    return pipeline.write(run.result, tmp_path / f"out-{lang}", lang)
+
+
+def _csv(path: Path) -> pl.DataFrame:
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(BOM), f"{path.name} has no BOM: Excel would garble it"
+    return pl.read_csv(text[1:].encode(), infer_schema=False).fill_null("")
+
+
+def _table_rows(page: str, table_id: str) -> list[str]:
+    table = re.search(f'<table id="{table_id}".*?</table>', page, re.S)
+    assert table, f"no table {table_id}"
+    return re.findall(r"<tr>(.*?)</tr>", table.group(0).split("<tbody>")[1], re.S)
+
+
+def _family(employee: str = "E1", **insured) -> list[dict]:
+    return [
+        member(employee, **insured),
+        member(employee, "01", relation="spouse", name="山田 花子", name_kana="ヤマダ ハナコ"),
+        member(employee, "02", relation="child", name="山田 一郎", name_kana="ヤマダ イチロウ"),
+    ]
+
+
+@pytest.fixture
+def mixed(reconcile, tmp_path):
+    """A domestic family, an overseas family with a designated address, one without."""
+    domestic = _family("E1")
+    abroad = _family(
+        "E2",
+        residence="overseas",
+        overseas_type="family_accompanied",
+        designated_address="東京都港区芝公園4-2-8",
+    )
+    lost = _family("E3", residence="overseas", overseas_type="single")
+    never = member("E2", "03", relation="child", name="山田 次郎", name_kana="ヤマダ ジロウ")
+    never |= {"jp_registered": "no", "birth_date": "2018-05-05"}
+    roster = [*domestic, *abroad, never, *lost]
+    filings = [filing(p) for p in domestic + abroad + lost]
+    return _write(reconcile, tmp_path, roster, filings)
+
+
+def test_outputs_beside_the_report_and_the_links_to_them(mixed):
+    page = (mixed / "report.html").read_text(encoding="utf-8")
+    for name in EXPORTS:
+        assert (mixed / name).is_file()
+        assert f'href="{name}"' in page
+    assert (mixed / "gx" / "index.html").is_file() and 'href="gx/index.html"' in page
+    summary = json.loads((mixed / "summary.json").read_text(encoding="utf-8"))
+    codes = [c.code for c in catalog() + gx_catalog()]
+    assert list(summary["findings"]["by_check"]) == codes
+    assert summary["gx"]["expectations"] == len(gx_catalog())
+    assert summary["gx"]["data_docs"] == "gx/index.html"
+    for code in codes:  # every check of the catalog has its row in the page
+        assert f"<b>{code}</b>" in page
+
+
+def test_mailing_has_one_row_per_envelope_with_the_documents_inside(mixed):
+    mailing = _csv(mixed / "mailing.csv")
+    assert mailing["household_id"].to_list() == ["1234-1", "1234-2", "1234-3"]
+    domestic, abroad, lost = mailing.iter_rows(named=True)
+    assert domestic["delivery"] == "household" and domestic["ready"] == "yes"
+    assert domestic["notices"] == "3" and domestic["documents"].count("資格情報のお知らせ") == 3
+    assert abroad["delivery"] == "designated_address"
+    assert "1234-2-03 資格確認書" in abroad["documents"]  # the never-registered child
+    assert lost["delivery"] == "undeliverable" and lost["ready"] == "no"
+    assert lost["hold_reasons"] == "undeliverable;error_finding"
+
+
+def test_action_lists_name_who_acts_and_why(mixed):
+    hr = _csv(mixed / "confirm_hr.csv")
+    assert hr["household_id"].to_list() == ["1234-3", "1234-2"]  # the error first
+    assert hr["members"].to_list() == ["3", "4"]
+    members = _csv(mixed / "confirm_members.csv")
+    assert members["priority"][0] == "error"  # who to contact first
+    never = members.filter(pl.col("member_id") == "1234-2-03").row(0, named=True)
+    assert "日本で住民登録したことがない" in never["confirm_reasons_text"]
+    no_number = _csv(mixed / "no_my_number.csv")
+    assert no_number["member_id"].to_list() == ["1234-2-03"]
+    certificates = _csv(mixed / "certificates.csv")
+    assert certificates.filter(pl.col("member_id") == "1234-2-03")[
+        "certificate_valid_until"
+    ].to_list() == ["2030-06-29"]
+    overseas = _csv(mixed / "overseas_households.csv")
+    assert set(overseas["household_id"]) == {"1234-2", "1234-3"}
+
+
+def test_lists_of_member_ids_survive_the_my_number_mask(reconcile, tmp_path):
+    people = _family("E1001", residence="overseas", overseas_type="single")
+    out = _write(reconcile, tmp_path, people, [filing(p) for p in people])
+    ids = "1234-1001-00, 1234-1001-01, 1234-1001-02"
+    assert _csv(out / "confirm_hr.csv")["member_ids"].to_list() == [ids]
+    assert ids in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_hostile_names_are_escaped_in_the_page(reconcile, tmp_path):
+    script = "<script>alert(1)</script>"
+    image = '"><img src=x onerror=alert(1)>'
+    insured = member(name=f"{script} 太郎")
+    filed = filing(insured, name=f"{image} 太郎")  # match.name: both names in the detail
+    out = _write(reconcile, tmp_path, [insured], [filed])
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "match.name" in pl.read_csv(out / "findings.csv")["check"].to_list()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+    assert script not in page and "<img" not in page
+    assert page.count("<script>") == 1  # ours, allowed by hash in the page's CSP
+    assert "Content-Security-Policy" in page and "script-src 'sha256-" in page
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralized(tmp_path):
+    frame = pl.DataFrame({"cell": ["=1+1", "+81 3", "-2", "@SUM(A1)", "\t=x", "1234-1-00"]})
+    report.excel_csv(frame, tmp_path / "x.csv")
+    got = _csv(tmp_path / "x.csv")["cell"].to_list()
+    assert got == ["'=1+1", "'+81 3", "'-2", "'@SUM(A1)", "'\t=x", "1234-1-00"]
+
+
+def test_verdict_comes_first_and_counts_the_errors(reconcile, tmp_path):
+    clean = _write(reconcile, tmp_path, [member()], [filing(member())])
+    page = (clean / "report.html").read_text(encoding="utf-8")
+    assert re.search(r"<h1>[^<]*</h1>\s*<p id=\"verdict\" class=\"verdict ready\">発送可能", page)
+    broken = member(employee="E2")
+    blocked = _write(
+        reconcile, tmp_path / "b", [broken], [filing(broken, number="123456789019")], "en"
+    )
+    page = (blocked / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in page
+    assert 'class="verdict blocked">Blocked by 1 error: fix it' in page
+
+
+def test_header_names_the_run_its_policy_and_its_inputs(mixed):
+    page = (mixed / "report.html").read_text(encoding="utf-8")
+    summary = json.loads((mixed / "summary.json").read_text(encoding="utf-8"))
+    assert summary["run_at"] in page and AS_OF.isoformat() in page
+    for f in summary["inputs"].values():
+        assert f["sha256"] in page and f">{f['rows']}<" in page
+    assert "filing_missing_max_percent" in page and "recon 0.1.0" in page
+
+
+def test_english_lists_use_english_words(reconcile, tmp_path):
+    people = _family("E1", residence="overseas", overseas_type="single")
+    out = _write(reconcile, tmp_path, people, [filing(p) for p in people], "en")
+    hr = _csv(out / "confirm_hr.csv")
+    assert hr.row(0, named=True)["delivery_text"] == "no address"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Global HR to confirm" in page and "single" in page
+
+
+def test_long_lists_are_cut_in_the_page_and_whole_beside_it(reconcile, tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "LIST_CAP", 2)
+    people = [
+        member(f"E{i}", name=f"山田 {n}", name_kana=f"ヤマダ {k}", card_status="none")
+        for i, (n, k) in enumerate([("一", "イチ"), ("二", "ニ"), ("三", "サン")], 1)
+    ]
+    out = _write(reconcile, tmp_path, people, [filing(p) for p in people])
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert len(_table_rows(page, "table-certificates")) == 2
+    assert '3 件中 2 件を表示。全件は <a href="certificates.csv">' in page
+    assert _csv(out / "certificates.csv").height == 3
+
+
+def test_a_large_roster_gives_a_small_page(tmp_path):
+    roster, filings = generate(20_000, seed=5)
+    roster.write_csv(tmp_path / "roster.csv")
+    filings.write_csv(tmp_path / "filings.csv")
+    result = pipeline.analyse(
+        tmp_path / "roster.csv", tmp_path / "filings.csv", load_policy(), AS_OF
+    )
+    out = pipeline.write(result, tmp_path / "out")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert len(page.encode()) < 1_500_000
+    assert max(len(_table_rows(page, f"table-{k}")) for k in ("certificates",)) <= report.LIST_CAP
+    assert _csv(out / "confirm_members.csv").height == result.members["must_confirm"].sum()
+
+
+def test_the_page_loads_nothing_from_the_network(mixed):
+    page = (mixed / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "default-src 'none'" in page
