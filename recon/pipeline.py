@@ -101,14 +101,11 @@ def analyse(
     roster, roster_invalid = step("validate", validate.validate, roster_norm, "roster")
     filings, filings_invalid = step("validate", validate.validate, filings_norm, "filings")
 
-    con = stages.connect(memory_limit, spill_dir)
-    try:
+    with stages.session(memory_limit, spill_dir) as con:
         invalid = pl.concat([roster_invalid, filings_invalid])
         step("match", match.load, con, roster, filings, invalid, policy, as_of)
         filing_match, findings = step("match", match.match, con, on_stage)
         members = step("decide", decide.decide, con, on_stage) if with_decisions else None
-    finally:
-        con.close()
     quality = None
     if members is not None:
         tables = (members, filing_match, findings, roster_raw.height, filings_raw.height)

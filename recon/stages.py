@@ -8,8 +8,11 @@ Nothing is downloaded: DuckDB's extension auto-loading is switched off (SPEC §9
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -44,27 +47,45 @@ def stages() -> tuple[Stage, ...]:
     return tuple(out)
 
 
-def connect(
+@contextmanager
+def session(
     memory_limit: str | None = None, spill_dir: Path | None = None
-) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that never reaches for the network.
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB that never reaches for the network, spilling privately.
 
-    `memory_limit` (e.g. "4GB") caps DuckDB; past it, DuckDB spills to `spill_dir`.
+    `memory_limit` (e.g. "4GB") caps DuckDB; past it, DuckDB spills pages of
+    roster data to disk. Left to itself it would spill into `.tmp` in the
+    current folder, readable by anyone who can read that folder and left
+    behind by a crash. Spills go instead into a fresh owner-only (0700) folder
+    inside `spill_dir` (default: the system temporary folder), removed when the
+    session ends, interrupted or not.
     """
+    if spill_dir is not None and not spill_dir.is_dir():
+        raise InputError(f"--spill-dir {spill_dir}: no such folder.")
+    try:
+        private = Path(tempfile.mkdtemp(prefix="recon-spill-", dir=spill_dir))
+    except OSError as exc:
+        raise InputError(
+            f"--spill-dir {spill_dir}: cannot create a folder there ({exc.strerror})."
+        ) from None
     config: dict[str, str | bool] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
+        "temp_directory": str(private),
     }
     if memory_limit:
         config["memory_limit"] = memory_limit
-    if spill_dir:
-        config["temp_directory"] = str(spill_dir)
     try:
-        return duckdb.connect(":memory:", config=config)
-    except duckdb.Error as exc:
-        raise InputError(
-            f"DuckDB refused --memory-limit {memory_limit} / --spill-dir {spill_dir}: {exc}"
-        ) from None
+        try:
+            con = duckdb.connect(":memory:", config=config)
+        except duckdb.Error as exc:
+            raise InputError(f"DuckDB refused --memory-limit {memory_limit}: {exc}") from None
+        try:
+            yield con
+        finally:
+            con.close()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def run(

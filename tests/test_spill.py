@@ -1,0 +1,82 @@
+"""DuckDB spills into a private folder that is gone when the run ends (issue 6)."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from recon import stages
+from recon.errors import InputError
+
+
+def _force_spill(con) -> None:
+    # Sorting more rows than the memory limit holds makes DuckDB write pages out.
+    con.execute("SET threads = 1")
+    con.execute(
+        "CREATE TABLE t AS SELECT (random() * 1e9)::BIGINT AS k, repeat('x', 40) || i AS v "
+        "FROM range(3000000) r(i) ORDER BY k"
+    )
+
+
+def test_spills_land_in_a_private_folder_removed_at_the_end(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # DuckDB's own default would be ./.tmp
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    seen = []
+    with stages.session("64MB", spill) as con:
+        _force_spill(con)
+        (private,) = spill.iterdir()
+        seen = list(private.iterdir())
+        assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    assert seen, "the test must really make DuckDB spill"
+    assert list(spill.iterdir()) == []
+    assert not (tmp_path / ".tmp").exists()
+
+
+def test_default_spill_folder_is_private_and_temporary(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "sys-tmp"))
+    (tmp_path / "sys-tmp").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    with stages.session("64MB") as con:
+        _force_spill(con)
+        (private,) = (tmp_path / "sys-tmp").iterdir()
+        assert private.name.startswith("recon-spill-")
+    assert list((tmp_path / "sys-tmp").iterdir()) == []
+    assert not (tmp_path / ".tmp").exists()
+
+
+def test_interrupted_session_still_removes_its_spill_folder(tmp_path):
+    with pytest.raises(KeyboardInterrupt), stages.session("64MB", tmp_path):
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_spill_folder_is_a_clear_input_error(tmp_path):
+    with pytest.raises(InputError, match="--spill-dir"), stages.session(None, tmp_path / "nope"):
+        pass
+
+
+def test_bad_memory_limit_is_a_clear_input_error(tmp_path):
+    with pytest.raises(InputError, match="--memory-limit"), stages.session("lots", tmp_path):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_with_memory_limit_and_spill_dir_leaves_nothing_behind(tmp_path):
+    from tests.test_cli import recon
+
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    done = recon(
+        "run", "--as-of", "2025-06-30", "--out", str(tmp_path / "out"),
+        "--memory-limit", "256MB", "--spill-dir", str(spill),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "report.html").exists()
+    assert list(spill.iterdir()) == []
+    assert not (tmp_path / ".tmp").exists()
