@@ -207,3 +207,18 @@ def test_blank_rows_are_set_aside_and_counted(tmp_path):
     frame, blank = read_table(path, "filings")
     assert blank == 3
     assert frame["row"].to_list() == [1, 4]  # numbered as in the file
+
+
+def test_a_row_is_blank_only_when_every_cell_is_empty_or_spaces(tmp_path):
+    path = tmp_path / "f.csv"
+    header = "社員番号,続柄,氏名,氏名カナ,生年月日,性別,個人番号,届出日"
+    rows = [
+        ",,,,,,,2024-05-01",  # only the last cell has a value: kept
+        " ,\u3000,\t,,,,,",  # spaces of every kind: blank
+        ",,,,,1,,",  # one value in the middle: kept
+        "E1,,,,,,,",
+    ]
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    frame, blank = read_table(path, "filings")
+    assert blank == 1
+    assert frame["row"].to_list() == [1, 3, 4]
