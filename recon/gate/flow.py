@@ -130,6 +130,7 @@ def _analyse(request: Request, roster, filings, policy, as_of) -> pipeline.Resul
             policy,
             as_of,
             with_decisions=True,
+            keep_rows=True,  # the baseline fingerprints the validated rows
             progress=progress,
             memory_limit=request.memory_limit,
             spill_dir=request.spill_dir,
