@@ -69,3 +69,16 @@ def test_property_every_spelling_the_reader_accepts_is_masked(digits, separators
     for scrubbed in (scrub(text), safe_frame(pl.DataFrame({"t": [text]}))["t"][0]):
         remaining = re.sub(r"\D", "", scrubbed.replace("********", ""))
         assert "".join(digits) not in remaining
+
+
+@given(
+    st.lists(
+        st.text(alphabet="0123456789０１２ -ー山a", max_size=40) | st.none(),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_property_a_column_is_scrubbed_exactly_like_each_value(cells):
+    # safe_frame skips cells with fewer than twelve digits: the result must not differ.
+    out = safe_frame(pl.DataFrame({"t": cells}, schema={"t": pl.String}))["t"].to_list()
+    assert out == [None if c is None else scrub(c) for c in cells]
