@@ -32,5 +32,5 @@ def decide(
     con: duckdb.DuckDBPyConnection, on_stage: Callable[[str, float], None] | None = None
 ) -> pl.DataFrame:
     """One decision row per roster row, in input order (with `row`)."""
-    stages.run(con, DECIDE_STAGES, on_stage)
+    stages.run(con, DECIDE_STAGES, on_stage, keep=("decision",))
     return con.sql("SELECT * FROM decision ORDER BY row").pl()

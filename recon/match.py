@@ -55,7 +55,7 @@ def match(
     con: duckdb.DuckDBPyConnection, on_stage: Callable[[str, float], None] | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(filing_match, finding): every filing row with its member, every finding."""
-    stages.run(con, MATCH_STAGES, on_stage)
+    stages.run(con, MATCH_STAGES, on_stage, keep=("filing_match", "finding"))
     filing_match = con.sql("SELECT * FROM filing_match ORDER BY filing_row").pl()
     finding = con.sql(
         'SELECT * FROM finding ORDER BY source DESC, row, check_order, field, "check"'

@@ -121,6 +121,7 @@ def analyse(
         filings_job = pool.submit(prepare, filings_path, "filings")
         roster_norm, roster_rows, roster_blank = roster_job.result()
         filings_norm, filings_rows, filings_blank = filings_job.result()
+        del roster_job, filings_job  # a finished future still holds its result
     seconds["read+normalize"] = time.perf_counter() - started
     roster, roster_invalid = step("validate", validate.validate, roster_norm, "roster")
     filings, filings_invalid = step("validate", validate.validate, filings_norm, "filings")

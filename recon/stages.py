@@ -88,20 +88,48 @@ def session(
         shutil.rmtree(private, ignore_errors=True)
 
 
+def _mentions(sql: str) -> set[str]:
+    """Every word of a stage's SQL outside comments and string literals."""
+    code = re.sub(r"--[^\n]*|'(?:[^']|'')*'", " ", sql)
+    return set(re.findall(r"\b[a-z_][a-z0-9_]*\b", code.lower()))
+
+
+@cache
+def _last_reader() -> dict[str, str]:
+    """table -> the last stage that reads it (a table no stage reads is not listed)."""
+    last: dict[str, str] = {}
+    for stage in stages():
+        for word in _mentions(stage.sql) - {stage.name}:
+            last[word] = stage.name
+    return last
+
+
 def run(
     con: duckdb.DuckDBPyConnection,
     names: tuple[str, ...],
     on_stage: Callable[[str, float], None] | None = None,
+    keep: tuple[str, ...] = (),
 ) -> None:
-    """Run the named stages in file order; `on_stage(name, seconds)` after each."""
+    """Run the named stages in file order; `on_stage(name, seconds)` after each.
+
+    A table no later stage reads is dropped as soon as its last reader has run,
+    unless the caller will read it (`keep`): at a million members the roster's
+    copies would otherwise stay in memory until the end.
+    """
     by_name = {s.name: s for s in stages()}
     unknown = set(names) - set(by_name)
     if unknown:
         raise InvariantError(f"no SQL stage named {sorted(unknown)}")
+    existing = {row[0] for row in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
     for stage in stages():
         if stage.name not in names:
             continue
         started = time.perf_counter()
         con.execute(stage.sql)
+        existing.add(stage.name)
+        done = {t for t, last in _last_reader().items() if last == stage.name}
+        for table in sorted((done & existing) - set(keep)):
+            con.execute(f"DROP TABLE {table}")
+            existing.discard(table)
         if on_stage:
             on_stage(stage.name, time.perf_counter() - started)

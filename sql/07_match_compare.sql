@@ -35,7 +35,21 @@ WITH pair AS (
     WHERE m.roster_row IS NOT NULL
 )
 SELECT
-    *,
+    filing_row, roster_row,
+    birth_differs, sex_differs, name_differs, kana_differs, address_differs,
+    name_variant, kana_variant, unverifiable,
     -- The 2023 総点検 pattern: both names differ, or one name and the address.
-    (name_differs AND kana_differs) OR ((name_differs OR kana_differs) AND address_differs) AS identity_differs
+    (name_differs AND kana_differs) OR ((name_differs OR kana_differs) AND address_differs) AS identity_differs,
+    -- The values as given, kept only where a finding quotes them: most pairs
+    -- agree, and a million pairs of names and addresses would fill memory.
+    CASE WHEN birth_differs THEN filed_birth_date END AS filed_birth_date,
+    CASE WHEN birth_differs THEN roster_birth_date END AS roster_birth_date,
+    CASE WHEN sex_differs THEN filed_sex END AS filed_sex,
+    CASE WHEN sex_differs THEN roster_sex END AS roster_sex,
+    CASE WHEN name_differs OR name_variant THEN filed_name END AS filed_name,
+    CASE WHEN name_differs OR name_variant THEN roster_name END AS roster_name,
+    CASE WHEN kana_differs OR kana_variant THEN filed_kana END AS filed_kana,
+    CASE WHEN kana_differs OR kana_variant THEN roster_kana END AS roster_kana,
+    CASE WHEN address_differs THEN filed_address END AS filed_address,
+    CASE WHEN address_differs THEN roster_address END AS roster_address
 FROM pair;
