@@ -1,13 +1,22 @@
-"""The policy: dates and switches (SPEC §2), loaded from one TOML file."""
+"""The policy: dates and switches (SPEC §2), loaded from one TOML file.
+
+`load_policy` refuses a policy it cannot trust with an `InputError` (exit 2)
+that names the file and the key: a value of the wrong type (a `true` where a
+number belongs, a quoted date), a key the policy does not know, a value outside
+its sensible range (a typo such as 2204-08-16 or 50 years of certificate
+validity), dates in an impossible order, and a date that does not exist.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import re
 import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from recon.errors import InputError
+from recon.errors import InputError, InvariantError
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
 
@@ -29,36 +38,205 @@ class Policy:
         return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in asdict(self).items()}
 
 
+# The dates of the マイナ保険証 transition lie between the day the My Number card
+# became usable as an insurance card nationwide and five years (a certificate's
+# longest validity) after the last old card lapsed: anything outside is a typo.
+_TRANSITION = (dt.date(2021, 10, 20), dt.date(2030, 12, 31), "dates of the マイナ保険証 transition")
+# Numbers were first assigned on 2015-10-05 and first used on 2016-01-01 (SPEC §2).
+_MY_NUMBER_START = (dt.date(2015, 10, 5), dt.date(2016, 1, 1), "the start of the My Number system")
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: str  # "date", "month" (a quoted "YYYY-MM"), "int" or "bool"
+    low: dt.date | int | None = None
+    high: dt.date | int | None = None
+    why: str = ""
+
+
+RULES: dict[str, _Rule] = {
+    "notice_snapshot": _Rule("date", *_TRANSITION),
+    "notice_first_wave_from": _Rule("date", *_TRANSITION),
+    "card_issuance_end": _Rule("date", *_TRANSITION),
+    "notice_second_wave": _Rule("month", *_TRANSITION),
+    "transition_end": _Rule("date", *_TRANSITION),
+    "my_number_system_start": _Rule("date", *_MY_NUMBER_START),
+    "certificate_max_years": _Rule("int", 1, 10, "years of certificate validity"),
+    "kana_fold_small": _Rule("bool"),
+    "certificate_for_unregistered": _Rule("bool"),
+    "filing_missing_max_percent": _Rule("int", 0, 100, "a percentage"),
+}
+
+# (earlier, later): the key on the left may not come after the key on the right.
+_ORDER = [
+    ("notice_snapshot", "notice_first_wave_from"),
+    ("notice_snapshot", "card_issuance_end"),
+    ("card_issuance_end", "notice_second_wave"),
+    ("card_issuance_end", "transition_end"),
+]
+
+_WANT = {
+    "date": "a date written bare, like 2024-08-16 (no quotes, no time)",
+    "month": 'a month in quotes, like "2025-01"',
+    "int": "a whole number, like 5",
+    "bool": "true or false",
+}
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _show(value: object) -> str:
+    """A value as it would be written in TOML, for a message."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+def _kind_of(value: object) -> str:
+    for kind, name in [
+        (bool, "a boolean"),
+        (int, "an integer"),
+        (float, "a decimal number"),
+        (str, "a string"),
+        (dt.datetime, "a date with a time"),
+        (dt.date, "a date"),
+        (dt.time, "a time of day"),
+        (list, "an array"),
+        (dict, "a table"),
+    ]:
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+def _month(value: str) -> dt.date | None:
+    """The first day of a "YYYY-MM" month, or None when it is not one."""
+    found = _MONTH.fullmatch(value)
+    if not found:
+        return None
+    try:
+        return dt.date(int(found[1]), int(found[2]), 1)
+    except ValueError:
+        return None
+
+
+def _comparable(kind: str, value) -> dt.date | int:
+    """The value as a date or number to compare with the limits (a month by its first day)."""
+    return _month(value) if kind == "month" else value
+
+
+def _check(key: str, value: object) -> str | None:
+    """What is wrong with one value, or None."""
+    rule = RULES[key]
+    want = {"date": dt.date, "month": str, "int": int, "bool": bool}[rule.kind]
+    # bool is a subclass of int and datetime of date: neither may stand in for the other.
+    wrong = (
+        not isinstance(value, want)
+        or (rule.kind == "int" and isinstance(value, bool))
+        or (rule.kind == "date" and isinstance(value, dt.datetime))
+    )
+    if wrong:
+        return f"is {_kind_of(value)}; it must be {_WANT[rule.kind]}"
+    if rule.kind == "month" and _month(value) is None:
+        return f"is not a month; it must be {_WANT['month']}"
+    if rule.low is None:
+        return None
+    if not rule.low <= _comparable(rule.kind, value) <= rule.high:
+        low, high = (_show(v).strip('"') for v in (rule.low, rule.high))
+        if rule.kind == "month":
+            low, high = low[:7], high[:7]
+        return f"is out of range: {rule.why} must lie between {low} and {high}"
+    return None
+
+
+def _decode_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """Name the line and key of a TOML error; say plainly when a date does not exist."""
+    where = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+    lines = text.splitlines()
+    if not where or not 0 < int(where[1]) <= len(lines):
+        return f"{path}: the policy file is not valid TOML: {exc}."
+    number = int(where[1])
+    line = lines[number - 1]
+    assignment = re.match(r'\s*"?([A-Za-z0-9_-]+)"?\s*=\s*(.*?)\s*(?:#.*)?$', line)
+    if not assignment:
+        return f"{path}, line {number}: the policy file is not valid TOML: {exc}."
+    key, raw = assignment[1], assignment[2]
+    date = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw)
+    if date:
+        try:
+            real = dt.date(int(date[1]), int(date[2]), int(date[3]))
+        except ValueError:
+            return (
+                f"{path}, line {number}: policy key {key} = {raw} is not a real date; "
+                "write a date of the calendar, like 2024-08-16."
+            )
+        return (
+            f"{path}, line {number}: policy key {key} = {raw}: write the date with a "
+            f"two-digit month and day, {real.isoformat()}."
+        )
+    return f"{path}, line {number}: policy key {key}: the policy file is not valid TOML: {exc}."
+
+
 def _read(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"{path}: the policy file cannot be read ({exc.strerror}).") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: the policy file is not valid TOML: {exc}.") from None
+        raise InputError(
+            f"{path}: the policy file cannot be read ({exc.strerror or exc})."
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: the policy file is not valid TOML (not UTF-8: {exc}).") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(_decode_error(path, text, exc)) from None
+
+
+def _unknown(path: Path, keys: list[str]) -> str:
+    named = []
+    for key in keys:
+        near = difflib.get_close_matches(key, RULES, n=1)
+        named.append(f"{key} (did you mean {near[0]}?)" if near else key)
+    return (
+        f"{path}: unknown policy key(s) {', '.join(named)}; known keys are "
+        f"{', '.join(sorted(RULES))}."
+    )
 
 
 def load_policy(path: Path | None = None) -> Policy:
     """The shipped defaults, with the keys of `path` (when given) replacing them."""
     values = _read(DEFAULT_POLICY)
-    source = DEFAULT_POLICY
+    source = dict.fromkeys(values, DEFAULT_POLICY)
     if path is not None:
-        source = path
         override = _read(path)
-        unknown = sorted(set(override) - set(values))
+        unknown = sorted(set(override) - set(RULES))
         if unknown:
-            raise InputError(
-                f"{path}: unknown policy key(s) {', '.join(unknown)}; known keys are "
-                f"{', '.join(sorted(values))}."
-            )
+            raise InputError(_unknown(path, unknown))
         values |= override
-    for f in fields(Policy):
-        want = {"dt.date": dt.date, "str": str, "int": int, "bool": bool}[f.type]
-        value = values[f.name]
-        # A TOML date must be a bare date (2024-08-16), not a quoted string or a datetime.
-        if want is dt.date and isinstance(value, dt.datetime) or not isinstance(value, want):
-            raise InputError(
-                f"{source}: policy key {f.name} = {value!r} should be a {want.__name__} "
-                f"(for a date write it bare, like 2024-08-16)."
-            )
+        source |= dict.fromkeys(override, path)
+    if not set(values) == set(RULES) == {f.name for f in fields(Policy)}:
+        raise InvariantError(f"{DEFAULT_POLICY} does not hold exactly the keys of Policy.")
+    problems = []
+    for key, value in values.items():
+        wrong = _check(key, value)
+        if wrong:
+            problems.append(f"{source[key]}: policy key {key} = {_show(value)} {wrong}.")
+    if not problems:
+        for earlier, later in _ORDER:
+            a, b = (_comparable(RULES[k].kind, values[k]) for k in (earlier, later))
+            if "month" in (RULES[earlier].kind, RULES[later].kind):
+                a, b = a.replace(day=1), b.replace(day=1)  # a month: compare whole months
+            if a > b:
+                file = source[later] if source[later] != DEFAULT_POLICY else source[earlier]
+                problems.append(
+                    f"{file}: policy keys {earlier} = {_show(values[earlier])} and {later} = "
+                    f"{_show(values[later])} are in the wrong order: {earlier} must not come "
+                    f"after {later}."
+                )
+    if problems:
+        raise InputError(" ".join(problems))
     return Policy(**values)

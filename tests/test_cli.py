@@ -1,10 +1,17 @@
 """The command line as an operator meets it: exit codes and messages (SPEC §7)."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from recon import cli
+from recon.commands.common import parse_as_of
+from recon.errors import InputError
 from tests.conftest import FILINGS, ROSTER, filing, member, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,3 +148,66 @@ def test_brackets_in_a_message_are_printed_not_parsed(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "roster[old].csv" in done.stderr and "note[/x]" in done.stderr
     assert "[input.missing_column]" in done.stderr
+
+
+def _years_later(day, years: int):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "says"),
+    [
+        ("R6.8.16", "is not a date; write it as YYYY-MM-DD"),
+        ("2025/06/30", "is not a date"),
+        ("2025-6-30", "is not a date"),
+        ("2025-W27-1", "is not a date"),  # an ISO week date: valid ISO, not what --help promises
+        ("", "is not a date"),
+        ("2025-02-29", "is not a real date"),
+        ("2025-13-01", "is not a real date"),
+        ("2015-10-04", "before 2015-10-05, when My Numbers were first assigned"),
+        ("1900-01-01", "before 2015-10-05"),
+        (_years_later(dt.date.today(), 3).isoformat(), "more than 2 years after today"),
+        ("9999-12-31", "more than 2 years after today"),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "gate"])
+def test_bad_as_of_exits_2_naming_the_option(tmp_path, command, as_of, says):
+    out = tmp_path / "out"
+    args = [command, *_clean_inputs(tmp_path)[:4], "--as-of", as_of, "--out", str(out)]
+    done = CliRunner().invoke(cli.app, args)
+    assert done.exit_code == 2, done.output
+    assert isinstance(done.exception, SystemExit), done.exception  # never a traceback
+    assert "--as-of" in done.output and says in done.output, done.output
+    assert not out.exists()
+
+
+def test_as_of_limits():
+    today = dt.date(2025, 6, 30)
+    assert parse_as_of(None, today) == today
+    assert parse_as_of("2015-10-05", today) == dt.date(2015, 10, 5)  # the first day of My Numbers
+    assert parse_as_of("2027-06-30", today) == dt.date(2027, 6, 30)  # two years ahead, exactly
+    assert parse_as_of(" 20250630 ", today) == today  # compact form, as in the inputs
+    with pytest.raises(InputError, match="more than 2 years after today"):
+        parse_as_of("2027-07-01", today)
+    leap = dt.date(2024, 2, 29)
+    assert parse_as_of("2026-02-28", leap) == dt.date(2026, 2, 28)
+    with pytest.raises(InputError, match="up to 2026-02-28"):
+        parse_as_of("2026-03-01", leap)
+
+
+def test_as_of_at_its_earliest_runs(tmp_path):
+    out = tmp_path / "out"
+    done = recon(
+        "run",
+        *_clean_inputs(tmp_path)[:4],
+        "--as-of",
+        "2015-10-05",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (out / "members.csv").exists()

@@ -1,5 +1,8 @@
 """What every command shares: options, exit codes, progress and the printed summary.
 
+`recon run` and `recon gate` take the same run options, defined once here
+(`RunOptions`, added to a command by `with_run_options`).
+
 Exit codes (SPEC §7): 0 completed (gate: nothing blocking), 1 the gate found
 blocking findings, 2 the input could not be read or is structurally invalid,
 3 an internal invariant failed (a bug to report). No traceback reaches the
@@ -9,13 +12,17 @@ operator; every message passes through `recon.masking.scrub`.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import os
+import re
 import signal
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_type_hints
 
 import typer
 from rich.console import Console
@@ -85,13 +92,94 @@ SpillOpt = Annotated[
 ]
 
 
-def parse_as_of(value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
+@dataclass(frozen=True)
+class RunOptions:
+    """The options `recon run` and `recon gate` share, in the order `--help` lists them."""
+
+    roster: RosterOpt = None
+    filings: FilingsOpt = None
+    as_of: AsOfOpt = None
+    policy: PolicyOpt = None
+    out_dir: OutOpt = Path("reports/latest")
+    lang: LangOpt = Lang.ja
+    memory_limit: MemoryOpt = None
+    spill_dir: SpillOpt = None
+
+
+def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
+    """`command(options: RunOptions, **own)` as a Typer command.
+
+    Its options are the fields of `RunOptions` first, then the command's own
+    keyword parameters; Typer reads them from the signature built here, and the
+    command receives the shared ones bundled in one `RunOptions`.
+    """
+    hints = get_type_hints(RunOptions, include_extras=True)
+    shared = [
+        inspect.Parameter(
+            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name]
+        )
+        for f in fields(RunOptions)
+    ]
+    own = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in inspect.signature(command, eval_str=True).parameters.values()
+    ][1:]  # the first is `options`
+
+    def typer_command(**values) -> None:
+        options = RunOptions(**{p.name: values.pop(p.name) for p in shared})
+        command(options, **values)
+
+    typer_command.__name__ = command.__name__
+    typer_command.__qualname__ = command.__qualname__
+    typer_command.__module__ = command.__module__
+    typer_command.__doc__ = command.__doc__
+    typer_command.__signature__ = inspect.Signature([*shared, *own], return_annotation=None)
+    typer_command.__annotations__ = {p.name: p.annotation for p in [*shared, *own]}
+    return typer_command
+
+
+# My Numbers were first assigned on 2015-10-05: no run can be about an earlier day.
+AS_OF_EARLIEST = dt.date(2015, 10, 5)
+# A run date further ahead than this is a typo (2205 for 2025), not a plan.
+AS_OF_YEARS_AHEAD = 2
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a common year
+        return day.replace(year=day.year + years, day=28)
+
+
+def parse_as_of(value: str | None, today: dt.date | None = None) -> dt.date:
+    """The run date of `--as-of` (YYYY-MM-DD or YYYYMMDD); today when not given."""
+    today = today or dt.date.today()
+    if value is None:
+        return today
+    text = value.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{8}", text):
+        raise InputError(
+            f"--as-of {value!r} is not a date; write it as YYYY-MM-DD, like 2025-06-30."
+        )
+    try:
+        day = dt.date.fromisoformat(text)
     except ValueError:
-        raise InputError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD.") from None
+        raise InputError(
+            f"--as-of {value!r} is not a real date of the calendar; write it as YYYY-MM-DD, "
+            "like 2025-06-30."
+        ) from None
+    if day < AS_OF_EARLIEST:
+        raise InputError(
+            f"--as-of {day.isoformat()} is before {AS_OF_EARLIEST.isoformat()}, when My Numbers "
+            "were first assigned; give the run date, like 2025-06-30."
+        )
+    latest = _years_after(today, AS_OF_YEARS_AHEAD)
+    if day > latest:
+        raise InputError(
+            f"--as-of {day.isoformat()} is more than {AS_OF_YEARS_AHEAD} years after today "
+            f"({today.isoformat()}); give a run date up to {latest.isoformat()}."
+        )
+    return day
 
 
 @contextmanager
