@@ -57,6 +57,24 @@ def member(employee: str = "E1", branch: str = "00", **values: str) -> dict[str,
     return row
 
 
+def person(
+    relation: str, name: str, name_kana: str, birth_date: str, **values: str
+) -> dict[str, str]:
+    """Who someone is, for `member(**person(...))` or `filing(row, **person(...))`."""
+    return {
+        "relation": relation,
+        "name": name,
+        "name_kana": name_kana,
+        "birth_date": birth_date,
+        **values,
+    }
+
+
+def abroad(overseas_type: str, **values: str) -> dict[str, str]:
+    """A member living abroad (SPEC §6.4), for `member(**abroad(...))`."""
+    return {"residence": "overseas", "overseas_type": overseas_type, **values}
+
+
 def filing(of: dict[str, str], number: str | None = None, **values: str) -> dict[str, str]:
     """A filing that agrees with roster row `of`, with a valid number unless told otherwise."""
     row = {
@@ -83,6 +101,21 @@ def write_csv(path: Path, rows: list[dict[str, str]], columns, encoding: str = "
     )
     path.write_bytes(frame.write_csv().encode(encoding))
     return path
+
+
+def run_args(roster: Path, filings: Path, out: Path) -> list[str]:
+    """The arguments of `recon run` on these files as of AS_OF, writing to `out`."""
+    return [
+        "run",
+        "--roster",
+        str(roster),
+        "--filings",
+        str(filings),
+        "--as-of",
+        AS_OF.isoformat(),
+        "--out",
+        str(out),
+    ]
 
 
 class Run:

@@ -13,22 +13,11 @@ from recon import cli, pipeline
 from recon.errors import InputError
 from recon.policy import load_policy
 from tests.bad_inputs import CASES, Case
-from tests.conftest import AS_OF, FILINGS, filing, member, write_csv
+from tests.conftest import AS_OF, FILINGS, filing, member, run_args, write_csv
 
 
 def _run(roster, filings, out):
-    args = [
-        "run",
-        "--roster",
-        str(roster),
-        "--filings",
-        str(filings),
-        "--as-of",
-        "2025-06-30",
-        "--out",
-        str(out),
-    ]
-    return CliRunner().invoke(cli.app, args)
+    return CliRunner().invoke(cli.app, run_args(roster, filings, out))
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

@@ -14,7 +14,7 @@ import pytest
 from recon import pipeline, report
 from recon.policy import load_policy
 from recon.synthetic import generate
-from tests.conftest import AS_OF, FILINGS, ROSTER, filing, member, write_csv
+from tests.conftest import AS_OF, FILINGS, ROSTER, filing, member, run_args, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,20 +41,7 @@ def test_signal_during_writing_rolls_back(tmp_path, big_inputs, signum):
     before = _previous_report(out)
     roster, filings = big_inputs
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "recon",
-            "run",
-            "--roster",
-            str(roster),
-            "--filings",
-            str(filings),
-            "--as-of",
-            "2025-06-30",
-            "--out",
-            str(out),
-        ],
+        [sys.executable, "-m", "recon", *run_args(roster, filings, out)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

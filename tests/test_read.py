@@ -11,51 +11,26 @@ from recon.columns import FILINGS, ROSTER
 from recon.errors import InputError
 from recon.policy import load_policy
 from recon.read import read_table
-from tests.conftest import AS_OF, filing, member, write_csv
+from tests.conftest import AS_OF, filing, member, person, write_csv
 
 
 def _rows():
     insured = member(
-        name="髙橋 太郎",
-        name_kana="ﾀｶﾊｼ ﾀﾛｳ",
-        birth_date="S55.3.1",
-        relation="本人",
-        sex="男",
+        **person("本人", "髙橋 太郎", "ﾀｶﾊｼ ﾀﾛｳ", "S55.3.1", sex="男"),
         address="東京都千代田区千代田一丁目2番3号",
     )
     spouse = member(
         branch="01",
-        relation="妻",
-        name="山﨑 花子",
-        name_kana="やまさき はなこ",
-        birth_date="昭和57年5月5日",
-        sex="女",
+        **person("妻", "山﨑 花子", "やまさき はなこ", "昭和57年5月5日", sex="女"),
         card_status="未取得",
     )
-    child = member(
-        branch="02",
-        relation="長男",
-        name="髙橋 一",
-        name_kana="タカハシ ハジメ",
-        birth_date="5640107",
-    )
+    child = member(branch="02", **person("長男", "髙橋 一", "タカハシ ハジメ", "5640107"))
     return [insured, spouse, child], [
-        filing(
-            insured,
-            name="高橋 太郎",
-            name_kana="タカハシ タロウ",
-            birth_date="1980-03-01",
-            relation="self",
-            sex="1",
-        ),
+        filing(insured, **person("self", "高橋 太郎", "タカハシ タロウ", "1980-03-01", sex="1")),
         filing(
             spouse,
-            name="山崎 花子",
-            name_kana="ヤマサキ ハナコ",
-            birth_date="1982-05-05",
-            relation="spouse",
-            sex="2",
-            number="123456789019",
+            "123456789019",
+            **person("spouse", "山崎 花子", "ヤマサキ ハナコ", "1982-05-05", sex="2"),
         ),
     ]
 

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import filing, member, my_number
+from tests.conftest import abroad, filing, member, my_number, person
 
 # ---------------------------------------------------------------- matching (§3.2)
 
@@ -24,20 +24,8 @@ def test_filing_with_wrong_birth_date_is_matched_and_reported(reconcile):
 def test_branch_given_in_filing_decides_first(reconcile):
     twins = [
         member(branch="00"),
-        member(
-            branch="01",
-            relation="child",
-            name="山田 一",
-            name_kana="ヤマダ ハジメ",
-            birth_date="2010-01-01",
-        ),
-        member(
-            branch="02",
-            relation="child",
-            name="山田 二",
-            name_kana="ヤマダ ツグ",
-            birth_date="2010-01-01",
-        ),
+        member(branch="01", **person("child", "山田 一", "ヤマダ ハジメ", "2010-01-01")),
+        member(branch="02", **person("child", "山田 二", "ヤマダ ツグ", "2010-01-01")),
     ]
     # Names of twin 01, branch of twin 02: the branch wins, the names are then mismatches.
     f = filing(twins[1], branch="02")
@@ -48,20 +36,8 @@ def test_branch_given_in_filing_decides_first(reconcile):
 def test_key_finding_several_members_is_skipped(reconcile):
     people = [
         member(),
-        member(
-            branch="01",
-            relation="child",
-            name="山田 優",
-            name_kana="ヤマダ ユウ",
-            birth_date="2012-01-01",
-        ),
-        member(
-            branch="02",
-            relation="child",
-            name="山田 悠",
-            name_kana="ヤマダ ユウ",
-            birth_date="2014-01-01",
-        ),
+        member(branch="01", **person("child", "山田 優", "ヤマダ ユウ", "2012-01-01")),
+        member(branch="02", **person("child", "山田 悠", "ヤマダ ユウ", "2014-01-01")),
     ]
     # Wrong birth date, so keys 2 and 3 find nobody; key 4 (kana + relation)
     # finds both children and is skipped; key 5 (kanji + relation) finds 優.
@@ -82,13 +58,7 @@ def test_orphan_filing(reconcile):
 
 def test_orphan_inside_a_known_household(reconcile):
     insured = member()
-    other = filing(
-        insured,
-        name="佐藤 花子",
-        name_kana="サトウ ハナコ",
-        birth_date="1990-01-01",
-        relation="spouse",
-    )
+    other = filing(insured, **person("spouse", "佐藤 花子", "サトウ ハナコ", "1990-01-01"))
     run = reconcile([insured], [filing(insured), other])
     assert "1 roster members" in run.finding("filing.orphan")["detail"]
 
@@ -267,7 +237,7 @@ def test_small_kana_switch_off_makes_it_a_kana_mismatch(reconcile):
 
 @pytest.mark.parametrize(("emigrated", "flagged"), [("2015-10-14", True), ("2015-10-15", False)])
 def test_emigrated_before_my_number_system(reconcile, emigrated, flagged):
-    insured = member(residence="overseas", overseas_type="posted_alone", emigrated_on=emigrated)
+    insured = member(**abroad("posted_alone", emigrated_on=emigrated))
     run = reconcile([insured], [])
     assert ("overseas.emigrated_before_2015" in run.checks()) is flagged
     reasons = run.decision("1234-1-00")["certificate_reasons"]
@@ -275,7 +245,7 @@ def test_emigrated_before_my_number_system(reconcile, emigrated, flagged):
 
 
 def test_emigrated_before_2015_needs_no_filing(reconcile):
-    insured = member(residence="overseas", overseas_type="posted_alone", emigrated_on="2010-01-01")
+    insured = member(**abroad("posted_alone", emigrated_on="2010-01-01"))
     run = reconcile([insured], [filing(insured)])
     assert "overseas.emigrated_before_2015" not in run.checks()
 
@@ -283,14 +253,12 @@ def test_emigrated_before_2015_needs_no_filing(reconcile):
 def _family_abroad(child_birth: str, emigrated: str = "2016-04-01", **child):
     """An insured person posted abroad with the family (家族帯同), and one child."""
     insured = member(
-        residence="overseas",
-        overseas_type="family_accompanied",
-        emigrated_on=emigrated,
-        designated_address="東京都港区芝1-1-1",
+        **abroad(
+            "family_accompanied", emigrated_on=emigrated, designated_address="東京都港区芝1-1-1"
+        )
     )
     kid = member(
-        **{"branch": "01", "relation": "child", "name": "山田 花", "name_kana": "ヤマダ ハナ"}
-        | {"birth_date": child_birth, **child}
+        **{"branch": "01"} | person("child", "山田 花", "ヤマダ ハナ", child_birth) | child
     )
     return insured, kid
 
@@ -436,11 +404,7 @@ def _household(insured_values: dict, spouse_values: dict | None = None):
     insured = member(**insured_values)
     spouse = member(
         branch="01",
-        relation="spouse",
-        name="山田 花子",
-        name_kana="ヤマダ ハナコ",
-        birth_date="1982-01-01",
-        sex="2",
+        **person("spouse", "山田 花子", "ヤマダ ハナコ", "1982-01-01", sex="2"),
         **(spouse_values or {}),
     )
     return [insured, spouse], [filing(insured), filing(spouse)]
@@ -503,12 +467,7 @@ def test_no_documents_means_no_delivery(reconcile):
 
 
 def test_household_without_insured_is_routed_by_own_row(reconcile):
-    spouse = member(
-        relation="spouse",
-        residence="overseas",
-        overseas_type="single",
-        designated_address="東京都港区芝1-1-1",
-    )
+    spouse = member(relation="spouse", **abroad("single", designated_address="東京都港区芝1-1-1"))
     run = reconcile([spouse], [filing(spouse)])
     assert run.decision("1234-1-00")["delivery"] == "designated_address"
 
@@ -524,10 +483,7 @@ def test_overseas_insured_without_type_is_a_roster_problem(reconcile):
 
 def test_confirm_reasons_in_spec_order(reconcile):
     insured = member(
-        residence="overseas",
-        overseas_type="family_accompanied",
-        emigrated_on="2010-01-01",
-        jp_registered="no",
+        **abroad("family_accompanied", emigrated_on="2010-01-01", jp_registered="no"),
         birth_date="R06.13.40",
     )
     run = reconcile([insured], [])

@@ -16,19 +16,12 @@ from typing import Annotated
 import typer
 
 from recon.commands.common import (
-    AsOfOpt,
-    FilingsOpt,
-    Lang,
-    LangOpt,
-    MemoryOpt,
-    OutOpt,
-    PolicyOpt,
-    RosterOpt,
-    SpillOpt,
+    RunOptions,
     err,
     exit_codes,
     out,
     print_counts,
+    with_run_options,
 )
 from recon.gate import ci, flow
 from recon.masking import scrub
@@ -39,15 +32,10 @@ class FailOn(StrEnum):
     warning = "warning"
 
 
+@with_run_options
 def gate(
-    roster: RosterOpt = None,
-    filings: FilingsOpt = None,
-    as_of: AsOfOpt = None,
-    policy: PolicyOpt = None,
-    out_dir: OutOpt = Path("reports/latest"),
-    lang: LangOpt = Lang.ja,
-    memory_limit: MemoryOpt = None,
-    spill_dir: SpillOpt = None,
+    options: RunOptions,
+    *,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -91,14 +79,14 @@ def gate(
 ) -> None:
     """Run, compare with the baseline, and exit 1 when the update introduces a blocking finding."""
     request = flow.Request(
-        roster=roster,
-        filings=filings,
-        as_of=as_of,
-        policy=policy,
-        out=out_dir,
-        lang=lang.value,
-        memory_limit=memory_limit,
-        spill_dir=spill_dir,
+        roster=options.roster,
+        filings=options.filings,
+        as_of=options.as_of,
+        policy=options.policy,
+        out=options.out_dir,
+        lang=options.lang.value,
+        memory_limit=options.memory_limit,
+        spill_dir=options.spill_dir,
         baseline=baseline,
         baseline_ref=baseline_ref,
         fail_on=fail_on.value,
