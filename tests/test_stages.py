@@ -1,0 +1,42 @@
+"""The SQL stages: each table is freed once no later stage reads it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from recon import decide, match, normalize, read, stages, validate
+from recon.policy import load_policy
+from recon.resources import shipped
+
+
+def test_mentions_ignore_comments_and_string_literals():
+    sql = "-- roster is read here\nSELECT 'roster' AS source, x FROM filings AS f"
+    words = stages._mentions(sql)
+    assert "filings" in words
+    assert "roster" not in words
+
+
+def test_every_table_is_dropped_after_its_last_reader_unless_kept():
+    frames = {}
+    for source in ("roster", "filings"):
+        raw, _ = read.read_table(shipped("sample_data") / f"{source}.csv", source)
+        frames[source] = validate.validate(normalize.normalize(raw, source), source)
+    with stages.session() as con:
+        invalid = frames["roster"][1].vstack(frames["filings"][1])
+        match.load(
+            con,
+            frames["roster"][0],
+            frames["filings"][0],
+            invalid,
+            load_policy(),
+            dt.date(2025, 6, 30),
+        )
+        match.match(con)
+        tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+        # Read by no later stage: gone. Read by decision, or fetched by match(): kept.
+        assert not {"roster", "filings", "candidate_pair", "household", "number_owner"} & tables
+        assert {"filing_match", "finding", "member", "match_compare", "params"} <= tables
+        members = decide.decide(con)
+        tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+        assert "decision" in tables and "member" not in tables
+    assert members.height == frames["roster"][0].height
