@@ -27,14 +27,16 @@ from recon.normalize.text import address_key, fold_small_kana, fold_variants, ka
 def normalize(frame: pl.DataFrame, source: Source) -> pl.DataFrame:
     """Canonical values plus the keys matching compares (`*_plain`, `*_key`)."""
     columns = SCHEMAS[source]
-    # A cell of spaces is an empty cell.
+    # A cell of spaces is an empty cell: dates and coded columns see to it per
+    # distinct value; text is stripped here, and then an empty cell is null.
+    text = [c.name for c in columns if c.kind == "text"]
+    frame = frame.with_columns(pl.col(text).str.strip_chars())
     frame = frame.with_columns(
-        pl.when(pl.col(c.name).str.strip_chars() == "")
-        .then(None)
-        .otherwise(pl.col(c.name))
-        .alias(c.name)
-        for c in columns
+        pl.when(pl.col(name).str.len_bytes() == 0).then(None).otherwise(pl.col(name)).alias(name)
+        for name in text
     )
+    if source == "filings":
+        frame = frame.with_columns(_blank_is_null("my_number"))
     frame = iso_dates(frame, [c.name for c in columns if c.kind == "date"])
     per_value: dict[str, pl.Expr] = {}
     for c in columns:
@@ -47,9 +49,6 @@ def normalize(frame: pl.DataFrame, source: Source) -> pl.DataFrame:
         elif c.kind == "postal_code":
             per_value[c.name] = padded_digits(c.name, 7, strip="\\-‐−ー")
     frame = _on_distinct(frame, per_value)
-    frame = frame.with_columns(
-        pl.col(c.name).str.strip_chars() for c in columns if c.kind == "text"
-    )
     frame = _comparison_keys(frame)
     return _roster_ids(frame) if source == "roster" else _filing_number(frame)
 
@@ -64,7 +63,8 @@ def _on_distinct(frame: pl.DataFrame, exprs: dict[str, pl.Expr]) -> pl.DataFrame
     for name, expr in exprs.items():
         column = frame.get_column(name).cast(pl.String)
         values = column.drop_nulls().unique()
-        results = values.to_frame(name).select(expr.alias(name)).to_series()
+        results = values.to_frame(name).select(_blank_is_null(name)).select(expr.alias(name))
+        results = results.to_series()
         on_null = pl.Series(name, [None], pl.String).to_frame().select(expr.alias(name)).item()
         mapped.append(
             pl.when(pl.col(name).is_null())
@@ -73,6 +73,11 @@ def _on_distinct(frame: pl.DataFrame, exprs: dict[str, pl.Expr]) -> pl.DataFrame
             .alias(name)
         )
     return frame.with_columns(mapped)
+
+
+def _blank_is_null(name: str) -> pl.Expr:
+    value = pl.col(name)
+    return pl.when(value.str.strip_chars() == "").then(None).otherwise(value).alias(name)
 
 
 def _comparison_keys(frame: pl.DataFrame) -> pl.DataFrame:
@@ -104,8 +109,17 @@ def _roster_ids(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         household.alias("household_id"),
         pl.concat_str([household, branch], separator="-").alias("member_id"),
-        insurer_check_ok(pl.col("insurer_number")).alias("insurer_check_ok"),
+        _insurer_check_ok(frame.get_column("insurer_number")),
     )
+
+
+def _insurer_check_ok(numbers: pl.Series) -> pl.Expr:
+    """The Luhn check per distinct insurer number (a roster has one or a few)."""
+    values = numbers.drop_nulls().unique()
+    ok = values.to_frame().select(insurer_check_ok(pl.col(numbers.name))).to_series()
+    column = pl.col(numbers.name)
+    mapped = column.replace_strict(values, ok, return_dtype=pl.Boolean)
+    return pl.when(column.is_null()).then(None).otherwise(mapped).alias("insurer_check_ok")
 
 
 def _filing_number(frame: pl.DataFrame) -> pl.DataFrame:
