@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from recon import decide, pipeline
+from recon import pipeline, stages
 from recon.policy import load_policy
 from recon.synthetic import generate
 from tests.conftest import AS_OF, FILINGS, ROSTER, filing, member, my_number, write_csv
@@ -22,15 +22,20 @@ def test_no_duckdb_table_holds_a_my_number(tmp_path, monkeypatch):
     filings = [filing(p, number=n) for p, n in zip(people, numbers, strict=True)]
     filings.append(filing(people[0], number="1234 5678 9018"))  # a conflict, spaced
     seen: dict[str, pl.DataFrame] = {}
-    original = decide.decide
+    original = stages.run
 
-    def decide_and_dump(con, on_stage=None):
-        out = original(con, on_stage)
-        for (table,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall():
-            seen[table] = con.sql(f'SELECT * FROM "{table}"').pl()
-        return out
+    def run_and_dump(con, names, on_stage=None, keep=()):
+        # Every table, after every stage: tables are dropped once no stage reads them.
+        def dump(name, spent):
+            for (table,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall():
+                seen[f"{name}:{table}"] = con.sql(f'SELECT * FROM "{table}"').pl()
+                seen[table] = seen[f"{name}:{table}"]
+            if on_stage:
+                on_stage(name, spent)
 
-    monkeypatch.setattr(decide, "decide", decide_and_dump)
+        return original(con, names, dump, keep)
+
+    monkeypatch.setattr(stages, "run", run_and_dump)
     pipeline.analyse(
         write_csv(tmp_path / "r.csv", people, ROSTER),
         write_csv(tmp_path / "f.csv", filings, FILINGS),
