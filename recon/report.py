@@ -31,6 +31,7 @@ FINDING_COLUMNS = tuple(FINDING_SCHEMA)
 LIST_CAP = 500
 
 DOCS_INDEX = "gx/index.html"
+REPORT_HTML = "report.html"
 
 # A cell that starts like a formula runs as one when Excel opens the CSV.
 _FORMULA_START = r"^[=+\-@\t\r]"
@@ -439,4 +440,65 @@ def write_all(result: Result, folder: Path, lang: str = "ja") -> None:
         envelopes_ready=envelopes.filter(pl.col("ready") == "yes").height,
         data_docs=data_docs,
     )
-    (folder / "report.html").write_text(scrub(report_html.render(data, lang)), encoding="utf-8")
+    (folder / REPORT_HTML).write_text(scrub(report_html.render(data, lang)), encoding="utf-8")
+
+
+# --- the gate's waivers -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaiverList:
+    """The waivers of a gate run, as the page shows them (all of them: people type them)."""
+
+    rows: pl.DataFrame  # masked; columns of `waiver_rows`
+    source: str  # the waivers file
+    judged_on: str  # the day expiry was judged on
+    csv: str | None  # the file beside the page that holds them too
+
+
+def waiver_rows(rows: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """`recon.gate.waivers.report_rows` in the page's words, masked."""
+    return safe_frame(
+        rows.select(
+            "check",
+            pl.coalesce("member_id", "finding").alias("member"),
+            "field",
+            "reason",
+            "approved_by",
+            pl.col("expires_on").cast(pl.String),
+            "status",
+            pl.concat_str(
+                word_expr("status", "waiver_status", lang),
+                pl.when(pl.col("note").fill_null("") != "").then(
+                    pl.format(
+                        "（{}）" if lang == "ja" else " ({})",
+                        word_expr("note", "waiver_note", lang),
+                    )
+                ),
+                ignore_nulls=True,
+            ).alias("status_text"),
+            "matched",
+        )
+    )
+
+
+def add_waivers(
+    folder: Path,
+    rows: pl.DataFrame,
+    lang: str = "ja",
+    *,
+    source: str,
+    judged_on: str,
+    csv: str | None = None,
+) -> None:
+    """Add the waivers section to the report.html already written in `folder`.
+
+    `recon gate` calls this from the writer it hands `pipeline.write`, which
+    writes the page without knowing about waivers: the section goes into the
+    slot the page keeps for it, in the same staging folder, before the swap.
+    """
+    waivers = WaiverList(waiver_rows(rows, lang), source, judged_on, csv)
+    page = (folder / REPORT_HTML).read_text(encoding="utf-8")
+    section = report_html.waivers_section(waivers, lang)
+    section = section._replace(body=scrub(section.body))
+    (folder / REPORT_HTML).write_text(report_html.add_section(page, section), encoding="utf-8")

@@ -13,10 +13,11 @@ import hashlib
 import html
 from typing import TYPE_CHECKING, NamedTuple
 
+from recon.errors import InvariantError
 from recon.wording import word
 
 if TYPE_CHECKING:
-    from recon.report import ActionList, CheckRow, ReportData
+    from recon.report import ActionList, CheckRow, ReportData, WaiverList
 
 _TEXT = {
     "ja": {
@@ -111,6 +112,24 @@ _TEXT = {
             "certificates.csv": "資格確認書の交付対象",
         },
         "privacy": "個人番号は末尾4桁のみ表示しています（********1234）。",
+        "waivers": {
+            "title": "免除",
+            "intro": "recon gate が使った免除ファイル {source}（{n} 件）。"
+            "免除は期限の日まで、該当する指摘でゲートを止めません。"
+            "期限は {day}（今日と基準日の遅い方）で判定しました。",
+            "csv": "同じ一覧：{csv}",
+            "none": "免除ファイルに免除はありません。",
+            "columns": {
+                "check": "チェック",
+                "member": "加入者（または指摘ID）",
+                "field": "項目",
+                "reason": "理由",
+                "approved_by": "承認者",
+                "expires_on": "期限",
+                "status": "状態",
+                "matched": "該当する指摘",
+            },
+        },
     },
     "en": {
         "title": "recon reconciliation report",
@@ -205,6 +224,24 @@ _TEXT = {
             "certificates.csv": "certificates to issue",
         },
         "privacy": "My Numbers are shown by their last four digits only (********1234).",
+        "waivers": {
+            "title": "Waivers",
+            "intro": "The waivers file recon gate used: {source} ({n}). A waiver keeps the "
+            "findings it matches from failing the gate until its expiry date, judged on {day} "
+            "(the later of today and the run's as-of date).",
+            "csv": " The same list: {csv}",
+            "none": "The waivers file holds no waiver.",
+            "columns": {
+                "check": "Check",
+                "member": "Member (or finding id)",
+                "field": "Field",
+                "reason": "Reason",
+                "approved_by": "Approved by",
+                "expires_on": "Expires on",
+                "status": "State",
+                "matched": "Findings matched",
+            },
+        },
     },
 }
 
@@ -311,6 +348,31 @@ def _csp_hash(source: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
+# Where sections that only some runs have (the gate's waivers) go: between the
+# checks and the files, with their link in the navigation. Comments cannot come
+# from the data, whose every `<` is escaped.
+NAV_SLOT = "<!--recon:nav-->"
+SECTION_SLOT = "<!--recon:sections-->"
+
+
+class Section(NamedTuple):
+    """A section added to a written page: its anchor, its heading, its escaped HTML."""
+
+    anchor: str
+    title: str
+    body: str
+
+
+def add_section(page: str, section: Section) -> str:
+    """The page with `section` in its slot, after any added before it."""
+    if page.count(NAV_SLOT) != 1 or page.count(SECTION_SLOT) != 1:
+        raise InvariantError("report.html has no single slot for an added section")
+    link = f'<a href="#{_e(section.anchor)}">{_e(section.title)}</a>'
+    heading = f'<h2 id="{_e(section.anchor)}">{_e(section.title)}</h2>'
+    page = page.replace(NAV_SLOT, link + NAV_SLOT)
+    return page.replace(SECTION_SLOT, f"{heading}\n{section.body}\n{SECTION_SLOT}")
+
+
 class Cell(NamedTuple):
     """A value with a CSS class for its cell, and the key it sorts by when not its text."""
 
@@ -354,7 +416,10 @@ def render(data: ReportData, lang: str = "ja") -> str:
         f'<p id="verdict" class="verdict {s["verdict"]}">'
         f"{_e(_verdict(s['verdict'], errors, t))}</p>",
         _header(s, t),
-        "<nav>" + "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in t["nav"].items()) + "</nav>",
+        "<nav>"
+        + "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in t["nav"].items() if k != "files")
+        + NAV_SLOT
+        + f'<a href="#files">{_e(t["nav"]["files"])}</a></nav>',
         f'<h2 id="summary">{_e(t["nav"]["summary"])}</h2>',
         _tiles(data, t),
         _charts(data, t, lang),
@@ -364,6 +429,7 @@ def render(data: ReportData, lang: str = "ja") -> str:
         f'<h2 id="checks">{_e(t["nav"]["checks"])}</h2>',
         _gx_line(data, t),
         _checks_table(data.checks, t, lang),
+        SECTION_SLOT,
         f'<h2 id="files">{_e(t["nav"]["files"])}</h2>',
         _files(data, t),
         f"<script>{_JS}</script></body></html>",
@@ -549,3 +615,39 @@ def _files(data: ReportData, t: dict) -> str:
         link = f'<a href="{_e(data.data_docs)}">{_e(data.data_docs)}</a>'
         items.append(f"<li>{link} — {_e(t['data_docs'])}</li>")
     return f"<ul>{''.join(items)}</ul>"
+
+
+_WAIVER_CSS = {"active": "pass", "expired": "fail", "unused": "noted"}
+_WAIVER_SORT = {"expired": 0, "unused": 1, "active": 2}
+
+
+def waivers_section(w: WaiverList, lang: str = "ja") -> Section:
+    """The gate's waivers: each with its reason, approver, expiry and state."""
+    t = _TEXT[lang]["waivers"]
+    intro = _e(t["intro"].format(source=w.source, n=w.rows.height, day=w.judged_on))
+    if w.csv:
+        # The template holds no markup, so escaping it first lets the link in unescaped.
+        intro += _e(t["csv"]).format(csv=f'<a href="{_e(w.csv)}">{_e(w.csv)}</a>')
+    parts = [f'<p class="note">{intro}</p>']
+    if w.rows.height == 0:
+        parts.append(f"<p>{_e(t['none'])}</p>")
+        return Section("waivers", t["title"], "\n".join(parts))
+    c = t["columns"]
+    headers = [c[k] for k in c]
+    rows = [
+        [
+            Cell(r["check"], "id"),
+            Cell(r["member"], "id"),
+            r["field"],
+            r["reason"],
+            r["approved_by"],
+            Cell(r["expires_on"], "id"),
+            Cell(
+                r["status_text"], _WAIVER_CSS.get(r["status"], ""), _WAIVER_SORT.get(r["status"], 3)
+            ),
+            r["matched"],
+        ]
+        for r in w.rows.iter_rows(named=True)
+    ]
+    parts.append(_table(headers, rows, "table-waivers", "sortable"))
+    return Section("waivers", t["title"], "\n".join(parts))

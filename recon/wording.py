@@ -135,6 +135,23 @@ WORDS: dict[str, dict[str, dict[str, str]]] = {
         "ja": {"error": "エラー", "warning": "警告", "info": "情報"},
         "en": {"error": "error", "warning": "warning", "info": "info"},
     },
+    # The states of `recon.gate.waivers.report_rows` and their notes.
+    "waiver_status": {
+        "ja": {
+            "active": "有効：該当する指摘でゲートを止めない",
+            "expired": "期限切れ：該当する指摘は再びゲートを止める",
+            "unused": "該当する指摘なし：削除できます",
+        },
+        "en": {
+            "active": "in force: its findings do not fail the gate",
+            "expired": "expired: its findings count again",
+            "unused": "matches no finding: can be removed",
+        },
+    },
+    "waiver_note": {
+        "ja": {"unknown check code": "不明なチェックコード"},
+        "en": {"unknown check code": "unknown check code"},
+    },
 }
 
 _JOIN = {"ja": "、", "en": "; "}

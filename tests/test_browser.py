@@ -285,3 +285,43 @@ def test_the_english_report_opens_as_cleanly(browser, reports, tmp_path):
     assert browser.problems() == []
     assert browser.js("document.getElementById('verdict').innerText").startswith("Blocked by")
     browser.screenshot(tmp_path / "report-en.png")
+
+
+@pytest.fixture(scope="module")
+def gate_report(tmp_path_factory):
+    """The sample's report from `recon gate` with a waivers file: one holds, one is stale."""
+    folder = tmp_path_factory.mktemp("gate")
+    waivers = folder / "waivers.toml"
+    waivers.write_text(
+        '[[waiver]]\ncheck = "match.birth_date"\nmember_id = "1201-1006-01"\n'
+        'reason = "<script>alert(1)</script> 戸籍で確認済み"\napproved_by = "適用課 佐藤"\n'
+        "expires_on = 2099-12-31\n\n"
+        '[[waiver]]\ncheck = "match.sex"\nmember_id = "1201-9999-00"\n'
+        'reason = "old"\napproved_by = "適用課 佐藤"\nexpires_on = 2025-01-31\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECON_", "GITHUB_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "recon", "gate", "--as-of", AS_OF, "--out", str(folder / "out"),
+         "--waivers", str(waivers)],
+        capture_output=True, text=True, cwd=ROOT, env=env,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr  # the sample has errors, all new
+    return folder / "out" / "report.html"
+
+
+def test_the_gate_report_shows_its_waivers_and_runs_none_of_their_text(
+    browser, gate_report, tmp_path
+):
+    browser.open(gate_report.as_uri())
+    assert browser.problems() == []
+    browser.click('nav a[href="#waivers"]')
+    rows = browser.js(
+        "[...document.querySelectorAll('#table-waivers tbody tr')]"
+        ".map(r => [r.innerText, r.offsetHeight > 0])"
+    )
+    assert [shown for _, shown in rows] == [True, True]
+    assert "<script>alert(1)</script> 戸籍で確認済み" in rows[0][0] and "有効" in rows[0][0]
+    assert "1201-9999-00" in rows[1][0] and "期限切れ" in rows[1][0]
+    assert browser.js("document.querySelectorAll('script').length") == 1
+    browser.screenshot(tmp_path / "report-waivers.png")

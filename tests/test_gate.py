@@ -271,6 +271,40 @@ def test_unused_and_expired_waivers_are_reported_not_failed(gate):
     assert (done.written / "waivers.csv").read_text(encoding="utf-8-sig").count("\n") == 3
 
 
+def test_the_waivers_appear_in_the_report_with_their_state(gate):
+    a = household("E1")
+    wrong = [filing(a[0], birth_date="1980-04-02"), filing(a[1])]
+    text = _waiver("1234-1-00") + _waiver(
+        "1234-9-00", check="match.sex", expires=TODAY - dt.timedelta(days=1)
+    )
+    done = gate(a, wrong, waiver_text=text)
+    page = (done.written / "report.html").read_text(encoding="utf-8")
+    section = page.split('<h2 id="waivers">免除</h2>')[1].split("<h2")[0]
+    assert '<a href="#waivers">免除</a>' in page
+    assert str(done.outcome.context["waivers_judged_on"]) in section
+    assert 'href="waivers.csv"' in section
+    rows = section.split("<tbody>")[1].split("</tr>")[:2]
+    assert "1234-1-00" in rows[0] and "koseki checked" in rows[0] and "佐藤" in rows[0]
+    assert (TODAY + dt.timedelta(days=30)).isoformat() in rows[0]
+    assert "有効" in rows[0] and '<td class="num">1</td>' in rows[0]
+    assert "1234-9-00" in rows[1] and "期限切れ" in rows[1]
+    english = gate(a, wrong, waiver_text=_waiver("1234-8-00"), lang="en")
+    page = (english.written / "report.html").read_text(encoding="utf-8")
+    assert '<h2 id="waivers">Waivers</h2>' in page
+    assert "matches no finding: can be removed" in page
+
+
+def test_a_gate_run_without_waivers_has_no_waiver_section_and_an_empty_file_says_so(gate):
+    a = household("E1")
+    plain = gate(a, [filing(a[0]), filing(a[1])])
+    page = (plain.written / "report.html").read_text(encoding="utf-8")
+    assert 'id="waivers"' not in page and "#waivers" not in page
+    empty = gate(a, [filing(a[0]), filing(a[1])], waiver_text="")
+    page = (empty.written / "report.html").read_text(encoding="utf-8")
+    assert '<h2 id="waivers">免除</h2>' in page and "免除ファイルに免除はありません" in page
+    assert not (empty.written / "waivers.csv").exists()
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -1,5 +1,6 @@
 """report.html and the files beside it, read the way the staff and their tools read them."""
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 
 from recon import pipeline, report
 from recon.findings import catalog
+from recon.gate import waivers
 from recon.gx_checks import gx_catalog
 from recon.policy import load_policy
 from recon.synthetic import generate
@@ -82,6 +84,7 @@ def test_outputs_beside_the_report_and_the_links_to_them(mixed):
     assert summary["gx"]["data_docs"] == "gx/index.html"
     for code in codes:  # every check of the catalog has its row in the page
         assert f"<b>{code}</b>" in page
+    assert 'id="waivers"' not in page  # waivers are the gate's, not `recon run`'s
 
 
 def test_mailing_has_one_row_per_envelope_with_the_documents_inside(mixed):
@@ -128,11 +131,18 @@ def test_hostile_names_are_escaped_in_the_page(reconcile, tmp_path):
     insured = member(name=f"{script} 太郎")
     filed = filing(insured, name=f"{image} 太郎")  # match.name: both names in the detail
     out = _write(reconcile, tmp_path, [insured], [filed])
+    # A gate's waiver is typed by people too: its texts are escaped and masked.
+    hostile = waivers.Waiver(
+        1, "match.name", f"{script} 番号 123456789018", image, dt.date(2099, 1, 1), "1234-1-00"
+    )
+    rows = waivers.report_rows([waivers.WaiverStatus(hostile, waivers.ACTIVE, 1)])
+    report.add_waivers(out, rows, source=f"{image}.toml", judged_on="2025-06-30")
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "match.name" in pl.read_csv(out / "findings.csv")["check"].to_list()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; 番号 ********9018" in page  # the waiver
     assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
-    assert script not in page and "<img" not in page
+    assert script not in page and "<img" not in page and "123456789018" not in page
     assert page.count("<script>") == 1  # ours, allowed by hash in the page's CSP
     assert "Content-Security-Policy" in page and "script-src 'sha256-" in page
 

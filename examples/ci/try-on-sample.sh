@@ -5,11 +5,17 @@
 #
 #   examples/ci/try-on-sample.sh [FOLDER]      # FOLDER must not exist; default: a temp folder
 #
-# Expected (README, "The CI gate"):
+# As in a pull-request flow, `main` holds the last accepted roster and each update is
+# compared with it (RECON_BASE_REF=main); `main` moves only when the gate passes, so a
+# blocked update never becomes the baseline of the next one. The first commit has no
+# earlier revision and starts `main` whatever its result: its errors are the backlog the
+# society already knows, and only what later updates add to it can fail them.
+#
+# Expected (README, "The gate (`recon gate`)"):
 #   1 the sample roster, first commit ............ exit 1  (no baseline: its 24 errors are new)
 #   2 a new hire, filed correctly ................ exit 0  (1 member added, nothing new)
 #   3 his spouse, filed with a wrong birth date .. exit 1  (1 new match.birth_date)
-#   4 a waiver for it, until 30 days from today .. exit 0  (waived)
+#   4 a waiver for it, until 30 days from today .. exit 0  (the same finding, new but waived)
 #   5 re-filed correctly, waiver removed ......... exit 0  (1 resolved)
 set -euo pipefail
 
@@ -41,20 +47,27 @@ PY
 }
 
 codes=()
+base=HEAD~1 # the first commit: no earlier revision, so no baseline
 step() {
   git add -A
   git commit -q -m "$1"
   set +e
-  RECON_OUT="reports/step$((${#codes[@]} + 1))" "$here/recon-gate.sh" >"reports-step.log" 2>&1
+  RECON_BASE_REF=$base RECON_OUT="reports/step$((${#codes[@]} + 1))" \
+    "$here/recon-gate.sh" >"reports-step.log" 2>&1
   local code=$?
   set -e
   codes+=("$code")
+  if [[ $code -eq 0 ]]; then
+    git update-ref refs/heads/main HEAD # accepted: merged into main
+  fi
   printf 'step %d: %-44s exit %d   %s\n' "${#codes[@]}" "$1" "$code" \
     "$(grep -E '^gate: (pass|FAIL)' reports-step.log || tail -n 1 reports-step.log)"
   rm -f reports-step.log
 }
 
 step "the sample roster (first commit)"
+git checkout -q -b update # the updates, proposed one commit at a time
+base=main
 
 append roster/roster.csv cp932 crlf \
   "06139919,1201,1011,00,本人,中島　翼,ナカジマ　ツバサ,H8.4.2,男,1000005,東京都千代田区丸の内一丁目1番1号,R7.4.1,,E1011,国内,,,,,保有,はい,,,"

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import polars as pl
 
-from recon import pipeline
+from recon import pipeline, report
 from recon.commands.common import parse_as_of, sample, terminal_progress
 from recon.errors import InputError
 from recon.gate import baseline, ci, compare, gitref, keys, waivers
-from recon.masking import safe_frame, scrub
+from recon.masking import scrub
 from recon.policy import Policy, load_policy
 
 GATE_JSON = "gate.json"
@@ -116,7 +116,7 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     }
 
     def gate_files(folder: Path) -> None:
-        write_folder(folder, outcome, current if key else None, request.lang)
+        write_folder(folder, outcome, current if key else None, request.lang, request.waivers)
 
     written = pipeline.write(result, request.out, request.lang, extra=[gate_files])
     return Done(result, outcome, written, notes)
@@ -196,22 +196,32 @@ def gate_document(outcome: compare.Outcome) -> dict:
 
 
 def write_folder(
-    folder: Path, outcome: compare.Outcome, snap: baseline.Snapshot | None, lang: str
+    folder: Path,
+    outcome: compare.Outcome,
+    snap: baseline.Snapshot | None,
+    lang: str,
+    waivers_file: Path | None = None,
 ) -> None:
-    """The gate's files inside the run's (staging) folder."""
+    """The gate's files inside the run's (staging) folder, and its waivers in report.html.
+
+    The report shows the waivers whenever the gate was given a waivers file,
+    even one that holds none (or that this update deleted).
+    """
     document = json.dumps(gate_document(outcome), ensure_ascii=False, indent=1, default=str)
     (folder / GATE_JSON).write_text(scrub(document) + "\n", encoding="utf-8")
     (folder / GATE_MD).write_text(ci.markdown(outcome, lang), encoding="utf-8")
+    rows = waivers.report_rows(outcome.waivers)
     if outcome.waivers:
-        rows = safe_frame(waivers.report_rows(outcome.waivers))
-        text = [c for c, t in rows.schema.items() if t == pl.String]
-        rows.with_columns(  # a cell that starts like a formula must not run in Excel
-            pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]"))
-            .then(pl.lit("'") + pl.col(c))
-            .otherwise(pl.col(c))
-            .alias(c)
-            for c in text
-        ).write_csv(folder / WAIVERS_CSV, include_bom=True)
+        report.excel_csv(rows, folder / WAIVERS_CSV)  # masked, formulas neutralized
+    if waivers_file is not None:
+        report.add_waivers(
+            folder,
+            rows,
+            lang,
+            source=str(waivers_file),
+            judged_on=outcome.context.get("waivers_judged_on", ""),
+            csv=WAIVERS_CSV if outcome.waivers else None,
+        )
     if snap is not None:
         baseline.write(snap, folder)
 

@@ -11,8 +11,8 @@ A waivers file is TOML, kept beside the roster and reviewed like it:
     expires_on = 2025-07-31               # the last day the waiver holds
 
 Instead of `member_id`, `finding` names a finding without a member (an orphan
-filing) by the id the gate prints for it; such ids are keyed, so they need the
-gate's key. A waived finding does not fail the gate while its waiver holds. A
+filing) by its `finding_id` in the gate's `gate.json`; such ids are keyed, so they
+need the gate's key. A waived finding does not fail the gate while its waiver holds. A
 waiver past its date no longer waives anything (the finding counts again,
 even if it is in the baseline), and a waiver that matches nothing is reported
 so that it can be removed. Expiry is judged on the later of today and
@@ -105,8 +105,8 @@ def _waiver(entry: object, number: int, where: str) -> Waiver:
             values[k] = entry[k].strip() or None
     if not values.get("member_id") and not values.get("finding"):
         raise InputError(
-            f"{at} names no finding: give member_id (or finding, the id the gate prints "
-            f"for a finding without a member)."
+            f"{at} names no finding: give member_id (or finding: for a finding without a "
+            f"member, its finding_id in gate.json)."
         )
     expires = entry["expires_on"]
     if isinstance(expires, str):
