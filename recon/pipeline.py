@@ -53,6 +53,7 @@ class Result:
     filing_rows: pl.DataFrame | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     quality: gx_checks.Quality | None = None  # Great Expectations, with decisions only
+    conservation: dict[str, int | bool | None] = field(default_factory=dict)  # proven counts
 
     @property
     def blocking(self) -> int:
@@ -153,18 +154,24 @@ def analyse(
         roster_rows=roster,
         filing_rows=filings,
     )
-    check_conservation(result)
+    result.conservation = check_conservation(result)
     return result
 
 
-def check_conservation(result: Result) -> None:
-    """Each roster row is one member row; each filing row is matched or an orphan, once."""
+def check_conservation(result: Result) -> dict[str, int | bool | None]:
+    """Each roster row is one member row; each filing row is matched or an orphan, once.
+
+    Returns the counts that prove it (summary.json's `conservation`); raises
+    `InvariantError` (exit 3) when they disagree.
+    """
     problems = []
+    member_rows = None
     if result.members is not None:
         rows = result.members["row"]
-        if rows.len() != result.roster.rows or rows.n_unique() != result.roster.rows:
+        member_rows = rows.n_unique()
+        if rows.len() != result.roster.rows or member_rows != result.roster.rows:
             problems.append(
-                f"{result.roster.rows} roster rows but {rows.n_unique()} distinct member rows"
+                f"{result.roster.rows} roster rows but {member_rows} distinct member rows"
             )
     matched = result.filing_match["filing_row"]
     if matched.len() != result.filings.rows or matched.n_unique() != result.filings.rows:
@@ -175,6 +182,16 @@ def check_conservation(result: Result) -> None:
         problems.append("filings without a member and filing.orphan findings disagree")
     if problems:
         raise InvariantError("conservation failed: " + "; ".join(problems))
+    return {
+        "roster_rows": result.roster.rows,
+        "roster_blank_rows": result.roster.blank_rows,
+        "member_rows": member_rows,
+        "filing_rows": result.filings.rows,
+        "filing_blank_rows": result.filings.blank_rows,
+        "filings_matched": result.filings.rows - orphans.len(),
+        "filings_orphaned": orphans.len(),
+        "holds": True,
+    }
 
 
 def write(

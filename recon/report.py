@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,7 +80,7 @@ def summary(result: Result) -> dict:
                 for c in all_checks(result)
             },
         },
-        "conservation": conservation(result),
+        "conservation": result.conservation,
         "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
     }
     if result.quality is not None:
@@ -122,21 +123,6 @@ def summary(result: Result) -> dict:
             "confirm_by": _reason_counts(m, "confirm_by"),
         }
     return summary_
-
-
-def conservation(result: Result) -> dict:
-    """Every roster row and every filing row accounted for exactly once."""
-    matched = result.filing_match.filter(pl.col("roster_row").is_not_null()).height
-    member_rows = result.members.height if result.members is not None else None
-    return {
-        "roster_rows": result.roster.rows,
-        "member_rows": member_rows,
-        "filing_rows": result.filings.rows,
-        "filings_matched": matched,
-        "filings_orphaned": result.filing_match.height - matched,
-        "holds": (member_rows in (None, result.roster.rows))
-        and matched + (result.filing_match.height - matched) == result.filings.rows,
-    }
 
 
 def members_frame(result: Result) -> pl.DataFrame:
@@ -401,16 +387,26 @@ def excel_csv(frame: pl.DataFrame, path: Path) -> None:
 
 def write_all(result: Result, folder: Path, lang: str = "ja") -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    # Great Expectations renders its Data Docs in Python while polars writes
+    # the CSV files beside it; leaving the `with` waits for both, so that an
+    # error or an interrupt never leaves the docs half written after a rollback.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recon-docs") as docs:
+        docs_written = None
+        if result.quality is not None:
+            docs_written = docs.submit(result.quality.write_docs, folder / Path(DOCS_INDEX).parent)
+        _write_tables(result, folder, lang)
+        if docs_written is not None:
+            docs_written.result()
+
+
+def _write_tables(result: Result, folder: Path, lang: str) -> None:
     summary_ = summary(result)
     safe_frame(members_frame(result)).write_csv(folder / "members.csv")
     safe_frame(findings_frame(result)).write_csv(folder / "findings.csv")
     (folder / "summary.json").write_text(
         scrub(json.dumps(summary_, ensure_ascii=False, indent=2)) + "\n", encoding="utf-8"
     )
-    data_docs = None
-    if result.quality is not None:
-        result.quality.write_docs(folder / Path(DOCS_INDEX).parent)
-        data_docs = DOCS_INDEX
+    data_docs = DOCS_INDEX if result.quality is not None else None
 
     m = _worded(result, lang)
     lists = []
