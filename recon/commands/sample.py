@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from recon.commands.common import exit_codes, out
-from recon.synthetic import TRUTH_FROM, generate_sample, write_sample
+from recon.synthetic import TRUTH_FROM, generate_chunks, write_sample
 
 
 class Encoding(StrEnum):
@@ -43,11 +43,19 @@ def sample(
     `recon run --as-of` on or after the date printed.
     """
     with exit_codes():
-        made = generate_sample(members, seed, defects, utf8=encoding is Encoding.utf8)
-        paths = write_sample(made, out_dir, encoding.value, fmt.value)
+        counts = {"roster": 0, "filings": 0, "truth": 0}
+
+        def counted():
+            # Chunks are written as they are made: a 5M sample never sits in memory whole.
+            for chunk in generate_chunks(members, seed, defects, utf8=encoding is Encoding.utf8):
+                for name in counts:
+                    counts[name] += getattr(chunk, name).height
+                yield chunk
+
+        paths = write_sample(counted(), out_dir, encoding.value, fmt.value)
         out.print(
-            f"{made.roster.height} roster rows, {made.filings.height} filings, "
-            f"{made.truth.height} expected findings -> {out_dir}"
+            f"{counts['roster']} roster rows, {counts['filings']} filings, "
+            f"{counts['truth']} expected findings -> {out_dir}"
         )
         out.print(
             f"check with: recon run --roster {paths['roster']} --filings {paths['filings']} "

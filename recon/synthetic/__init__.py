@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import polars as pl
 
-from recon.synthetic.generate import TRUTH_FROM, Sample, generate_sample
+from recon.synthetic.generate import (
+    CHUNK_MEMBERS,
+    TRUTH_FROM,
+    Sample,
+    generate_chunks,
+    generate_sample,
+)
 
-__all__ = ["TRUTH_FROM", "Sample", "generate", "generate_sample", "write_sample"]
+__all__ = [
+    "CHUNK_MEMBERS",
+    "TRUTH_FROM",
+    "Sample",
+    "generate",
+    "generate_chunks",
+    "generate_sample",
+    "write_sample",
+]
 
 Encoding = Literal["cp932", "utf-8"]
 Format = Literal["csv", "parquet", "xlsx"]
@@ -21,13 +36,24 @@ def generate(members: int, seed: int = 1) -> tuple[pl.DataFrame, pl.DataFrame]:
     return sample.roster, sample.filings
 
 
+_SLICE_ROWS = 250_000  # rows encoded at once: the text of a whole 5M file would not fit
+_BOM = b"\xef\xbb\xbf"
+
+
 def write_sample(
-    sample: Sample, out: Path, encoding: Encoding = "cp932", fmt: Format = "csv"
+    sample: Sample | Iterable[Sample],
+    out: Path,
+    encoding: Encoding = "cp932",
+    fmt: Format = "csv",
 ) -> dict[str, Path]:
     """roster, filings and truth.csv into `out`; CSVs CRLF like a Windows export.
 
     The filings CSV carries a BOM in UTF-8, as Excel writes it. Parquet and xlsx
     hold the same text (their encoding is their own).
+
+    `sample` is one sample or the chunks of one (`generate_chunks`): CSV chunks
+    are appended as they come, so a sample of any size is written holding one
+    chunk at a time; parquet and xlsx are written whole.
     """
     out.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -35,16 +61,45 @@ def write_sample(
         "filings": out / f"filings.{fmt}",
         "truth": out / "truth.csv",
     }
-    for name in ("roster", "filings"):
-        frame: pl.DataFrame = getattr(sample, name)
-        path = paths[name]
-        if fmt == "parquet":
-            frame.write_parquet(path)
-        elif fmt == "xlsx":
-            frame.write_excel(path, worksheet=name)
-        else:
-            text = frame.write_csv(line_terminator="\r\n")
-            bom = b"\xef\xbb\xbf" if encoding == "utf-8" and name == "filings" else b""
-            path.write_bytes(bom + text.encode(encoding))
-    sample.truth.write_csv(paths["truth"])
+    chunks = [sample] if isinstance(sample, Sample) else sample
+    if fmt != "csv":
+        whole = _whole(list(chunks))
+        for name in ("roster", "filings"):
+            frame: pl.DataFrame = getattr(whole, name)
+            if fmt == "parquet":
+                frame.write_parquet(paths[name])
+            else:
+                frame.write_excel(paths[name], worksheet=name)
+        whole.truth.write_csv(paths["truth"])
+        return paths
+    truths = []
+    with paths["roster"].open("wb") as roster, paths["filings"].open("wb") as filings:
+        if encoding == "utf-8":
+            filings.write(_BOM)
+        for i, chunk in enumerate(chunks):
+            _append_csv(roster, chunk.roster, encoding, header=i == 0)
+            _append_csv(filings, chunk.filings, encoding, header=i == 0)
+            truths.append(chunk.truth)
+    _whole_truth(truths).write_csv(paths["truth"])
     return paths
+
+
+def _append_csv(file: BinaryIO, frame: pl.DataFrame, encoding: str, header: bool) -> None:
+    for start in range(0, max(frame.height, 1), _SLICE_ROWS):
+        part = frame.slice(start, _SLICE_ROWS)
+        text = part.write_csv(include_header=header and start == 0, line_terminator="\r\n")
+        file.write(text.encode(encoding))
+
+
+def _whole_truth(truths: list[pl.DataFrame]) -> pl.DataFrame:
+    return truths[0] if len(truths) == 1 else pl.concat(truths).sort("source", "row", "check")
+
+
+def _whole(chunks: list[Sample]) -> Sample:
+    if len(chunks) == 1:
+        return chunks[0]
+    return Sample(
+        pl.concat([c.roster for c in chunks]),
+        pl.concat([c.filings for c in chunks]),
+        _whole_truth([c.truth for c in chunks]),
+    )

@@ -7,6 +7,12 @@ that the findings it causes are exactly the ones recorded in `truth`, and the
 truth is computed from what was generated (which defect, which spelling),
 never by running recon's own normalization.
 
+Large samples are generated in chunks of whole households (`CHUNK_MEMBERS`
+members at a time, see `generate_chunks`), so that memory stays bounded at any
+size: each chunk carries its own defects, cross-household ones included, and
+its ids, My Numbers and row numbers continue from the chunks before. Up to one
+chunk's size the sample is exactly what an unchunked generator gives.
+
 The truth holds for any run date on or after `TRUTH_FROM`: every acquisition,
 loss and filing date lies before it.
 """
@@ -14,6 +20,7 @@ loss and filing date lies before it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -187,8 +194,25 @@ def my_numbers(serial: np.ndarray, seed: int) -> np.ndarray:
 # --- the generator ------------------------------------------------------------------
 
 
+CHUNK_MEMBERS = 1_000_000  # members generated at once: bounds memory at any size
+
+
+@dataclass
+class _Offsets:
+    """Where a chunk starts in the whole sample: its identifiers and rows follow on."""
+
+    member: int  # roster rows (and My Number serials) before this chunk
+    household: int  # households before it: 記号-番号 and 社員番号 continue from here
+    filing: int  # filing rows before it
+    extra: int  # next serial for numbers beyond the members' own (re-filings, orphans)
+
+
 def generate_sample(
-    members: int, seed: int = 1, defects: float = 0.02, utf8: bool = False
+    members: int,
+    seed: int = 1,
+    defects: float = 0.02,
+    utf8: bool = False,
+    chunk_members: int = CHUNK_MEMBERS,
 ) -> Sample:
     """A roster of exactly `members` rows, its filings and the findings they must give.
 
@@ -196,9 +220,60 @@ def generate_sample(
     `KINDS`, equally likely among those the household's size allows); overseas
     households instead lack their designated address ten times as often, so
     that a small sample still has some.
+
+    Generated `chunk_members` at a time (see `generate_chunks`) and put together;
+    up to that size the sample is a single chunk.
     """
-    rng = np.random.default_rng(seed)
+    chunks = list(generate_chunks(members, seed, defects, utf8, chunk_members))
+    if len(chunks) == 1:
+        return chunks[0]
+    return Sample(
+        pl.concat([c.roster for c in chunks]),
+        pl.concat([c.filings for c in chunks]),
+        pl.concat([c.truth for c in chunks]).sort("source", "row", "check"),
+    )
+
+
+def generate_chunks(
+    members: int,
+    seed: int = 1,
+    defects: float = 0.02,
+    utf8: bool = False,
+    chunk_members: int = CHUNK_MEMBERS,
+) -> Iterator[Sample]:
+    """The sample of `generate_sample` as consecutive chunks of whole households.
+
+    Each chunk is a complete sample of up to `chunk_members` members (its last
+    household may be cut short, as the whole sample's is) whose defects, the
+    cross-household ones included, stay inside it. Its member ids, employee
+    ids, My Numbers and row numbers (roster rows and filing rows, in its truth
+    too) continue from the chunks before, so that appending the chunks' files
+    in order gives one sample: unique member ids and unique valid My Numbers,
+    and a truth whose rows are those of the appended files. The filings are in
+    date order inside each chunk. The first chunk draws from `seed` exactly as
+    an unchunked sample does; chunk k > 0 from the seed sequence (seed, k).
+    """
+    if chunk_members < 1:
+        raise ValueError("chunk_members must be at least 1")
     t = _component_tables(utf8)
+    at = _Offsets(member=0, household=0, filing=0, extra=members)
+    for k, start in enumerate(range(0, max(members, 1), chunk_members)):
+        n = min(chunk_members, members - start)
+        rng = np.random.default_rng(seed if k == 0 else [seed, k])
+        sample, households, extras = _chunk(n, seed, defects, t, rng, at)
+        yield sample
+        at = _Offsets(
+            member=at.member + n,
+            household=at.household + households,
+            filing=at.filing + sample.filings.height,
+            extra=at.extra + extras,
+        )
+
+
+def _chunk(
+    members: int, seed: int, defects: float, t: dict, rng: np.random.Generator, at: _Offsets
+) -> tuple[Sample, int, int]:
+    """One chunk: (its sample, households used, extra number serials used)."""
 
     # Households: an insured person and 0-4 dependents.
     sizes = rng.choice([1, 2, 3, 4, 5], size=members, p=[0.38, 0.22, 0.2, 0.15, 0.05])
@@ -209,6 +284,7 @@ def generate_sample(
         np.int64
     )
     h_size = np.bincount(hh, minlength=n_h)  # the last household may be cut short
+    hh_id = hh + at.household  # households numbered across chunks, for identifiers
     size = h_size[hh]
 
     # Composition: spouse, children, sometimes parents at the end.
@@ -453,8 +529,8 @@ def generate_sample(
     kana_variant = same_kana & (t["sur_small"][sur] | given_small) & (h_roster_drop[hh] != f_drop)
 
     # Roster values.
-    symbol = 1000 + hh // 9000
-    number = hh % 9000 + 1
+    symbol = 1000 + hh_id // 9000
+    number = hh_id % 9000 + 1
     branch = pos.copy()
     dup_member = is_kind["duplicate_member"] & (pos == 2)
     branch = np.where(dup_member, 1, branch)
@@ -542,7 +618,7 @@ def generate_sample(
         frame["roster_address"].alias("住所"),
         styled_date(pl.col("acq_d"), (pl.col("style") + 2) % 6).alias("資格取得日"),
         pl.when(pl.col("lost")).then(styled_date(pl.col("lost_d"), pl.lit(0))).alias("資格喪失日"),
-        pl.Series("社員番号", np.char.add("E", np.char.zfill(hh.astype(str), 7))),
+        pl.Series("社員番号", np.char.add("E", np.char.zfill(hh_id.astype(str), 7))),
         pl.Series("居住区分", np.where(overseas_member, "海外", np.where(ov, "国内", ""))),
         pl.Series(
             "海外赴任区分",
@@ -563,7 +639,7 @@ def generate_sample(
     )
 
     # Filings: one per filed member, then re-filings, conflicts and orphans.
-    numbers = my_numbers(np.arange(members), seed)
+    numbers = my_numbers(np.arange(at.member, at.member + members), seed)
     src = numbers.copy()
     # Duplicates: inside a household the second member gets the first one's number;
     # across households the insured person of every second one gets the previous one's.
@@ -605,7 +681,7 @@ def generate_sample(
     ).cast(pl.Date)
     give_branch = (rng.random(members) < 0.3) | hit_m["other_person"]
     give_address = (rng.random(members) < 0.5) | hit_m["address"] | hit_m["kana_and_address"]
-    employee = np.char.add("E", np.char.zfill(hh.astype(str), 7))
+    employee = np.char.add("E", np.char.zfill(hh_id.astype(str), 7))
     employee_filed = np.where(
         rng.random(members) < 0.02,
         np.char.translate(employee, str.maketrans("E0123456789", "Ｅ０１２３４５６７８９")),
@@ -632,11 +708,11 @@ def generate_sample(
             "refile": (m_kind == 0) & (rng.random(members) < 0.005),
             "conflict": hit_m["conflict"],
             "orphan": hit_m["orphan"],
-            "hh": hh,
+            "hh": hh_id,
             "birth_real": births,
         }
     ).filter(pl.Series(filed))
-    extra_numbers = my_numbers(np.arange(members, members + base.height), seed)
+    extra_numbers = my_numbers(np.arange(at.extra, at.extra + base.height), seed)
     base = base.with_columns(extra_number=pl.Series(extra_numbers))
     refilings = base.filter(pl.col("refile") | pl.col("conflict")).with_columns(
         my_number=pl.when(pl.col("conflict"))
@@ -665,7 +741,9 @@ def generate_sample(
     filings = pl.concat(
         [base.with_columns(kind=pl.lit("filing")), refilings, orphans], how="vertical_relaxed"
     )
-    filings = filings.sort("filed_d", "hh", "member_row", "kind").with_row_index("row", offset=1)
+    filings = filings.sort("filed_d", "hh", "member_row", "kind").with_row_index(
+        "row", offset=at.filing + 1
+    )
     filings = filings.with_columns(pl.col("row").cast(pl.Int64))
     filing_out = filings.select(
         "employee_id",
@@ -684,6 +762,7 @@ def generate_sample(
     )
 
     truth = _truth(
+        roster_offset=at.member,
         filings=filings,
         member_id=member_id,
         hit_m=hit_m,
@@ -705,7 +784,7 @@ def generate_sample(
         within=is_kind["duplicate_within"] & (pos <= 1),
         dup_member=is_kind["duplicate_member"] & ((pos == 1) | (pos == 2)),
     )
-    return Sample(roster, filing_out, truth)
+    return Sample(roster, filing_out, truth), n_h, base.height
 
 
 _TRUTH_SCHEMA = {"source": pl.String, "row": pl.Int64, "member_id": pl.String, "check": pl.String}
@@ -713,6 +792,7 @@ _TRUTH_SCHEMA = {"source": pl.String, "row": pl.Int64, "member_id": pl.String, "
 
 def _truth(
     *,
+    roster_offset,
     filings,
     member_id,
     hit_m,
@@ -728,7 +808,7 @@ def _truth(
     dup_member,
 ) -> pl.DataFrame:
     n = len(member_id)
-    rows = np.arange(1, n + 1)
+    rows = np.arange(roster_offset + 1, roster_offset + n + 1)
     parts = []
 
     def add(source: str, row: np.ndarray, member: np.ndarray, check: str) -> None:
