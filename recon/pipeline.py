@@ -109,7 +109,11 @@ def analyse(
         rows = raw.height
         seconds[f"read.{source}"] = time.perf_counter() - started
         started = time.perf_counter()
-        normalized = normalize.normalize(raw, source)
+        # Handed over, not lent: with no reference left here, each column normalize
+        # replaces is freed at once instead of the raw text living to the end.
+        held = [raw]
+        del raw
+        normalized = normalize.normalize(held.pop(), source)
         seconds[f"normalize.{source}"] = time.perf_counter() - started
         return normalized, rows, blank
 
