@@ -2,6 +2,7 @@
 
     python -m bench.run                   # 100k, 1m and 5m members
     python -m bench.run --sizes 100k 1m   # a subset
+    python -m bench.run --memory-limit 5m=3GB   # cap DuckDB at 5M (it spills)
 
 Data is generated once per size (`recon sample`, seed 1, 2% defects, CP932) in
 bench/out/<size>/ and reused. Each measured command runs in its own process;
@@ -55,7 +56,7 @@ def data(size: str) -> Path:
     return folder
 
 
-def bench(size: str) -> dict:
+def bench(size: str, memory_limit: str | None = None) -> dict:
     folder = data(size)
     roster, filings = folder / "roster.csv", folder / "filings.csv"
     floor_run = measured(
@@ -64,6 +65,8 @@ def bench(size: str) -> dict:
     floor = json.loads(floor_run["stdout"])
     python = [sys.executable, "-m", "recon"]
     inputs = ["--roster", str(roster), "--filings", str(filings)]
+    if memory_limit:
+        inputs += ["--memory-limit", memory_limit]
     out = Path(tempfile.mkdtemp(prefix=f"bench-{size}-"))
     try:
         run = measured([*python, "run", *inputs, "--as-of", AS_OF, "--out", str(out / "r")])
@@ -81,6 +84,7 @@ def bench(size: str) -> dict:
         r.pop("stdout")
     return {
         "members": SIZES[size],
+        "memory_limit": memory_limit,
         "filings": summary["inputs"]["filings"]["rows"]
         if isinstance(summary["inputs"].get("filings"), dict)
         else None,
@@ -98,6 +102,13 @@ def bench(size: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
+    parser.add_argument(
+        "--memory-limit",
+        metavar="5m=3GB",
+        nargs="*",
+        default=[],
+        help="DuckDB's --memory-limit for a size, e.g. 5m=3GB (it spills past it).",
+    )
     args = parser.parse_args()
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -113,8 +124,9 @@ def main() -> None:
         },
         "sizes": {},
     }
+    limits = dict(item.split("=", 1) for item in args.memory_limit)
     for size in args.sizes:
-        results["sizes"][size] = r = bench(size)
+        results["sizes"][size] = r = bench(size, limits.get(size))
         print(
             f"{size}: floor {r['floor_s']} s | run {r['run']['wall_s']} s "
             f"({r['run']['ratio_to_floor']}x), {r['run']['peak_rss_mb']} MB | "
