@@ -99,6 +99,9 @@ _TEXT = {
         "status": {"pass": "合格", "fail": "不合格", "noted": "記録"},
         "gx": "Great Expectations による検証：{n} 項目中 {failed} 項目が不合格。",
         "data_docs": "Data Docs（検証結果の詳細）",
+        "private": "このフォルダとファイルは作成したユーザーだけが読み書きできます（フォルダ 0700、"
+        "ファイル 0600）。個人番号は末尾4桁のみで、全桁はどのファイルにもありません。"
+        "個人情報を含むため、組合の特定個人情報の取扱規程に従って保管・削除してください。",
         "files": {
             "members.csv": "加入者ごとの判定（全員）",
             "findings.csv": "指摘の一覧（全件）",
@@ -211,6 +214,10 @@ _TEXT = {
         "status": {"pass": "pass", "fail": "fail", "noted": "noted"},
         "gx": "Great Expectations validation: {failed} of {n} expectations failed.",
         "data_docs": "Data Docs (validation details)",
+        "private": "This folder and its files are readable and writable by the user who "
+        "created them only (folder 0700, files 0600). My Numbers appear as their last four "
+        "digits only; no file holds a full one. The files hold personal data: keep and "
+        "delete them under the society's rules for specific personal information.",
         "files": {
             "members.csv": "decisions for every member",
             "findings.csv": "every finding",
@@ -614,7 +621,7 @@ def _files(data: ReportData, t: dict) -> str:
     if data.data_docs:
         link = f'<a href="{_e(data.data_docs)}">{_e(data.data_docs)}</a>'
         items.append(f"<li>{link} — {_e(t['data_docs'])}</li>")
-    return f"<ul>{''.join(items)}</ul>"
+    return f"<ul>{''.join(items)}</ul>" + f'<p class="note">{_e(t["private"])}</p>'
 
 
 _WAIVER_CSS = {"active": "pass", "expired": "fail", "unused": "noted"}

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import re
+import stat
 from pathlib import Path
 
 import polars as pl
@@ -183,6 +184,13 @@ def test_english_lists_use_english_words(reconcile, tmp_path):
     assert hr.row(0, named=True)["delivery_text"] == "no address"
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Global HR to confirm" in page and "single" in page
+    assert "folder 0700, files 0600" in page  # the page says who can read it
+
+
+def test_the_page_says_its_folder_is_owner_only(mixed):
+    page = (mixed / "report.html").read_text(encoding="utf-8")
+    assert "フォルダ 0700、ファイル 0600" in page
+    assert stat.S_IMODE(mixed.stat().st_mode) == 0o700
 
 
 def test_long_lists_are_cut_in_the_page_and_whole_beside_it(reconcile, tmp_path, monkeypatch):
