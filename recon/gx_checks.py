@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
 from recon import gx_adapter
 from recon.errors import InputError, InvariantError
@@ -139,20 +140,21 @@ def tables(
         (pl.col("source") == "roster") & pl.col("check").str.starts_with("roster.")
     )["row"]
     households = (
-        members.select(
+        members.lazy()
+        .select(
             "household_id",
             is_self=pl.col("relation") == "self",
             gets_mail=pl.col("delivery") != "none",
             # Flagged before grouping: inside the aggregation the lookup ran once per household.
             roster_flagged=pl.col("row").is_in(flagged_rows.implode()),
         )
-        .group_by("household_id")
+        .group_by("household_id")  # in no order: GX counts, it never lists a household
         .agg(
-            self_count=pl.col("is_self").sum(),
+            self_count=pl.col("is_self").sum().cast(pl.Int64),
             gets_mail=pl.col("gets_mail").any(),
             roster_flagged=pl.col("roster_flagged").any(),
         )
-        .sort("household_id")
+        .collect()
     )
     return {"members": members, "households": households, "pairs": pairs, "findings": findings}
 
@@ -179,6 +181,23 @@ def _detail(outcome: gx_adapter.Outcome) -> str:
     return f"observed {outcome.observed}"
 
 
+def preload() -> None:
+    """Import Great Expectations and build its context and suites ahead of `validate`.
+
+    GX's import alone takes seconds. The pipeline may run this in a background
+    thread at the start of a run, while polars and DuckDB work (they release
+    the GIL); `validate` then waits for it if it has not finished, and uses what
+    it built. Calling `validate` without it is the same, only slower.
+    """
+    gx_adapter.preload([s.spec for s in suites()])
+
+
+def _arrow(frame: pl.DataFrame) -> pa.Table:
+    """The table handed to Arrow without a copy (text as string views): the adapter
+    checks every column it was given, then takes only those the suite reads."""
+    return frame.to_arrow(compat_level=pl.CompatLevel.newest())
+
+
 def validate(
     members: pl.DataFrame,
     pairs: pl.DataFrame,
@@ -194,7 +213,7 @@ def validate(
     if unknown:
         raise InvariantError(f"checks/gx/: no table named {unknown}; there are {sorted(frames)}")
     validation = gx_adapter.validate(
-        [(s.spec, frames[s.table].to_arrow()) for s in known.values()], params
+        [(s.spec, _arrow(frames[s.table])) for s in known.values()], params
     )
     by_name = {c.name: c for s in known.values() for c in s.checks}
     order = {c.name: i for i, c in enumerate(by_name.values())}

@@ -1,8 +1,16 @@
 """Great Expectations on the reconciled tables: suites, findings, Data Docs, privacy."""
 
+import contextlib
+import datetime as dt
+import gc
+import json
 import os
 import re
 import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import great_expectations as gx
 import polars as pl
@@ -212,3 +220,267 @@ def test_failing_values_stay_out_of_results_and_data_docs(tmp_path):
     pages = [p.read_text(encoding="utf-8") for p in docs.rglob("*.html")]
     assert any("probe" in page for page in pages)
     assert not any("秘密" in page for page in pages)
+
+
+# --- speed: what makes GX cheap at a million members must not change what it says ---
+
+
+@pytest.fixture
+def nothing_prepared():
+    """Each test starts and ends without a context built ahead by `preload`."""
+    gx_adapter._prepared = None
+    yield
+    gx_adapter._prepared = None
+
+
+def _probe_suite(name: str = "probe") -> dict:
+    """A suite with row conditions: several expectations filter by the same condition."""
+
+    def when(column, operator, value):
+        return {"type": "comparison", "column": {"name": column}, "operator": operator,
+                "parameter": value}  # fmt: skip
+
+    def expect(kind, meta, **kwargs):
+        return {"type": kind, "kwargs": kwargs, "meta": {"name": meta}}
+
+    return {
+        "name": name,
+        "expectations": [
+            expect("expect_column_values_to_be_in_set", "a", column="kind",
+                   value_set=["x", "y"], row_condition=when("on", "==", True)),
+            expect("expect_column_values_to_not_be_null", "b", column="until",
+                   row_condition=when("on", "==", True)),
+            expect("expect_column_values_to_not_be_in_set", "c", column="kind",
+                   value_set=["z"], row_condition=when("kind", "IN", ["x", "z"])),
+            expect("expect_column_values_to_be_between", "d", column="n",
+                   min_value=1, max_value=2, row_condition=when("on", "==", False)),
+            expect("expect_column_values_to_be_unique", "e", column="id"),
+        ],
+    }  # fmt: skip
+
+
+def _probe_table(rows: int = 60):
+    return pl.DataFrame(
+        {
+            "id": [i % (rows - 3) for i in range(rows)],  # three duplicates
+            "on": [i % 4 != 0 for i in range(rows)],
+            "kind": [("x", "y", "z", None)[i % 7 % 4] for i in range(rows)],
+            "until": [None if i % 9 == 0 else dt.date(2026, 1, 1 + i % 28) for i in range(rows)],
+            "n": pl.Series([i % 3 for i in range(rows)], dtype=pl.UInt32),
+        }
+    ).to_arrow()
+
+
+def _said(validation) -> list[tuple]:
+    return [(o.name, o.success, o.element_count, o.unexpected_count) for o in validation.outcomes]
+
+
+def test_shared_row_filters_and_cheap_frames_say_what_plain_gx_says(monkeypatch, nothing_prepared):
+    suite, table = _probe_suite(), _probe_table()
+    fast = gx_adapter.validate([(suite, table)], {})
+    monkeypatch.setattr(gx_adapter, "_row_filters_shared", contextlib.nullcontext)
+    monkeypatch.setattr(gx_adapter, "_pandas", lambda t, ordered=(): t.to_pandas())
+    plain = gx_adapter.validate([(suite, table)], {})
+    assert _said(fast) == _said(plain)
+    assert [o.success for o in fast.outcomes] == [False, False, False, False, False]
+
+
+def test_a_row_condition_is_filtered_once_per_run(monkeypatch, nothing_prepared):
+    import pandas as pd
+
+    filters = []
+    query = pd.DataFrame.query
+
+    def counted(self, expr, **kwargs):
+        filters.append(expr)
+        return query(self, expr, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "query", counted)
+    gx_adapter.validate([(_probe_suite(), _probe_table())], {})
+    # Three conditions (on, not on, kind IN ...), each filtered once, where GX
+    # alone filters again for each metric an expectation needs.
+    assert len(filters) == len(set(filters)) == 3
+
+
+def test_cheapest_frame_keeps_every_value_and_null():
+    table = pl.DataFrame(
+        {
+            "few": ["a", "b", None, "a"] * 25,
+            "many": [f"v{i}" for i in range(100)],
+            "ordered": ["a", "b", None, "a"] * 25,
+            "count": pl.Series(range(100), dtype=pl.UInt32),
+            "small": pl.Series(range(100), dtype=pl.Int16),
+            "day": [dt.date(2026, 1, 1), None] * 50,
+        }
+    ).to_arrow(compat_level=pl.CompatLevel.newest())
+    frame = gx_adapter._pandas(table, ordered={"ordered"})
+    kinds = {c: str(t) for c, t in frame.dtypes.items()}
+    assert kinds["few"] == "category" and kinds["many"] != "category"
+    assert kinds["ordered"] != "category"  # pandas cannot order a category against a value
+    assert kinds["count"] == kinds["small"] == "int64"  # what GX's `between` vectorizes
+    assert kinds["day"].startswith("datetime64")
+    expected = table.to_pandas()
+    for column in table.column_names:
+        got, want = frame[column].tolist(), expected[column].tolist()
+        assert [None if v is None or v != v else v for v in got] == [
+            None if v is None or v != v else v for v in want
+        ] or column == "day"
+    assert frame["day"].isna().sum() == 50
+    assert gx_adapter._pandas(table, ordered=None)["few"].dtype != "category"  # can't tell: text
+
+
+def test_ordered_columns_are_the_ones_compared_by_order():
+    suite = _probe_suite()
+    assert gx_adapter.ordered_columns(suite) == {"n"}
+    suite["expectations"][0]["kwargs"]["row_condition"] = {
+        "type": "and",
+        "conditions": [
+            {"type": "comparison", "column": {"name": "kind"}, "operator": ">", "parameter": "m"},
+            {"type": "nullity", "column": {"name": "until"}, "is_null": False},
+        ],
+    }
+    assert gx_adapter.ordered_columns(suite) == {"n", "kind"}
+    suite["expectations"][1]["kwargs"]["row_condition"] = 'kind > "m"'  # a pandas query
+    assert gx_adapter.ordered_columns(suite) is None
+
+
+def test_the_shipped_suites_are_not_changed_by_running_them(reconcile, nothing_prepared):
+    before = json.dumps([s.spec for s in gx_checks.suites()], sort_keys=True)
+    gx_checks.preload()
+    _household(reconcile)  # GX writes into the suite dicts it is given: never ours
+    assert json.dumps([s.spec for s in gx_checks.suites()], sort_keys=True) == before
+
+
+def test_gx_keeps_no_frame_once_a_run_is_over(nothing_prepared):
+    import pandas as pd
+
+    rows = 4321
+    validation = gx_adapter.validate([(_probe_suite(), _probe_table(rows))], {})
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, pd.DataFrame | pd.Series) and len(o)]
+    assert not [o for o in alive if len(o) in (rows, rows - rows // 4)], "GX kept a frame"
+    assert validation.outcomes  # and the validation itself is intact
+
+
+def test_preload_builds_the_context_the_next_validate_takes_once(
+    monkeypatch, tmp_path, nothing_prepared
+):
+    built = []
+    session = gx_adapter._Session
+
+    def counted(suites):
+        built.append([s["name"] for s in suites])
+        return session(suites)
+
+    monkeypatch.setattr(gx_adapter, "_Session", counted)
+    suite = _probe_suite()
+    gx_adapter.preload([suite])
+    gx_adapter.preload([suite])  # already built: kept
+    first = gx_adapter.validate([(suite, _probe_table())], {})
+    assert built == [["probe"]]
+    second = gx_adapter.validate([(suite, _probe_table())], {})  # taken once: a new one
+    assert built == [["probe"], ["probe"]]
+    assert _said(first) == _said(second)
+    # A context serves one run: its Data Docs show that run only.
+    docs = second.write_docs(tmp_path / "gx").parent
+    assert len(list((docs / "validations").rglob("*.html"))) == 1
+    # Other suites than those preloaded: built for them, not the preloaded one.
+    gx_adapter.preload([suite])
+    gx_adapter.validate([(_probe_suite("other"), _probe_table())], {})
+    assert built[-1] == ["other"]
+
+
+def test_validate_waits_for_a_preload_in_progress(monkeypatch, nothing_prepared):
+    started, go_on = threading.Event(), threading.Event()
+    built = []
+    session = gx_adapter._Session
+
+    def slow(suites):
+        if threading.current_thread().name == "preload":
+            started.set()
+            assert go_on.wait(30)
+        built.append(threading.current_thread().name)
+        return session(suites)
+
+    monkeypatch.setattr(gx_adapter, "_Session", slow)
+    suite, results = _probe_suite(), []
+    preload = threading.Thread(target=gx_adapter.preload, args=([suite],), name="preload")
+    preload.start()
+    assert started.wait(30)
+    run = threading.Thread(
+        target=lambda: results.append(gx_adapter.validate([(suite, _probe_table())], {})),
+        name="validate",
+    )
+    run.start()
+    run.join(0.5)
+    assert run.is_alive()  # waiting for the preload, not building a second context beside it
+    go_on.set()
+    preload.join(30)
+    run.join(60)
+    assert built == ["preload"] and len(results) == 1
+    assert [o.success for o in results[0].outcomes] == [False] * 5
+
+
+def test_a_context_built_meanwhile_does_not_disturb_a_run(monkeypatch, tmp_path, nothing_prepared):
+    """GX keeps one "current" context per process; each run stays on its own."""
+    pandas_frame = gx_adapter._pandas
+    calls = []
+
+    def meanwhile(table, ordered=()):
+        if not calls:  # between this run's context and its first validation
+            other = threading.Thread(target=gx_adapter.preload, args=([_probe_suite("other")],))
+            other.start()
+            other.join()
+        calls.append(1)
+        return pandas_frame(table, ordered)
+
+    monkeypatch.setattr(gx_adapter, "_pandas", meanwhile)
+    validation = gx_adapter.validate([(_probe_suite(), _probe_table())], {})
+    assert gx_adapter._prepared is not None  # the other context was built
+    assert len(validation.outcomes) == 5
+    index = validation.write_docs(tmp_path / "gx")
+    assert "probe" in index.read_text(encoding="utf-8")
+    assert "other" not in index.read_text(encoding="utf-8")
+
+
+def test_the_fingerprint_follows_the_data(nothing_prepared):
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+
+    gx_adapter.preload()
+    fingerprint = engine.hash_pandas_dataframe
+    assert getattr(fingerprint, "recon_fast", False)
+    frame = gx_adapter._pandas(_probe_table())
+    assert fingerprint(frame) == fingerprint(frame.copy())
+    changed = frame.copy()
+    changed.loc[5, "n"] = 7
+    assert fingerprint(changed) != fingerprint(frame)
+
+
+def test_preload_in_a_background_thread_while_a_run_imports_and_works(tmp_path):
+    """GX is imported in a thread while the main thread imports and runs everything else."""
+    out = tmp_path / "out"
+    script = (
+        "import sys, threading\n"
+        "from recon import gx_checks\n"
+        "preload = threading.Thread(target=gx_checks.preload)\n"
+        "preload.start()\n"
+        "from recon.cli import main\n"
+        f"sys.argv = ['recon', 'run', '--as-of', '2025-06-30', '--out', {str(out)!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as e:\n"
+        "    code = e.code\n"
+        "preload.join()\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["gx"]["expectations"] == len(gx_checks.gx_catalog())
+    assert (out / "gx" / "index.html").exists()
