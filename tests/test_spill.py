@@ -80,3 +80,13 @@ def test_run_with_memory_limit_and_spill_dir_leaves_nothing_behind(tmp_path):
     assert (tmp_path / "out" / "report.html").exists()
     assert list(spill.iterdir()) == []
     assert not (tmp_path / ".tmp").exists()
+
+
+def test_check_takes_the_memory_limit_and_spill_dir_too(tmp_path):
+    from tests.test_cli import recon
+
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    done = recon("check", "--memory-limit", "256MB", "--spill-dir", str(spill), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert list(spill.iterdir()) == []
