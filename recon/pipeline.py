@@ -16,7 +16,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +65,39 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _side_by_side(fn: Callable, calls: list[tuple]) -> list:
+    """`[fn(*args) for args in calls]`, each call on its own daemon thread.
+
+    The first call's error is raised first (the roster's before the filings').
+    Daemon threads, not an executor: an executor joins its threads on the way
+    out, so Ctrl-C or a bad file would wait until polars had read the other
+    file to the end; a daemon thread is simply left behind by the exit.
+    """
+    outcomes: list[tuple[bool, object]] = [(False, None)] * len(calls)
+
+    def run(i: int, args: tuple) -> None:
+        try:
+            outcomes[i] = (True, fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread below
+            outcomes[i] = (False, exc)
+
+    threads = [
+        threading.Thread(target=run, args=(i, args), name=f"recon-read-{i}", daemon=True)
+        for i, args in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    results = []
+    for thread, i in zip(threads, range(len(calls)), strict=True):
+        thread.join()  # interruptible: Ctrl-C raises here at once
+        ok, value = outcomes[i]
+        outcomes[i] = (False, None)  # the caller owns the frame now
+        if not ok:
+            raise value  # type: ignore[misc]
+        results.append(value)
+    return results
 
 
 def _preload_gx() -> None:
@@ -123,7 +155,8 @@ def analyse(
         rows = raw.height
         seconds[f"read.{source}"] = time.perf_counter() - started
         started = time.perf_counter()
-        # Handed over, not lent: with no reference left here, each column normalize
+        # Handed over, not lent: CPython (3.11+) moves call arguments into the
+        # callee's frame, so with no reference left here each column normalize
         # replaces is freed at once instead of the raw text living to the end.
         held = [raw]
         del raw
@@ -133,14 +166,14 @@ def analyse(
 
     # The two files are read and normalized side by side: polars and the CP932
     # transcode of one overlap with the other, and the raw text is freed at once.
+    for path in (roster_path, filings_path):  # before any thread starts: a typo fails at once
+        if not path.is_file():
+            raise InputError(f"{path}: no such file.")
     say("read")
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="recon-read") as pool:
-        roster_job = pool.submit(prepare, roster_path, "roster")
-        filings_job = pool.submit(prepare, filings_path, "filings")
-        roster_norm, roster_rows, roster_blank = roster_job.result()
-        filings_norm, filings_rows, filings_blank = filings_job.result()
-        del roster_job, filings_job  # a finished future still holds its result
+    (roster_norm, roster_rows, roster_blank), (filings_norm, filings_rows, filings_blank) = (
+        _side_by_side(prepare, [(roster_path, "roster"), (filings_path, "filings")])
+    )
     seconds["read+normalize"] = time.perf_counter() - started
     roster, roster_invalid = step("validate", validate.validate, roster_norm, "roster")
     filings, filings_invalid = step("validate", validate.validate, filings_norm, "filings")
