@@ -108,30 +108,44 @@ def needed_columns(suite: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-# Expectations that compare a column's values by order, where a categorical
-# column would not do (pandas refuses `<` between a category and another value).
-_ORDERED_EXPECTATION = re.compile(r"between|increasing|decreasing|min|max|median|quantile|mean")
-_ORDER_OPERATORS = frozenset({"<", "<=", ">", ">="})
+# Expectations known to give the same answer on a categorical column as on
+# text: they test membership, nullity, uniqueness or a pattern, never order,
+# type or value counts. A column any other expectation reads stays text.
+_CATEGORICAL_SAFE = frozenset(
+    {
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_not_be_in_set",
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_be_unique",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_not_match_regex",
+        "expect_table_row_count_to_equal",
+    }
+)
+_EQUALITY_OPERATORS = frozenset({"==", "!=", "IN", "NOT IN"})
 
 
-def ordered_columns(suite: Mapping[str, Any]) -> set[str] | None:
-    """The columns a suite compares by order; None when it cannot tell (a row
-    condition written as a pandas query string), which means "any of them"."""
+def text_columns(suite: Mapping[str, Any]) -> set[str] | None:
+    """The columns that must reach GX as text, not categorical; None: any of them
+    (a row condition recon cannot read, such as a pandas query string)."""
     found: set[str] = set()
 
     def walk_condition(node: object) -> bool:
-        if isinstance(node, str):
+        if not isinstance(node, dict):
             return False
-        if isinstance(node, dict):
-            column = node.get("column")
-            if node.get("operator") in _ORDER_OPERATORS and isinstance(column, dict):
-                found.add(column.get("name"))
-            return all(walk_condition(c) for c in node.get("conditions", []))
+        if "conditions" in node:  # and / or
+            return all(walk_condition(c) for c in node["conditions"])
+        column = node.get("column")
+        if not isinstance(column, dict) or "name" not in column:
+            return False  # pass_through and other forms: cannot tell
+        if node.get("type") == "comparison" and node.get("operator") not in _EQUALITY_OPERATORS:
+            found.add(column["name"])
         return True
 
     for expectation in suite["expectations"]:
         kwargs = expectation["kwargs"]
-        if _ORDERED_EXPECTATION.search(expectation["type"]):
+        if expectation["type"] not in _CATEGORICAL_SAFE:
             found.update(kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs)
             found.update(kwargs.get("column_list", []))
         if "row_condition" in kwargs and not walk_condition(kwargs["row_condition"]):
@@ -236,7 +250,7 @@ def validate(
     outcomes: list[Outcome] = []
     for suite_json, table in batches:
         name = suite_json["name"]
-        frame = _pandas(table.select(needed_columns(suite_json)), ordered_columns(suite_json))
+        frame = _pandas(table.select(needed_columns(suite_json)), text_columns(suite_json))
         try:
             with _row_filters_shared():
                 run = session.definitions[name].run(
@@ -256,6 +270,11 @@ def validate(
             outcomes.append(_outcome(name, result))
     return Validation(session.context, tuple(outcomes))
 
+
+# Read by GX at import and context creation. Set here, at recon's import in the
+# main thread: setenv while polars reads the environment from another thread
+# (the preload runs beside it) is a known cause of crashes.
+os.environ["GX_ANALYTICS_ENABLED"] = "False"
 
 # A context built ahead by `preload`, for the next `validate`; the lock makes
 # the two take turns (see `preload`).
@@ -316,19 +335,20 @@ class _Session:
     def release(self, name: str) -> None:
         """Let go of the suite's batch: GX's engine keeps its frame and every metric
         computed on it (whole-column masks) for as long as the context lives."""
-        engine = self.definitions[name].data.data_asset.datasource.get_execution_engine()
-        engine.batch_manager.reset_batch_cache()
-        engine.batch_manager.batch_data_cache.clear()  # the frames themselves
-        cached = getattr(engine, "_metric_cache", None)
-        if isinstance(cached, dict):
-            cached.clear()
+        # Only memory is at stake: a GX without these parts keeps its frames, and the
+        # run's own result or error must not be replaced by one from here.
+        with suppress(Exception):
+            engine = self.definitions[name].data.data_asset.datasource.get_execution_engine()
+            engine.batch_manager.reset_batch_cache()
+            engine.batch_manager.batch_data_cache.clear()  # the frames themselves
+            cached = getattr(engine, "_metric_cache", None)
+            if isinstance(cached, dict):
+                cached.clear()
 
 
 @cache
 def _great_expectations() -> Any:
     """GX, imported once, usage statistics off, with the speed-ups below installed."""
-    # Read by GX at import and context creation: set before either happens.
-    os.environ["GX_ANALYTICS_ENABLED"] = "False"
     import great_expectations as gx
 
     for speed_up in (
@@ -337,7 +357,9 @@ def _great_expectations() -> Any:
         _install_template_cache,
         _warm_up,
     ):
-        with suppress(ImportError, AttributeError):  # a GX without that part: its own way
+        # A GX without that part, or where it fails, does it its own way. Each
+        # install checks the part it replaces first, so none is left half done.
+        with suppress(Exception):
             speed_up()
     return gx
 
@@ -355,7 +377,7 @@ def _warm_up() -> None:
         env.get_template(template)
 
 
-def _pandas(table: pa.Table, ordered: Collection[str] | None = ()) -> Any:
+def _pandas(table: pa.Table, keep_text: Collection[str] | None = ()) -> Any:
     """The table as the cheapest pandas frame GX's pandas engine computes the same results on.
 
     Text with few distinct values becomes categorical (GX filters the whole
@@ -363,11 +385,11 @@ def _pandas(table: pa.Table, ordered: Collection[str] | None = ()) -> Any:
     strings is not); dates become datetime64 rather than Python objects;
     integers become int64 and floats float64, the types GX's `between`
     compares vectorized (on any other it calls a Python function per row).
-    Text the suite compares by order (`ordered`; None: maybe any) stays text.
+    Text that must stay text (`keep_text`, see `text_columns`; None: all of it) does.
     """
 
     def cheapest(name: str) -> pa.ChunkedArray:
-        text_as_is = ordered is None or name in ordered
+        text_as_is = keep_text is None or name in keep_text
         return _cheapest(table[name], categorical=not text_as_is)
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="recon-gx") as pool:
@@ -488,6 +510,13 @@ def _install_template_cache() -> None:
     DefaultJinjaView.__init__ = __init__
 
 
+def _condition_key(condition: object) -> str:
+    """A row condition as exact text: GX's repr prints `a == 1` and `a == "1"` alike."""
+    as_dict = getattr(condition, "dict", None)  # GX 1.x conditions are pydantic models
+    plain = as_dict() if callable(as_dict) else condition
+    return type(condition).__name__ + json.dumps(plain, sort_keys=True, default=repr)
+
+
 def _install_shared_row_filters() -> None:
     from great_expectations.execution_engine.pandas_execution_engine import (
         PandasExecutionEngine,
@@ -501,7 +530,7 @@ def _install_shared_row_filters() -> None:
         shared = _shared_row_filters.get()
         if shared is None:
             return original(self, data, row_condition, domain_kwargs)
-        key = (id(data), repr(row_condition), domain_kwargs.get("condition_parser"))
+        key = (id(data), _condition_key(row_condition), domain_kwargs.get("condition_parser"))
         found = shared.get(key)
         if found is None or found[0] is not data:  # `data` is kept: its id is not reused
             found = shared[key] = (data, original(self, data, row_condition, domain_kwargs))

@@ -313,7 +313,7 @@ def test_cheapest_frame_keeps_every_value_and_null():
             "day": [dt.date(2026, 1, 1), None] * 50,
         }
     ).to_arrow(compat_level=pl.CompatLevel.newest())
-    frame = gx_adapter._pandas(table, ordered={"ordered"})
+    frame = gx_adapter._pandas(table, keep_text={"ordered"})
     kinds = {c: str(t) for c, t in frame.dtypes.items()}
     assert kinds["few"] == "category" and kinds["many"] != "category"
     assert kinds["ordered"] != "category"  # pandas cannot order a category against a value
@@ -326,12 +326,12 @@ def test_cheapest_frame_keeps_every_value_and_null():
             None if v is None or v != v else v for v in want
         ] or column == "day"
     assert frame["day"].isna().sum() == 50
-    assert gx_adapter._pandas(table, ordered=None)["few"].dtype != "category"  # can't tell: text
+    assert gx_adapter._pandas(table, keep_text=None)["few"].dtype != "category"  # can't tell: text
 
 
-def test_ordered_columns_are_the_ones_compared_by_order():
+def test_text_columns_are_those_an_expectation_reads_beyond_membership():
     suite = _probe_suite()
-    assert gx_adapter.ordered_columns(suite) == {"n"}
+    assert gx_adapter.text_columns(suite) == {"n"}  # between: by order
     suite["expectations"][0]["kwargs"]["row_condition"] = {
         "type": "and",
         "conditions": [
@@ -339,9 +339,24 @@ def test_ordered_columns_are_the_ones_compared_by_order():
             {"type": "nullity", "column": {"name": "until"}, "is_null": False},
         ],
     }
-    assert gx_adapter.ordered_columns(suite) == {"n", "kind"}
+    assert gx_adapter.text_columns(suite) == {"n", "kind"}
+    # An expectation not known to be safe on categoricals keeps its column text.
+    suite["expectations"].append(
+        {"type": "expect_column_values_to_be_of_type", "kwargs": {"column": "id", "type_": "str"}}
+    )
+    assert gx_adapter.text_columns(suite) == {"n", "kind", "id"}
     suite["expectations"][1]["kwargs"]["row_condition"] = 'kind > "m"'  # a pandas query
-    assert gx_adapter.ordered_columns(suite) is None
+    assert gx_adapter.text_columns(suite) is None
+    suite["expectations"][1]["kwargs"]["row_condition"] = {"type": "pass_through", "x": 1}
+    assert gx_adapter.text_columns(suite) is None
+
+
+def test_filters_are_shared_only_between_identical_conditions():
+    from great_expectations.expectations.row_conditions import Column
+
+    one, text_one = Column("a") == 1, Column("a") == "1"
+    assert gx_adapter._condition_key(one) != gx_adapter._condition_key(text_one)
+    assert gx_adapter._condition_key(one) == gx_adapter._condition_key(Column("a") == 1)
 
 
 def test_the_shipped_suites_are_not_changed_by_running_them(reconcile, nothing_prepared):
