@@ -114,6 +114,19 @@ def _looks_utf8(data: bytes) -> bool:
     return True
 
 
+def _not_utf8(data: bytes, path: Path) -> str:
+    try:
+        data.decode("utf-8")
+        start = 0
+    except UnicodeDecodeError as exc:
+        start = exc.start
+    line = data.count(b"\n", 0, start) + 1
+    return (
+        f"{path}: line {line} has bytes that are not UTF-8 (byte offset {start}), though the "
+        f"file starts as UTF-8; re-export the file as UTF-8 (or all of it as Shift_JIS)."
+    )
+
+
 def _parse(data: bytes) -> pl.DataFrame:
     return pl.read_csv(data, infer_schema=False, truncate_ragged_lines=False)
 
@@ -130,6 +143,10 @@ def _read_csv(path: Path) -> pl.DataFrame:
             except pl.exceptions.ComputeError as exc:
                 if "invalid utf-8" not in str(exc):
                     raise
+                if not data[: 1 << 16].isascii():
+                    # It began as UTF-8 Japanese: one bad byte further on is damage,
+                    # not Shift_JIS, and reading it as CP932 would garble every name.
+                    raise InputError(_not_utf8(data, path)) from None
         data = _from_cp932(data, path)
         return _parse(data)
     except pl.exceptions.ComputeError as exc:

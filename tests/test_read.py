@@ -197,3 +197,17 @@ def test_a_row_is_blank_only_when_every_cell_is_empty_or_spaces(tmp_path):
     frame, blank = read_table(path, "filings")
     assert blank == 1
     assert frame["row"].to_list() == [1, 3, 4]
+
+
+def test_utf8_file_with_a_bad_byte_late_is_refused_not_read_as_shift_jis(tmp_path):
+    header = "社員番号,続柄,氏名,氏名カナ,生年月日,性別,個人番号,届出日\n"
+    line = "E1,本人,山田 太郎,ヤマダ タロウ,1980-04-01,1,123456789018,2024-05-01\n"
+    body = (header + line * 2000).encode("utf-8")  # well past the first 64 KiB
+    path = tmp_path / "f.csv"
+    path.write_bytes(
+        body
+        + "E2,本人,山田 花子,ヤマダ ハナコ,1980-04-01,2,,2024-05-01\n".encode()[:-30]
+        + b"\xff\n"
+    )
+    message = _error(path)
+    assert "line 2002" in message and "not UTF-8" in message
