@@ -17,18 +17,22 @@ from recon.errors import InvariantError
 
 MASK = "********"
 
-_D = "[0-9０-９]"
-_SEP = "[ \u3000\\-‐－−ー]?"
+# Every character NFKC turns into one digit, as the My Number reader does:
+# ASCII, full-width, circled (①) and mathematical (𝟏) digits.
+_DIGITS = "0-9０-９⓪①-⑨\U0001d7ce-\U0001d7ff"
+_D = f"[{_DIGITS}]"
+_NOT_D = f"[^{_DIGITS}]"
+_SEP = "[ \u3000\\-‐－−ー﹣]?"
 # Twelve digits grouped 4-4-4 the way the card prints them: masked to the last four.
 # Python's `re` has look-around; polars' engine has not, so the frame version
 # captures the neighbours and puts them back.
 _TWELVE_PY = re.compile(f"(?<!{_D}){_D}{{4}}{_SEP}{_D}{{4}}{_SEP}({_D}{{4}})(?!{_D})")
-_TWELVE_PL = f"(^|[^0-9０-９])({_D}{{4}}){_SEP}({_D}{{4}}){_SEP}({_D}{{4}})([^0-9０-９]|$)"
+_TWELVE_PL = f"(^|{_NOT_D})({_D}{{4}}){_SEP}({_D}{{4}}){_SEP}({_D}{{4}})({_NOT_D}|$)"
 # Any other spelling the My Number reader accepts (digits with spaces or hyphens
-# anywhere, `123 456 789 018`, `1234 - 5678 - 9018`): masked whole.
-_LOOSE = "[\\s\\-‐‑‒–—―−－ー]{0,3}"
+# anywhere, as many as they like, `123 456 789 018`, `1234 - 5678 - 9018`): masked whole.
+_LOOSE = "[\\s\\-‐‑‒–—―−－ー﹣]*"
 _ANY_TWELVE_PY = re.compile(f"(?<!{_D}){_D}(?:{_LOOSE}{_D}){{11}}(?!{_D})")
-_ANY_TWELVE_PL = f"(^|[^0-9０-９])({_D}(?:{_LOOSE}{_D}){{11}})([^0-9０-９]|$)"
+_ANY_TWELVE_PL = f"(^|{_NOT_D})({_D}(?:{_LOOSE}{_D}){{11}})({_NOT_D}|$)"
 
 
 def mask_expr(digits: pl.Expr) -> pl.Expr:

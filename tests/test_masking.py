@@ -25,6 +25,11 @@ NUMBER = "123456789018"
         "1234 5678 9018",
         "１２３４５６７８９０１８",
         "１２３４　５６７８　９０１８",
+        # From review: spellings the reader accepts (after NFKC) that once slipped through.
+        "1234    5678    9018",
+        "1234﹣5678﹣9018",
+        "𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗𝟎𝟏𝟖",
+        "①②③④⑤⑥⑦⑧⑨⓪①⑧",
     ],
 )
 def test_scrub_masks_every_spelling(form):
