@@ -90,7 +90,7 @@ def session(
 
 def _mentions(sql: str) -> set[str]:
     """Every word of a stage's SQL outside comments and string literals."""
-    code = re.sub(r"--[^\n]*|'(?:[^']|'')*'", " ", sql)
+    code = re.sub(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", " ", sql, flags=re.DOTALL)
     return set(re.findall(r"\b[a-z_][a-z0-9_]*\b", code.lower()))
 
 

@@ -10,7 +10,7 @@ from recon.resources import shipped
 
 
 def test_mentions_ignore_comments_and_string_literals():
-    sql = "-- roster is read here\nSELECT 'roster' AS source, x FROM filings AS f"
+    sql = "-- roster is read here\n/* it's roster */ SELECT 'roster' AS source, x FROM filings AS f"
     words = stages._mentions(sql)
     assert "filings" in words
     assert "roster" not in words
