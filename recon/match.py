@@ -30,23 +30,22 @@ MATCH_STAGES = (
 
 def load(
     con: duckdb.DuckDBPyConnection,
-    roster: pl.DataFrame,
-    filings: pl.DataFrame,
-    validation_findings: pl.DataFrame,
+    tables: dict[str, pl.DataFrame],
     policy: Policy,
     as_of: dt.date,
 ) -> None:
-    """Register the inputs and one `params` row holding the policy and run date."""
+    """Copy the inputs into DuckDB, with the catalog and one `params` row (policy, run date).
+
+    `tables` (roster, filings, validation_finding) is emptied as it goes: each
+    frame is dropped once DuckDB has its copy, unless the caller kept its own
+    reference, so that at 5M members the polars and DuckDB copies of both
+    files are never in memory at once.
+    """
     params = pl.DataFrame([{**policy.__dict__, "as_of": as_of}])
-    for name, frame in {
-        "roster": roster,
-        "filings": filings,
-        "validation_finding": validation_findings,
-        "catalog": catalog_frame(),
-        "params": params,
-    }.items():
+    tables |= {"catalog": catalog_frame(), "params": params}
+    for name in list(tables):
         # A real table, not a view over the Python object: stages read it many times.
-        con.register(f"{name}_arrow", frame.to_arrow())
+        con.register(f"{name}_arrow", tables.pop(name).to_arrow())
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
         con.unregister(f"{name}_arrow")
 

@@ -180,10 +180,14 @@ def analyse(
     del roster_norm, filings_norm
 
     with stages.session(memory_limit, spill_dir) as con:
-        invalid = pl.concat([roster_invalid, filings_invalid])
-        step("match", match.load, con, roster, filings, invalid, policy, as_of)
-        if not keep_rows:  # DuckDB holds its own copy now: free ours
+        inputs = {
+            "roster": roster,
+            "filings": filings,
+            "validation_finding": pl.concat([roster_invalid, filings_invalid]),
+        }
+        if not keep_rows:  # handed to DuckDB: each is freed once copied
             roster = filings = None
+        step("match", match.load, con, inputs, policy, as_of)
         filing_match, findings = step("match", match.match, con, on_stage)
         members = step("decide", decide.decide, con, on_stage) if with_decisions else None
     quality = None

@@ -149,10 +149,18 @@ def test_hostile_names_are_escaped_in_the_page(reconcile, tmp_path):
 
 
 def test_csv_cells_that_look_like_formulas_are_neutralized(tmp_path):
-    frame = pl.DataFrame({"cell": ["=1+1", "+81 3", "-2", "@SUM(A1)", "\t=x", "1234-1-00"]})
+    frame = pl.DataFrame(
+        {
+            "cell": ["=1+1", "+81 3", "-2", "@SUM(A1)", "\t=x", "1234-1-00"],
+            "safe": ["a", None, "b=1", "", "山田", "x-"],  # nothing to neutralize
+            "none": [None] * 6,
+        },
+        schema={"cell": pl.String, "safe": pl.String, "none": pl.String},
+    )
     report.excel_csv(frame, tmp_path / "x.csv")
-    got = _csv(tmp_path / "x.csv")["cell"].to_list()
-    assert got == ["'=1+1", "'+81 3", "'-2", "'@SUM(A1)", "'\t=x", "1234-1-00"]
+    got = _csv(tmp_path / "x.csv")
+    assert got["cell"].to_list() == ["'=1+1", "'+81 3", "'-2", "'@SUM(A1)", "'\t=x", "1234-1-00"]
+    assert got["safe"].to_list() == ["a", "", "b=1", "", "山田", "x-"]
 
 
 def test_verdict_comes_first_and_counts_the_errors(reconcile, tmp_path):

@@ -23,14 +23,18 @@ def test_every_table_is_dropped_after_its_last_reader_unless_kept():
         frames[source] = validate.validate(normalize.normalize(raw, source), source)
     with stages.session() as con:
         invalid = frames["roster"][1].vstack(frames["filings"][1])
+        inputs = {
+            "roster": frames["roster"][0],
+            "filings": frames["filings"][0],
+            "validation_finding": invalid,
+        }
         match.load(
             con,
-            frames["roster"][0],
-            frames["filings"][0],
-            invalid,
+            inputs,
             load_policy(),
             dt.date(2025, 6, 30),
         )
+        assert inputs == {}  # each frame handed over
         match.match(con)
         tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
         # Read by no later stage: gone. Read by decision, or fetched by match(): kept.
