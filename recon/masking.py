@@ -33,6 +33,8 @@ _TWELVE_PL = f"(^|{_NOT_D})({_D}{{4}}){_SEP}({_D}{{4}}){_SEP}({_D}{{4}})({_NOT_D
 _LOOSE = "[\\s\\-‐‑‒–—―−－ー﹣]*"
 _ANY_TWELVE_PY = re.compile(f"(?<!{_D}){_D}(?:{_LOOSE}{_D}){{11}}(?!{_D})")
 _ANY_TWELVE_PL = f"(^|{_NOT_D})({_D}(?:{_LOOSE}{_D}){{11}})({_NOT_D}|$)"
+# Every match of either pattern contains this run (`_SEP` is a subset of `_LOOSE`).
+_RUN = f"{_D}(?:{_LOOSE}{_D}){{11}}"
 
 
 def mask_expr(digits: pl.Expr) -> pl.Expr:
@@ -84,6 +86,9 @@ def _scrubbed(cells: pl.Series) -> pl.Series:
     # and a string's byte length costs nothing to read.
     where = (cells.str.len_bytes() >= 12).fill_null(False).arg_true()
     where = where.filter(cells.gather(where).str.count_matches(_D) >= 12)
+    # Twelve digits in a cell are not yet twelve in a row (`1000-1-00 お知らせ; 1000-1-01`):
+    # one search for a run settles it before the four rewriting passes.
+    where = where.filter(cells.gather(where).str.contains(_RUN))
     if where.is_empty():
         return cells
     fixed = cells.gather(where).to_frame().select(scrub_expr(cells.name)).to_series()
