@@ -169,7 +169,7 @@ def analyse(
     for path in (roster_path, filings_path):  # before any thread starts: a typo fails at once
         if not path.is_file():
             raise InputError(f"{path}: no such file.")
-    say("read")
+    say("read and normalize")
     started = time.perf_counter()
     (roster_norm, roster_rows, roster_blank), (filings_norm, filings_rows, filings_blank) = (
         _side_by_side(prepare, [(roster_path, "roster"), (filings_path, "filings")])
