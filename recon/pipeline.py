@@ -90,7 +90,7 @@ def _side_by_side(fn: Callable, calls: list[tuple]) -> list:
     for thread in threads:
         thread.start()
     results = []
-    for thread, i in zip(threads, range(len(calls)), strict=True):
+    for i, thread in enumerate(threads):
         thread.join()  # interruptible: Ctrl-C raises here at once
         ok, value = outcomes[i]
         outcomes[i] = (False, None)  # the caller owns the frame now
@@ -131,6 +131,9 @@ def analyse(
         raise InputError(
             f"{roster_path}: the same file was given as the roster and as the filings."
         )
+    for path in (roster_path, filings_path):  # before any thread starts: a typo fails at once
+        if not path.is_file():
+            raise InputError(f"{path}: no such file.")
     if with_decisions:
         # Importing Great Expectations alone takes ~2 s: it happens in the
         # background while polars and DuckDB work; gx_checks.validate waits for it.
@@ -166,9 +169,6 @@ def analyse(
 
     # The two files are read and normalized side by side: polars and the CP932
     # transcode of one overlap with the other, and the raw text is freed at once.
-    for path in (roster_path, filings_path):  # before any thread starts: a typo fails at once
-        if not path.is_file():
-            raise InputError(f"{path}: no such file.")
     say("read and normalize")
     started = time.perf_counter()
     (roster_norm, roster_rows, roster_blank), (filings_norm, filings_rows, filings_blank) = (
