@@ -31,10 +31,10 @@ _TWELVE_PL = f"(^|{_NOT_D})({_D}{{4}}){_SEP}({_D}{{4}}){_SEP}({_D}{{4}})({_NOT_D
 # Any other spelling the My Number reader accepts (digits with spaces or hyphens
 # anywhere, as many as they like, `123 456 789 018`, `1234 - 5678 - 9018`): masked whole.
 _LOOSE = "[\\s\\-‐‑‒–—―−－ー﹣]*"
-_ANY_TWELVE_PY = re.compile(f"(?<!{_D}){_D}(?:{_LOOSE}{_D}){{11}}(?!{_D})")
-_ANY_TWELVE_PL = f"(^|{_NOT_D})({_D}(?:{_LOOSE}{_D}){{11}})({_NOT_D}|$)"
-# Every match of either pattern contains this run (`_SEP` is a subset of `_LOOSE`).
+# Every match of this or the 4-4-4 pattern contains this run (`_SEP` is in `_LOOSE`).
 _RUN = f"{_D}(?:{_LOOSE}{_D}){{11}}"
+_ANY_TWELVE_PY = re.compile(f"(?<!{_D}){_RUN}(?!{_D})")
+_ANY_TWELVE_PL = f"(^|{_NOT_D})({_RUN})({_NOT_D}|$)"
 
 
 def mask_expr(digits: pl.Expr) -> pl.Expr:

@@ -59,20 +59,23 @@ def _on_distinct(frame: pl.DataFrame, exprs: dict[str, pl.Expr]) -> pl.DataFrame
     Codes, branches and postal codes take a handful of values in a million rows:
     NFKC and the regexes run on those, and the result is mapped back.
     """
-    mapped = []
-    for name, expr in exprs.items():
-        column = frame.get_column(name).cast(pl.String)
-        values = column.drop_nulls().unique()
-        results = values.to_frame(name).select(_blank_is_null(name)).select(expr.alias(name))
-        results = results.to_series()
-        on_null = pl.Series(name, [None], pl.String).to_frame().select(expr.alias(name)).item()
-        mapped.append(
-            pl.when(pl.col(name).is_null())
-            .then(pl.lit(on_null, pl.String))
-            .otherwise(pl.col(name).cast(pl.String).replace_strict(values, results))
-            .alias(name)
-        )
-    return frame.with_columns(mapped)
+    return frame.with_columns(
+        _per_distinct(frame.get_column(name).cast(pl.String), expr, pl.String).alias(name)
+        for name, expr in exprs.items()
+    )
+
+
+def _per_distinct(column: pl.Series, expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """`expr` (reading only `column`; a blank value is null) per distinct value, mapped back."""
+    name = column.name
+    values = column.drop_nulls().unique()
+    results = values.to_frame(name).select(_blank_is_null(name)).select(expr).to_series()
+    on_null = pl.Series(name, [None], pl.String).to_frame().select(expr).item()
+    return (
+        pl.when(pl.col(name).is_null())
+        .then(pl.lit(on_null, dtype))
+        .otherwise(pl.col(name).cast(pl.String).replace_strict(values, results, return_dtype=dtype))
+    )
 
 
 def _blank_is_null(name: str) -> pl.Expr:
@@ -109,17 +112,13 @@ def _roster_ids(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         household.alias("household_id"),
         pl.concat_str([household, branch], separator="-").alias("member_id"),
-        _insurer_check_ok(frame.get_column("insurer_number")),
+        # Per distinct value: a roster has one insurer number, or a few.
+        _per_distinct(
+            frame.get_column("insurer_number"),
+            insurer_check_ok(pl.col("insurer_number")),
+            pl.Boolean,
+        ).alias("insurer_check_ok"),
     )
-
-
-def _insurer_check_ok(numbers: pl.Series) -> pl.Expr:
-    """The Luhn check per distinct insurer number (a roster has one or a few)."""
-    values = numbers.drop_nulls().unique()
-    ok = values.to_frame().select(insurer_check_ok(pl.col(numbers.name))).to_series()
-    column = pl.col(numbers.name)
-    mapped = column.replace_strict(values, ok, return_dtype=pl.Boolean)
-    return pl.when(column.is_null()).then(None).otherwise(mapped).alias("insurer_check_ok")
 
 
 def _filing_number(frame: pl.DataFrame) -> pl.DataFrame:
