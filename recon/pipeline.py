@@ -151,11 +151,11 @@ def analyse(
     def on_stage(name: str, spent: float) -> None:
         seconds[f"sql.{name}"] = spent
 
-    def prepare(path: Path, source: Source) -> tuple[pl.DataFrame, int, int]:
-        """(normalized rows, rows read, blank rows) of one file: runs in its own thread."""
+    def prepare(path: Path, source: Source) -> tuple[pl.DataFrame, InputFile]:
+        """(normalized rows, what was read) of one file: runs in its own thread."""
         started = time.perf_counter()
         raw, blank = read.read_table(path, source)
-        rows = raw.height
+        read_file = InputFile(path, raw.height, _sha256(path), blank)
         seconds[f"read.{source}"] = time.perf_counter() - started
         started = time.perf_counter()
         # Handed over, not lent: CPython (3.11+) moves call arguments into the
@@ -165,14 +165,14 @@ def analyse(
         del raw
         normalized = normalize.normalize(held.pop(), source)
         seconds[f"normalize.{source}"] = time.perf_counter() - started
-        return normalized, rows, blank
+        return normalized, read_file
 
     # The two files are read and normalized side by side: polars and the CP932
     # transcode of one overlap with the other, and the raw text is freed at once.
     say("read and normalize")
     started = time.perf_counter()
-    (roster_norm, roster_rows, roster_blank), (filings_norm, filings_rows, filings_blank) = (
-        _side_by_side(prepare, [(roster_path, "roster"), (filings_path, "filings")])
+    (roster_norm, roster_file), (filings_norm, filings_file) = _side_by_side(
+        prepare, [(roster_path, "roster"), (filings_path, "filings")]
     )
     seconds["read+normalize"] = time.perf_counter() - started
     roster, roster_invalid = step("validate", validate.validate, roster_norm, "roster")
@@ -192,15 +192,15 @@ def analyse(
         members = step("decide", decide.decide, con, on_stage) if with_decisions else None
     quality = None
     if members is not None:
-        tables = (members, filing_match, findings, roster_rows, filings_rows)
+        tables = (members, filing_match, findings, roster_file.rows, filings_file.rows)
         quality = step("gx", gx_checks.validate, *tables, policy)
         findings = pl.concat([findings, quality.findings], how="diagonal_relaxed")
 
     result = Result(
         as_of=as_of,
         policy=policy,
-        roster=InputFile(roster_path, roster_rows, _sha256(roster_path), roster_blank),
-        filings=InputFile(filings_path, filings_rows, _sha256(filings_path), filings_blank),
+        roster=roster_file,
+        filings=filings_file,
         findings=findings,
         filing_match=filing_match,
         members=members,
