@@ -4,7 +4,11 @@
 CREATE OR REPLACE TABLE member AS
 WITH base AS (
     SELECT
-        r.*,
+        -- Only what the findings and decisions read: names and addresses stay
+        -- in `roster` (a million of them copied again cost more than the joins).
+        r.row, r.member_id, r.household_id, r.relation, r.birth_date, r.acquired_on, r.lost_on,
+        r.residence, r.emigrated_on, r.jp_registered, r.card_status, r.myna_registered,
+        r.myna_opt_out, r.cert_expires_on, r.needs_assistance,
         (r.acquired_on IS NULL OR r.acquired_on <= p.as_of)
             AND (r.lost_on IS NULL OR p.as_of < r.lost_on) AS active,
         mf.roster_row IS NOT NULL AS has_filing,

@@ -2,7 +2,18 @@
 -- A difference needs both sides: an empty or unreadable value is reported by
 -- validation, not as a mismatch. Sex 3 (未設定) never mismatches.
 CREATE OR REPLACE TABLE match_compare AS
-WITH pair AS (
+WITH
+-- A join, not a correlated EXISTS: DuckDB materialized every pair to decorrelate it.
+unreadable AS (
+    SELECT
+        row,
+        bool_or(field IN ('birth_date', 'filed_on')) AS date_unreadable,
+        bool_or(field = 'sex') AS sex_unreadable
+    FROM validation_finding
+    WHERE source = 'filings' AND field IN ('birth_date', 'filed_on', 'sex')
+    GROUP BY row
+),
+pair AS (
     SELECT
         m.filing_row,
         m.roster_row,
@@ -23,15 +34,12 @@ WITH pair AS (
         -- The filing's birth date or filing date, or its sex where the roster's is
         -- known, could not be read: the link cannot be verified (not in SPEC §6,
         -- which only speaks of values that differ).
-        EXISTS (
-            SELECT 1 FROM validation_finding AS v
-            WHERE v.source = 'filings' AND v.row = m.filing_row
-              AND (v.field IN ('birth_date', 'filed_on') OR (v.field = 'sex' AND r.sex IN ('1', '2')))
-        ) AS unverifiable
+        coalesce(u.date_unreadable OR (u.sex_unreadable AND r.sex IN ('1', '2')), false) AS unverifiable
     FROM filing_match AS m
     CROSS JOIN params AS p
     JOIN filings AS f ON f.row = m.filing_row
     JOIN roster AS r ON r.row = m.roster_row
+    LEFT JOIN unreadable AS u ON u.row = m.filing_row
     WHERE m.roster_row IS NOT NULL
 )
 SELECT
