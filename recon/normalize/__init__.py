@@ -129,8 +129,13 @@ def _filing_number(frame: pl.DataFrame) -> pl.DataFrame:
     its last four digits and its length. From here on no frame and no DuckDB
     table holds a My Number (SPEC §9).
     """
-    # Cleaned once into a column: as an expression it was re-run for every use.
-    frame = frame.with_columns(digits_only("my_number").alias("my_number"))
+    # Cleaned once into a column (as an expression it was re-run for every use),
+    # and only where it is not already twelve ASCII digits, as nearly all are.
+    given = frame.get_column("my_number")
+    odd = (~given.str.contains(r"^[0-9]{12}$")).fill_null(False)
+    if odd.any():
+        cleaned_odd = given.filter(odd).to_frame().select(digits_only("my_number")).to_series()
+        frame = frame.with_columns(given.scatter(odd.arg_true(), cleaned_odd))
     cleaned = pl.col("my_number")
     key = pl.concat_str(
         [cleaned.hash(secrets.randbits(64)).cast(pl.String) for _ in range(2)], separator=":"
