@@ -34,20 +34,19 @@ def load(
     policy: Policy,
     as_of: dt.date,
 ) -> None:
-    """Copy the inputs into DuckDB, with the catalog and one `params` row (policy, run date).
+    """Hand the inputs to DuckDB, with the catalog and one `params` row (policy, run date).
 
-    `tables` (roster, filings, validation_finding) is emptied as it goes: each
-    frame is dropped once DuckDB has its copy, unless the caller kept its own
-    reference, so that at 5M members the polars and DuckDB copies of both
-    files are never in memory at once.
+    Each becomes a view over its frame's own Arrow buffers (string views kept,
+    so nothing is converted or copied): copying a million members into DuckDB
+    tables cost more than the stages' scans of the columns they read. `tables`
+    (roster, filings, validation_finding) is emptied: once the caller lets go
+    of its frames, the view holds the only reference, and `stages.run`
+    releases it after its last reader.
     """
     params = pl.DataFrame([{**policy.__dict__, "as_of": as_of}])
     tables |= {"catalog": catalog_frame(), "params": params}
     for name in list(tables):
-        # A real table, not a view over the Python object: stages read it many times.
-        con.register(f"{name}_arrow", tables.pop(name).to_arrow())
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
-        con.unregister(f"{name}_arrow")
+        con.register(name, tables.pop(name).to_arrow(compat_level=pl.CompatLevel.newest()))
 
 
 def match(

@@ -113,23 +113,31 @@ def run(
     """Run the named stages in file order; `on_stage(name, seconds)` after each.
 
     A table no later stage reads is dropped as soon as its last reader has run,
-    unless the caller will read it (`keep`): at a million members the roster's
-    copies would otherwise stay in memory until the end.
+    and a registered input released, unless the caller will read it (`keep`):
+    at a million members the roster would otherwise stay in memory until the end.
     """
     by_name = {s.name: s for s in stages()}
     unknown = set(names) - set(by_name)
     if unknown:
         raise InvariantError(f"no SQL stage named {sorted(unknown)}")
     existing = {row[0] for row in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+    # The inputs are views over Arrow data the connection holds (`match.load`).
+    registered = {
+        row[0]
+        for row in con.sql("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()
+    }
     for stage in stages():
         if stage.name not in names:
             continue
         started = time.perf_counter()
         con.execute(stage.sql)
         existing.add(stage.name)
-        done = {t for t, last in _last_reader().items() if last == stage.name}
-        for table in sorted((done & existing) - set(keep)):
+        done = {t for t, last in _last_reader().items() if last == stage.name} - set(keep)
+        for table in sorted(done & existing):
             con.execute(f"DROP TABLE {table}")
             existing.discard(table)
+        for view in sorted(done & registered):
+            con.unregister(view)
+            registered.discard(view)
         if on_stage:
             on_stage(stage.name, time.perf_counter() - started)

@@ -16,6 +16,13 @@ def test_mentions_ignore_comments_and_string_literals():
     assert "roster" not in words
 
 
+def _held(con) -> set[str]:
+    """The tables the stages made and the inputs still registered (views over Arrow)."""
+    tables = con.sql("SELECT table_name FROM duckdb_tables()").fetchall()
+    views = con.sql("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()
+    return {r[0] for r in tables + views}
+
+
 def test_every_table_is_dropped_after_its_last_reader_unless_kept():
     frames = {}
     for source in ("roster", "filings"):
@@ -35,12 +42,13 @@ def test_every_table_is_dropped_after_its_last_reader_unless_kept():
             dt.date(2025, 6, 30),
         )
         assert inputs == {}  # each frame handed over
+        assert {"roster", "filings", "validation_finding", "catalog", "params"} <= _held(con)
         match.match(con)
-        tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
-        # Read by no later stage: gone. Read by decision, or fetched by match(): kept.
+        tables = _held(con)
+        # Read by no later stage: gone (inputs released). Read by decision, or fetched by match(): kept.
         assert not {"roster", "filings", "candidate_pair", "household", "number_owner"} & tables
         assert {"filing_match", "finding", "member", "match_compare", "params"} <= tables
         members = decide.decide(con)
-        tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
-        assert "decision" in tables and "member" not in tables
+        tables = _held(con)
+        assert "decision" in tables and not {"member", "params", "finding"} & tables
     assert members.height == frames["roster"][0].height
