@@ -45,7 +45,8 @@ def test_every_table_is_dropped_after_its_last_reader_unless_kept():
         assert {"roster", "filings", "validation_finding", "catalog", "params"} <= _held(con)
         match.match(con)
         tables = _held(con)
-        # Read by no later stage: gone (inputs released). Read by decision, or fetched by match(): kept.
+        # Read by no later stage: gone (inputs released).
+        # Read by decision, or fetched by match(): kept.
         assert not {"roster", "filings", "candidate_pair", "household", "number_owner"} & tables
         assert {"filing_match", "finding", "member", "match_compare", "params"} <= tables
         members = decide.decide(con)
