@@ -349,6 +349,8 @@ class _Session:
 @cache
 def _great_expectations() -> Any:
     """GX, imported once, usage statistics off, with the speed-ups below installed."""
+    with suppress(Exception):
+        _defer_scipy_stats()
     import great_expectations as gx
 
     for speed_up in (
@@ -362,6 +364,32 @@ def _great_expectations() -> Any:
         with suppress(Exception):
             speed_up()
     return gx
+
+
+def _defer_scipy_stats() -> None:
+    """Let `scipy.stats` load on first use instead of during GX's import.
+
+    GX imports it (`from scipy import stats`) in three modules for expectations
+    recon does not use (KL divergence, KS tests); loading it was 0.5 s of GX's
+    2 s import, spent holding the GIL while polars and DuckDB wait on it. The
+    module is bound on `scipy` itself: through scipy's `__getattr__`, the import
+    system would touch the lazy module and load it at once (Python 3.11).
+    """
+    import importlib.util
+    import sys
+
+    if "scipy.stats" in sys.modules:
+        return
+    import scipy
+
+    spec = importlib.util.find_spec("scipy.stats")
+    if spec is None or spec.loader is None:
+        return
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["scipy.stats"] = module
+    spec.loader.exec_module(module)
+    scipy.stats = module
 
 
 def _warm_up() -> None:

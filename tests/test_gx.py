@@ -499,3 +499,25 @@ def test_preload_in_a_background_thread_while_a_run_imports_and_works(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["gx"]["expectations"] == len(gx_checks.gx_catalog())
     assert (out / "gx" / "index.html").exists()
+
+
+def test_scipy_stats_loads_only_when_an_expectation_uses_it():
+    """GX's import leaves scipy.stats unloaded (recon's suites never use it); it works on use."""
+    script = (
+        "import sys\n"
+        "from recon import gx_adapter\n"
+        "gx_adapter._great_expectations()\n"
+        "assert 'scipy.stats._stats_py' not in sys.modules, 'scipy.stats was loaded'\n"
+        "from scipy import stats\n"
+        "print(round(float(stats.entropy([0.5, 0.5], [0.25, 0.75])), 6))\n"
+        "assert 'scipy.stats._stats_py' in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "0.143841"
