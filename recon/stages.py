@@ -123,8 +123,7 @@ def run(
     existing = {row[0] for row in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
     # The inputs are views over Arrow data the connection holds (`match.load`).
     registered = {
-        row[0]
-        for row in con.sql("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()
+        row[0] for row in con.sql("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()
     }
     for stage in stages():
         if stage.name not in names:
