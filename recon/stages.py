@@ -22,6 +22,8 @@ import duckdb
 from recon.errors import InputError, InvariantError
 from recon.resources import shipped
 
+# The inputs `match.load` registered: views over Arrow data the connection holds.
+INPUT_VIEWS = "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal"
 _CREATES = re.compile(r"CREATE OR REPLACE TABLE (\w+) AS", re.IGNORECASE)
 
 
@@ -121,10 +123,7 @@ def run(
     if unknown:
         raise InvariantError(f"no SQL stage named {sorted(unknown)}")
     existing = {row[0] for row in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
-    # The inputs are views over Arrow data the connection holds (`match.load`).
-    registered = {
-        row[0] for row in con.sql("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()
-    }
+    registered = {row[0] for row in con.sql(INPUT_VIEWS).fetchall()}
     for stage in stages():
         if stage.name not in names:
             continue

@@ -25,9 +25,11 @@ def test_no_duckdb_table_holds_a_my_number(tmp_path, monkeypatch):
     original = stages.run
 
     def run_and_dump(con, names, on_stage=None, keep=()):
-        # Every table, after every stage: tables are dropped once no stage reads them.
+        # Every table and input view, after every stage: both go once no stage reads them.
         def dump(name, spent):
-            for (table,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall():
+            tables = con.sql("SELECT table_name FROM duckdb_tables()").fetchall()
+            views = con.sql(stages.INPUT_VIEWS).fetchall()
+            for (table,) in tables + views:
                 seen[f"{name}:{table}"] = con.sql(f'SELECT * FROM "{table}"').pl()
                 seen[table] = seen[f"{name}:{table}"]
             if on_stage:

@@ -19,7 +19,7 @@ def test_mentions_ignore_comments_and_string_literals():
 def _held(con) -> set[str]:
     """The tables the stages made and the inputs still registered (views over Arrow)."""
     tables = con.sql("SELECT table_name FROM duckdb_tables()").fetchall()
-    views = con.sql("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()
+    views = con.sql(stages.INPUT_VIEWS).fetchall()
     return {r[0] for r in tables + views}
 
 
