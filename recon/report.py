@@ -397,19 +397,22 @@ def _neutralized(cells: pl.Series) -> pl.Series:
 
 def write_all(result: Result, folder: Path, lang: str = "ja") -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    # Great Expectations renders its Data Docs in Python while polars writes
-    # the CSV files beside it; leaving the `with` waits for both, so that an
-    # error or an interrupt never leaves the docs half written after a rollback.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recon-docs") as docs:
+    # Great Expectations renders its Data Docs in Python, and polars groups the
+    # envelopes, while the member and finding tables are written beside them;
+    # leaving the `with` waits for all, so that an error or an interrupt never
+    # leaves a file half written after a rollback.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="recon-write") as pool:
         docs_written = None
         if result.quality is not None:
-            docs_written = docs.submit(result.quality.write_docs, folder / Path(DOCS_INDEX).parent)
-        _write_tables(result, folder, lang)
+            docs_written = pool.submit(result.quality.write_docs, folder / Path(DOCS_INDEX).parent)
+        _write_tables(result, folder, lang, pool)
         if docs_written is not None:
             docs_written.result()
 
 
-def _write_tables(result: Result, folder: Path, lang: str) -> None:
+def _write_tables(result: Result, folder: Path, lang: str, pool: ThreadPoolExecutor) -> None:
+    m = _worded(result, lang)
+    envelopes_written = pool.submit(_write_mailing, m, lang, folder)
     summary_ = summary(result)
     safe_frame(members_frame(result)).write_csv(folder / "members.csv")
     safe_frame(findings_frame(result)).write_csv(folder / "findings.csv")
@@ -418,11 +421,24 @@ def _write_tables(result: Result, folder: Path, lang: str) -> None:
     )
     data_docs = DOCS_INDEX if result.quality is not None else None
 
-    m = _worded(result, lang)
     lists = []
     for key, shown, extra, rows in _lists(m, lang):
         excel_csv(rows.select(*shown, *extra), folder / f"{key}.csv")
         lists.append(ActionList(key, safe_frame(rows.select(shown).head(LIST_CAP)), rows.height))
+    envelopes, ready = envelopes_written.result()
+    data = ReportData(
+        summary=summary_,
+        checks=check_rows(result, summary_, lang),
+        lists=tuple(lists),
+        envelopes=envelopes,
+        envelopes_ready=ready,
+        data_docs=data_docs,
+    )
+    (folder / REPORT_HTML).write_text(scrub(report_html.render(data, lang)), encoding="utf-8")
+
+
+def _write_mailing(m: pl.DataFrame, lang: str, folder: Path) -> tuple[int, int]:
+    """mailing.csv; (envelopes, envelopes ready to mail)."""
     envelopes = mailing(m, lang)
     excel_csv(
         envelopes.select(
@@ -438,15 +454,7 @@ def _write_tables(result: Result, folder: Path, lang: str) -> None:
         ),
         folder / "mailing.csv",
     )
-    data = ReportData(
-        summary=summary_,
-        checks=check_rows(result, summary_, lang),
-        lists=tuple(lists),
-        envelopes=envelopes.height,
-        envelopes_ready=envelopes.filter(pl.col("ready") == "yes").height,
-        data_docs=data_docs,
-    )
-    (folder / REPORT_HTML).write_text(scrub(report_html.render(data, lang)), encoding="utf-8")
+    return envelopes.height, envelopes.filter(pl.col("ready") == "yes").height
 
 
 # --- the gate's waivers -------------------------------------------------------------
