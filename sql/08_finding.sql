@@ -10,10 +10,12 @@ raw AS (
     SELECT "check", source, row, field, detail FROM validation_finding
 
     UNION ALL
-    SELECT 'roster.duplicate_member', 'roster', row, 'branch',
-           format('member_id {} is on {} roster rows', member_id, count(*) OVER (PARTITION BY member_id))
-    FROM roster
-    QUALIFY count(*) OVER (PARTITION BY member_id) > 1
+    -- A grouped count, not a window: partitioning a million ids cost 0.23 s.
+    SELECT 'roster.duplicate_member', 'roster', r.row, 'branch',
+           format('member_id {} is on {} roster rows', r.member_id, d.rows)
+    FROM roster AS r
+    JOIN (SELECT member_id, count(*) AS rows FROM roster GROUP BY member_id HAVING count(*) > 1) AS d
+      ON d.member_id = r.member_id
 
     UNION ALL
     -- NULL when the number is not 8 digits: validation reports that one.
