@@ -33,20 +33,32 @@ def load(
     tables: dict[str, pl.DataFrame],
     policy: Policy,
     as_of: dt.date,
+    *,
+    copy: bool = False,
 ) -> None:
     """Hand the inputs to DuckDB, with the catalog and one `params` row (policy, run date).
 
-    Each becomes a view over its frame's own Arrow buffers (string views kept,
-    so nothing is converted or copied): copying a million members into DuckDB
-    tables cost more than the stages' scans of the columns they read. `tables`
-    (roster, filings, validation_finding) is emptied: once the caller lets go
-    of its frames, the view holds the only reference, and `stages.run`
-    releases it after its last reader.
+    By default each becomes a view over its frame's own Arrow buffers (string
+    views kept, so nothing is converted or copied): copying a million members
+    into DuckDB tables cost more than the stages' scans of the columns they
+    read. With `copy` (a run under --memory-limit), each is copied into a
+    DuckDB table instead, where the limit covers it and DuckDB can spill it.
+    `tables` (roster, filings, validation_finding) is emptied either way: once
+    the caller lets go of its frames, the view holds the only reference, or
+    the frame is freed once copied; `stages.run` releases each input after its
+    last reader.
     """
     params = pl.DataFrame([{**policy.__dict__, "as_of": as_of}])
     tables |= {"catalog": catalog_frame(), "params": params}
     for name in list(tables):
-        con.register(name, tables.pop(name).to_arrow(compat_level=pl.CompatLevel.newest()))
+        arrow = tables.pop(name).to_arrow(compat_level=pl.CompatLevel.newest())
+        if not copy:
+            con.register(name, arrow)
+            continue
+        con.register(f"{name}_arrow", arrow)
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
+        con.unregister(f"{name}_arrow")
+        del arrow
 
 
 def match(

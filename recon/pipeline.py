@@ -187,7 +187,9 @@ def analyse(
         }
         if not keep_rows:  # handed to DuckDB: each is freed once copied
             roster = filings = None
-        step("match", match.load, con, inputs, policy, as_of)
+        # Under a memory limit the inputs live where the limit applies (and can spill).
+        copy = memory_limit is not None
+        step("match", lambda: match.load(con, inputs, policy, as_of, copy=copy))
         filing_match, findings = step("match", match.match, con, on_stage)
         members = step("decide", decide.decide, con, on_stage) if with_decisions else None
     quality = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from recon import decide, match, normalize, read, stages, validate
 from recon.policy import load_policy
 from recon.resources import shipped
@@ -23,7 +25,12 @@ def _held(con) -> set[str]:
     return {r[0] for r in tables + views}
 
 
-def test_every_table_is_dropped_after_its_last_reader_unless_kept():
+def _tables(con) -> set[str]:
+    return {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+
+@pytest.mark.parametrize("copy", [False, True], ids=["views", "copied (--memory-limit)"])
+def test_every_table_is_dropped_after_its_last_reader_unless_kept(copy):
     frames = {}
     for source in ("roster", "filings"):
         raw, _ = read.read_table(shipped("sample_data") / f"{source}.csv", source)
@@ -35,14 +42,12 @@ def test_every_table_is_dropped_after_its_last_reader_unless_kept():
             "filings": frames["filings"][0],
             "validation_finding": invalid,
         }
-        match.load(
-            con,
-            inputs,
-            load_policy(),
-            dt.date(2025, 6, 30),
-        )
+        match.load(con, inputs, load_policy(), dt.date(2025, 6, 30), copy=copy)
         assert inputs == {}  # each frame handed over
-        assert {"roster", "filings", "validation_finding", "catalog", "params"} <= _held(con)
+        given = {"roster", "filings", "validation_finding", "catalog", "params"}
+        assert given <= _held(con)
+        # Copied, the inputs are DuckDB tables (under its memory limit); else views over Arrow.
+        assert (given <= _tables(con)) is copy
         match.match(con)
         tables = _held(con)
         # Read by no later stage: gone (inputs released).
