@@ -48,10 +48,21 @@ def _counts(frame: pl.DataFrame, column: str, values: tuple[str, ...] = ()) -> d
 
 
 def _reason_counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
-    exploded = (
-        frame.select(pl.col(column).str.split(";")).explode(column).filter(pl.col(column) != "")
+    """Each `;`-separated reason, counted over the rows.
+
+    Split per distinct combination (a few dozen), weighted by its rows: split
+    per row, five million lists were exploded into a frame of their own.
+    """
+    combinations = frame.group_by(column).len()
+    reasons = (
+        combinations.with_columns(pl.col(column).str.split(";"))
+        .explode(column)
+        .filter(pl.col(column) != "")
+        .group_by(column)
+        .agg(pl.col("len").sum())
+        .sort(column)
     )
-    return _counts(exploded, column)
+    return {str(k): v for k, v in reasons.iter_rows()}
 
 
 def all_checks(result: Result) -> tuple[Check, ...]:
@@ -102,11 +113,10 @@ def summary(result: Result) -> dict:
         }
     if result.members is not None:
         m = result.members
-        active = m.filter(pl.col("active"))
         summary_["members"] = {
             "total": m.height,
-            "active": active.height,
-            "overseas_active": int(active["overseas_member"].sum()),
+            "active": int(m["active"].sum()),
+            "overseas_active": int((m["active"] & m["overseas_member"]).sum()),
             "my_number_status": _counts(
                 m,
                 "my_number_status",
@@ -218,18 +228,39 @@ def _member_findings(result: Result, lang: str) -> pl.DataFrame:
     )
 
 
-def _worded(result: Result, lang: str) -> pl.DataFrame:
-    """Every member with the words of its single codes and what its findings say."""
+def _with_findings(result: Result, lang: str) -> pl.DataFrame:
+    """Every member with the rank of its worst finding and what its findings say."""
     assert result.members is not None
-    return result.members.join(
-        _member_findings(result, lang), left_on="row", right_on="roster_row", how="left"
-    ).with_columns(
+    # The findings' columns lined up with the members, then set beside them: a
+    # join would copy every member column.
+    said = (
+        result.members.select("row")
+        .join(
+            _member_findings(result, lang),
+            left_on="row",
+            right_on="roster_row",
+            how="left",
+            maintain_order="left",
+        )
+        .drop("row")
+    )
+    return result.members.hstack(said).with_columns(
+        rank=pl.col("rank").fill_null(len(_SEVERITY_RANK))
+    )
+
+
+def _in_words(m: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The members a list shows, with the words of their single codes.
+
+    Only for the rows a list keeps: eight text columns for every member were
+    2 GB at 5M members, nearly all of it for people on no list.
+    """
+    return m.with_columns(
         relation_text=word_expr("relation", "relation", lang),
         notice_text=word_expr("notice", "notice", lang),
         delivery_text=word_expr("delivery", "delivery", lang),
         overseas_type_text=word_expr("overseas_type", "overseas_type", lang),
         certificate_valid_until=pl.col("certificate_valid_until").cast(pl.String),
-        rank=pl.col("rank").fill_null(len(_SEVERITY_RANK)),
         priority=pl.col("priority").fill_null(""),
         findings=pl.col("findings").fill_null(""),
     )
@@ -237,13 +268,17 @@ def _worded(result: Result, lang: str) -> pl.DataFrame:
 
 def _people(m: pl.DataFrame, lang: str) -> pl.DataFrame:
     """A few members, most urgent first, with their `;`-lists of reasons in words too."""
-    return m.sort("rank", "household_id", "member_id", "row").with_columns(
-        certificate_reasons_text=words_expr("certificate_reasons", "certificate_reasons", lang),
-        confirm_reasons_text=words_expr("confirm_reasons", "confirm_reasons", lang),
+    return (
+        _in_words(m, lang)
+        .sort("rank", "household_id", "member_id", "row")
+        .with_columns(
+            certificate_reasons_text=words_expr("certificate_reasons", "certificate_reasons", lang),
+            confirm_reasons_text=words_expr("confirm_reasons", "confirm_reasons", lang),
+        )
     )
 
 
-def _households(m: pl.DataFrame) -> pl.DataFrame:
+def _households(m: pl.DataFrame, lang: str) -> pl.DataFrame:
     """The households living abroad or with an address for HR to confirm, one row each."""
     wanted = m.filter(
         pl.col("overseas_type").is_not_null()
@@ -251,7 +286,7 @@ def _households(m: pl.DataFrame) -> pl.DataFrame:
         | pl.col("confirm_by").str.contains("hr")
     )["household_id"]
     return (
-        m.filter(pl.col("household_id").is_in(wanted.implode()))
+        _in_words(m.filter(pl.col("household_id").is_in(wanted.implode())), lang)
         .sort("household_id", "member_id", "row")
         .group_by("household_id", maintain_order=True)
         .agg(
@@ -287,34 +322,40 @@ def _documents(lang: str) -> dict[str, str]:
 
 def mailing(m: pl.DataFrame, lang: str) -> pl.DataFrame:
     """One row per envelope: a household's mail, to its address or its designated one."""
-    held = pl.col("rank") == _SEVERITY_RANK["error"]
     inside = pl.concat_str("notice", "certificate", separator="|").replace_strict(
         _documents(lang), default=""
     )
-    needed = ["household_id", "member_id", "row", "delivery", "delivery_text", "notice"]
-    needed += ["certificate", "rank"]
     return (
-        # Only the columns an envelope needs: sorting the whole worded member table
-        # copied forty columns (3.5 GB at 5M members).
+        # Only what an envelope needs, as narrow as it goes, before sorting: the
+        # sort copies every column (at 5M members the worded table was 3.5 GB,
+        # and the codes' words are looked up per envelope afterwards instead).
         m.filter(pl.col("delivery") != "none")
-        .select(needed)
-        .with_columns(document=pl.col("member_id") + " " + inside)
+        .select(
+            "household_id",
+            "member_id",
+            "row",
+            "delivery",
+            document=pl.col("member_id") + " " + inside,
+            notice=pl.col("notice") != "none",
+            certificate=pl.col("certificate") == "yes",
+            held=pl.col("rank") == _SEVERITY_RANK["error"],
+        )
         .sort("household_id", "member_id", "row")
         .group_by("household_id", "delivery", maintain_order=True)
         .agg(
-            delivery_text=pl.col("delivery_text").first(),
-            notices=(pl.col("notice") != "none").sum(),
-            certificates=(pl.col("certificate") == "yes").sum(),
+            notices=pl.col("notice").sum(),
+            certificates=pl.col("certificate").sum(),
             documents=pl.col("document").str.join("; "),
-            members_with_errors=held.sum(),
+            members_with_errors=pl.col("held").sum(),
         )
         .with_columns(
+            delivery_text=word_expr("delivery", "delivery", lang),
             hold_reasons=pl.concat_str(
                 pl.when(pl.col("delivery") == "undeliverable").then(pl.lit("undeliverable")),
                 pl.when(pl.col("members_with_errors") > 0).then(pl.lit("error_finding")),
                 separator=";",
                 ignore_nulls=True,
-            )
+            ),
         )
         .with_columns(
             ready=pl.when(pl.col("hold_reasons") == "").then(pl.lit("yes")).otherwise(pl.lit("no"))
@@ -329,7 +370,7 @@ _HOUSEHOLD = ["household_id", "overseas_type_text", "delivery_text"]
 
 def _lists(m: pl.DataFrame, lang: str) -> list[tuple[str, list[str], list[str], pl.DataFrame]]:
     """Each list: its key, the page's columns, the columns only its CSV adds, its rows."""
-    households = _households(m)
+    households = _households(m, lang)
     certificates = _people(m.filter(pl.col("certificate") == "yes"), lang)
     confirming = _people(m.filter(pl.col("must_confirm")), lang)
     reasons = ["certificate_reasons_text", "certificate_valid_until", "delivery_text"]
@@ -411,7 +452,7 @@ def write_all(result: Result, folder: Path, lang: str = "ja") -> None:
 
 
 def _write_tables(result: Result, folder: Path, lang: str, pool: ThreadPoolExecutor) -> None:
-    m = _worded(result, lang)
+    m = _with_findings(result, lang)
     envelopes_written = pool.submit(_write_mailing, m, lang, folder)
     summary_ = summary(result)
     safe_frame(members_frame(result)).write_csv(folder / "members.csv")
@@ -421,11 +462,12 @@ def _write_tables(result: Result, folder: Path, lang: str, pool: ThreadPoolExecu
     )
     data_docs = DOCS_INDEX if result.quality is not None else None
 
+    # The lists only after the envelopes: both at once raised the peak by 0.5 GB at 5M.
+    envelopes, ready = envelopes_written.result()
     lists = []
     for key, shown, extra, rows in _lists(m, lang):
         excel_csv(rows.select(*shown, *extra), folder / f"{key}.csv")
         lists.append(ActionList(key, safe_frame(rows.select(shown).head(LIST_CAP)), rows.height))
-    envelopes, ready = envelopes_written.result()
     data = ReportData(
         summary=summary_,
         checks=check_rows(result, summary_, lang),
