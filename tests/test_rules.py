@@ -565,3 +565,13 @@ def test_unreadable_filing_value_cannot_verify_the_link(
             "invalid_my_number",
             "mismatch",
         )
+
+
+def test_full_width_ids_are_read_as_their_ascii_digits(reconcile):
+    # Typed in a Japanese IME: the roster's ids in full width, the filing's in ASCII.
+    insured = member(employee="Ｅ１", symbol="１２３４", number="１００１", branch="０１")
+    plain = member(employee="E2", number="1002")
+    run = reconcile([insured, plain], [filing(insured, employee_id="E1"), filing(plain)])
+    assert run.members["member_id"].to_list() == ["1234-1001-01", "1234-1002-00"]
+    assert run.decision("1234-1001-01")["my_number_status"] == "linked"
+    assert "filing.orphan" not in run.checks()
