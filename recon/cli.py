@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from contextlib import suppress
 
 import typer
 
@@ -16,6 +17,7 @@ from recon.commands.check import check
 from recon.commands.gate import gate
 from recon.commands.run import run
 from recon.commands.sample import sample
+from recon.gx_adapter import defer_scipy_stats
 
 app = typer.Typer(
     help="Reconcile the society's roster (加入者台帳) with the employer's My Number filings "
@@ -39,6 +41,8 @@ def main() -> None:
     took half a second of every `recon run`. Embed `app` instead to keep the
     interpreter (it raises SystemExit like any click application).
     """
+    with suppress(Exception):  # a speed-up only: GX imports scipy.stats as usual without it
+        defer_scipy_stats()
     try:
         app()
         code: object = 0
@@ -48,6 +52,8 @@ def main() -> None:
         sys.stderr.write(f"{code}\n")  # what SystemExit("...") would print
         code = 1
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    with suppress(OSError):  # a closed pipe (`recon gate | head`) must not change the exit code
+        sys.stdout.flush()
+    with suppress(OSError):
+        sys.stderr.flush()
     os._exit(code or 0)

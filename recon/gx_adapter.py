@@ -349,8 +349,6 @@ class _Session:
 @cache
 def _great_expectations() -> Any:
     """GX, imported once, usage statistics off, with the speed-ups below installed."""
-    with suppress(Exception):
-        _defer_scipy_stats()
     import great_expectations as gx
 
     for speed_up in (
@@ -366,7 +364,7 @@ def _great_expectations() -> Any:
     return gx
 
 
-def _defer_scipy_stats() -> None:
+def defer_scipy_stats() -> None:
     """Let `scipy.stats` load on first use instead of during GX's import.
 
     GX imports it (`from scipy import stats`) in three modules for expectations
@@ -374,6 +372,10 @@ def _defer_scipy_stats() -> None:
     2 s import, spent holding the GIL while polars and DuckDB wait on it. The
     module is bound on `scipy` itself: through scipy's `__getattr__`, the import
     system would touch the lazy module and load it at once (Python 3.11).
+
+    Process-wide, so only the `recon` process itself calls it (`cli.main`):
+    before Python 3.12.3 a lazy module is not safe for two threads touching it
+    first at the same moment, which an application embedding recon might do.
     """
     import importlib.util
     import sys
