@@ -88,3 +88,34 @@ def test_insurer_number_padded_before_checking():
     padded = frame.select(padded_digits("i", 8)).to_series().to_list()
     # Only the one zero a spreadsheet drops is restored; a shorter number is reported as given.
     assert padded == ["01040013", "01040013", "0104001x", "104001", None]
+
+
+def test_every_spelling_of_a_number_gets_one_key_and_one_verdict(tmp_path):
+    """Through `normalize`, where twelve ASCII digits skip the cleaning the others get."""
+    from recon.columns import FILINGS
+    from recon.normalize import normalize
+    from recon.read import read_table
+    from tests.conftest import filing, member, write_csv
+
+    spellings = [
+        "123456789018",
+        "1234 5678 9018",
+        "１２３４５６７８９０１８",
+        "1234-5678-9018",
+        "123456789019",  # wrong check digit
+        "23456789013",  # a spreadsheet dropped the leading 0
+        "",
+    ]
+    rows = [filing(member(employee=f"E{i}"), number=n) for i, n in enumerate(spellings)]
+    rows[-1]["my_number"] = ""
+    raw, _ = read_table(write_csv(tmp_path / "f.csv", rows, FILINGS), "filings")
+    out = normalize(raw, "filings")
+    assert "my_number" not in out.columns
+    assert out["my_number_problem"].to_list() == [None] * 4 + [
+        "check_digit",
+        "lost_leading_zero",
+        "empty",
+    ]
+    assert out["my_number_masked"].to_list()[:4] == ["********9018"] * 4
+    keys = out["my_number_key"].to_list()
+    assert len(set(keys[:4])) == 1 and keys[4] not in keys[:4] and keys[-1] is None

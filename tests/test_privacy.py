@@ -7,6 +7,7 @@ import unicodedata
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from recon import pipeline, stages
 from recon.policy import load_policy
@@ -16,7 +17,8 @@ from tests.conftest import AS_OF, FILINGS, ROSTER, filing, member, my_number, wr
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_no_duckdb_table_holds_a_my_number(tmp_path, monkeypatch):
+@pytest.mark.parametrize("memory_limit", [None, "1GB"], ids=["views", "copied into DuckDB"])
+def test_no_duckdb_table_holds_a_my_number(tmp_path, monkeypatch, memory_limit):
     people = [member(employee=f"E{i}") for i in range(5)]
     numbers = [my_number(91234500000 + i) for i in range(5)]
     filings = [filing(p, number=n) for p, n in zip(people, numbers, strict=True)]
@@ -43,6 +45,7 @@ def test_no_duckdb_table_holds_a_my_number(tmp_path, monkeypatch):
         write_csv(tmp_path / "f.csv", filings, FILINGS),
         load_policy(),
         AS_OF,
+        memory_limit=memory_limit,
     )
     assert {"filings", "filing_match", "finding", "decision"} <= set(seen)
     everything = "\n".join(
