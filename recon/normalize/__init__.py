@@ -21,7 +21,14 @@ from recon.normalize.numbers import (
     my_number_problem,
     padded_digits,
 )
-from recon.normalize.text import address_key, fold_small_kana, fold_variants, kana_plain, name_plain
+from recon.normalize.text import (
+    address_key,
+    fold_small_kana,
+    fold_variants,
+    kana_plain,
+    name_plain,
+    on_subset,
+)
 
 
 def normalize(frame: pl.DataFrame, source: Source) -> pl.DataFrame:
@@ -85,9 +92,7 @@ def _nfkc(column: pl.Series) -> pl.Series:
     finding the few that need it.
     """
     wide = (column.str.len_bytes() != column.str.len_chars()).fill_null(False)
-    if not wide.any():
-        return column
-    return column.scatter(wide.arg_true(), column.filter(wide).str.normalize("NFKC"))
+    return on_subset(column, wide, lambda v: v.str.normalize("NFKC"))
 
 
 def _blank_is_null(name: str) -> pl.Expr:
@@ -145,9 +150,9 @@ def _filing_number(frame: pl.DataFrame) -> pl.DataFrame:
     # and only where it is not already twelve ASCII digits, as nearly all are.
     given = frame.get_column("my_number")
     odd = (~given.str.contains(r"^[0-9]{12}$")).fill_null(False)
-    if odd.any():
-        cleaned_odd = given.filter(odd).to_frame().select(digits_only("my_number")).to_series()
-        frame = frame.with_columns(given.scatter(odd.arg_true(), cleaned_odd))
+    frame = frame.with_columns(
+        on_subset(given, odd, lambda v: v.to_frame().select(digits_only("my_number")).to_series())
+    )
     cleaned = pl.col("my_number")
     key = pl.concat_str(
         [cleaned.hash(secrets.randbits(64)).cast(pl.String) for _ in range(2)], separator=":"

@@ -235,13 +235,13 @@ def _numerals_to_digits(values: pl.Series) -> pl.Series:
 
 
 def _number_words(values: pl.Series) -> pl.Series:
-    out = _on_subset(values, values.str.contains(f"{_N}[丁番号]"), _numerals_to_digits)
+    out = on_subset(values, values.str.contains(f"{_N}[丁番号]"), _numerals_to_digits)
     for pattern, replacement in _NUMBER_RULES:
         out = out.str.replace_all(pattern, replacement)
     return out
 
 
-def _on_subset(values: pl.Series, mask: pl.Series, fn) -> pl.Series:
+def on_subset(values: pl.Series, mask: pl.Series, fn) -> pl.Series:
     """`fn` applied to the rows where `mask` holds, the others unchanged."""
     if not mask.any():
         return values
@@ -251,7 +251,7 @@ def _on_subset(values: pl.Series, mask: pl.Series, fn) -> pl.Series:
 def _replace_where(values: pl.Series, literal: str, pattern: str, replacement: str) -> pl.Series:
     """`replace_all`, run only on the rows holding `literal` (a cheap scan)."""
     hit = values.str.contains(literal, literal=True)
-    return _on_subset(values, hit, lambda v: v.str.replace_all(pattern, replacement))
+    return on_subset(values, hit, lambda v: v.str.replace_all(pattern, replacement))
 
 
 def _address_step(values: pl.Series) -> pl.Series:
@@ -262,7 +262,7 @@ def _address_step(values: pl.Series) -> pl.Series:
     a = a.str.replace_all(_SPACES, "")
     a = _replace_where(a, *_FINAL_RULES[0])
     # Numeral and 丁目/番地/号 rules only where one of those words occurs.
-    a = _on_subset(a, a.str.contains(_NUMBER_WORDS), _number_words)
+    a = on_subset(a, a.str.contains(_NUMBER_WORDS), _number_words)
     for literal, pattern, replacement in _FINAL_RULES:
         a = _replace_where(a, literal, pattern, replacement)
     return a
