@@ -52,8 +52,7 @@ def main() -> None:
         sys.stderr.write(f"{code}\n")  # what SystemExit("...") would print
         code = 1
     logging.shutdown()
-    with suppress(OSError):  # a closed pipe (`recon gate | head`) must not change the exit code
-        sys.stdout.flush()
-    with suppress(OSError):
-        sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError):  # a closed pipe (`recon gate | head`) keeps the exit code
+            stream.flush()
     os._exit(code or 0)

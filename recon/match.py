@@ -52,13 +52,12 @@ def load(
     tables |= {"catalog": catalog_frame(), "params": params}
     for name in list(tables):
         arrow = tables.pop(name).to_arrow(compat_level=pl.CompatLevel.newest())
-        if not copy:
+        if copy:
+            con.register(f"{name}_arrow", arrow)
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
+            con.unregister(f"{name}_arrow")
+        else:
             con.register(name, arrow)
-            continue
-        con.register(f"{name}_arrow", arrow)
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
-        con.unregister(f"{name}_arrow")
-        del arrow
 
 
 def match(

@@ -141,10 +141,10 @@ def analyse(
     seconds: dict[str, float] = {}
     say = progress or (lambda _: None)
 
-    def step(name: str, fn, *args):
+    def step(name: str, fn, *args, **kwargs):
         say(name)
         started = time.perf_counter()
-        out = fn(*args)
+        out = fn(*args, **kwargs)
         seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
         return out
 
@@ -188,8 +188,7 @@ def analyse(
         if not keep_rows:  # handed to DuckDB: each is freed once copied
             roster = filings = None
         # Under a memory limit the inputs live where the limit applies (and can spill).
-        copy = memory_limit is not None
-        step("match", lambda: match.load(con, inputs, policy, as_of, copy=copy))
+        step("match", match.load, con, inputs, policy, as_of, copy=memory_limit is not None)
         filing_match, findings = step("match", match.match, con, on_stage)
         members = step("decide", decide.decide, con, on_stage) if with_decisions else None
     quality = None
