@@ -471,6 +471,17 @@ def test_the_fingerprint_follows_the_data(nothing_prepared):
     assert fingerprint(changed) != fingerprint(frame)
 
 
+def _python(script: str) -> subprocess.CompletedProcess:
+    """`script` in a fresh interpreter at the project's root: imports start from nothing."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def test_preload_in_a_background_thread_while_a_run_imports_and_works(tmp_path):
     """GX is imported in a thread while the main thread imports and runs everything else."""
     out = tmp_path / "out"
@@ -485,13 +496,7 @@ def test_preload_in_a_background_thread_while_a_run_imports_and_works(tmp_path):
         "preload.join()\n"
         "sys.exit(code)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = _python(script)
     assert done.returncode in (0, 1), done.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["gx"]["expectations"] == len(gx_checks.gx_catalog())
@@ -514,13 +519,7 @@ def test_the_recon_process_loads_scipy_stats_only_when_an_expectation_uses_it():
     embedded = probe + "probe()\n"
     outputs = []
     for script in (as_recon, embedded):
-        done = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=Path(__file__).resolve().parents[1],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = _python(script)
         assert done.returncode == 0, done.stderr[-3000:]
         outputs.append(done.stdout.split())
     assert outputs == [["False", "0.143841"], ["True", "0.143841"]]
