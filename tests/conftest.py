@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import zlib
 from pathlib import Path
 
@@ -164,3 +165,20 @@ def reconcile(tmp_path):
         return Run(folder, roster, filings, Policy(**{**base.__dict__, **policy}), as_of)
 
     return _run
+
+
+def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001 - pytest hook signature
+    """In CI a skipped test is a failed one: a skip there hides a missing install step.
+
+    On a developer's machine a test that needs what is not installed (Chromium) may
+    skip; `.ci/run` installs everything, so nothing may skip there.
+    """
+    if not os.environ.get("CI"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(
+            f"CI: {len(skipped)} test(s) skipped; in CI every test must run", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

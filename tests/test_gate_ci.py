@@ -17,7 +17,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
+import yaml
 
 from tests.conftest import FILINGS, ROSTER, filing, member, my_number, write_csv
 
@@ -241,7 +241,6 @@ def test_the_gate_refuses_a_baseline_made_with_another_key(tmp_path):
 
 
 def test_the_pre_commit_hook_runs_the_gate_against_head(tmp_path):
-    yaml = pytest.importorskip("yaml")
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["language"] == "python" and hook["pass_filenames"] is False
     entry = hook["entry"].split()

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import sysconfig
 import venv
 import zipfile
 from pathlib import Path
@@ -49,9 +50,22 @@ def test_wheel_carries_sql_checks_policy_and_sample(wheel):
 
 def test_installed_wheel_runs_the_sample_from_anywhere(wheel, tmp_path):
     env_dir = tmp_path / "venv"
-    # The dependencies come from this interpreter; only recon itself is installed.
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    # The dependencies come from the interpreter running the tests; only recon itself is
+    # installed. `system_site_packages=True` would not do: from inside a virtual
+    # environment (the README's setup) it sees the base interpreter, not this one. A
+    # path file appends this interpreter's site folders after the new environment's own,
+    # so the wheel installed there is found first and this checkout not at all (path
+    # files inside the appended folders, such as an editable install's, are not read).
+    inner_site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    outer = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    Path(inner_site, "outer-site.pth").write_text("\n".join(sorted(outer)) + "\n")
     subprocess.run(
         [python, "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", str(wheel)],
         check=True,
