@@ -218,7 +218,7 @@ def scrub_series(cells: pl.Series) -> pl.Series:
     if where.is_empty():
         return cells
     fixed = pl.Series(cells.name, [scrub(c) for c in cells.gather(where)], dtype=pl.String)
-    return cells.scatter(where, fixed)
+    return cells.clone().scatter(where, fixed)  # a new series: the caller's stays as it is
 
 
 def shows_my_number(cells: pl.Series) -> pl.Series:
@@ -276,7 +276,7 @@ def written_findings(findings: pl.DataFrame) -> pl.DataFrame:
         return findings
     details = findings.get_column("detail")
     scrubbed = scrub_series(details.gather(free))
-    return findings.with_columns(details.scatter(free, scrubbed))
+    return findings.with_columns(details.clone().scatter(free, scrubbed))
 
 
 def scrub_json(value, keep: frozenset[str] = frozenset()):
