@@ -284,14 +284,18 @@ def _canonical_columns(frame: pl.DataFrame, path: Path, source: Source) -> pl.Da
     missing = [c for c in SCHEMAS[source] if c.required and c.name not in present]
     if missing:
         names = ", ".join(f"{c.name} ({c.headers[0]})" for c in missing)
-        # Only the headers recon knows: a file without a header row has its
-        # first member's name, birth date and address where the headers are.
-        others = len(frame.columns) - len(renamed)
+        # A file without a header row has its first member's name, birth date
+        # and address where the headers are: row 1 is quoted only when recon
+        # recognises a header in it, so that it is a header row.
+        found = (
+            f"headers found: {', '.join(frame.columns)}"
+            if renamed
+            else f"none of its {len(frame.columns)} values is a header recon knows "
+            f"(if row 1 holds data, the header row is missing)"
+        )
         raise InputError(
             f"{path}: row 1 (header) lacks the required column(s) {names} [input.missing_column]. "
-            f"The {source} file needs these headers in English or Japanese; headers recognised: "
-            f"{', '.join(renamed) or 'none'}; {others} other column(s) (if row 1 holds data, "
-            f"the header row is missing)."
+            f"The {source} file needs these headers in English or Japanese; {found}."
         )
     frame = frame.select([pl.col(h).alias(n) for h, n in renamed.items()])
     absent = [c.name for c in SCHEMAS[source] if c.name not in present]
