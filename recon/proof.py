@@ -47,6 +47,16 @@ def _text(ids: pl.Series) -> pl.Series:
     return ids.cast(pl.String).fill_null("")
 
 
+def _strangers(written: pl.Series, known: pl.Series) -> pl.Series:
+    """The written ids that are not among `known`, in file order (an anti join:
+    at a million ids it took half the time of `is_in`)."""
+    return (
+        pl.DataFrame({"id": written})
+        .join(pl.DataFrame({"id": known}), on="id", how="anti", maintain_order="left")
+        .get_column("id")
+    )
+
+
 def members_written_once(roster_ids: pl.Series, path: Path) -> None:
     """members.csv holds one row per roster row, in input order, with the roster's member_id."""
     written = _text(_read(path, "member_id")["member_id"])
@@ -79,9 +89,7 @@ def members_written_once(roster_ids: pl.Series, path: Path) -> None:
 def findings_name_roster_members(roster_ids: pl.Series, path: Path) -> None:
     """Every finding's member_id in findings.csv is a roster member's, or empty."""
     written = _read(path, "member_id")["member_id"]
-    strangers = written.filter(
-        written.is_not_null() & ~written.is_in(roster_ids.drop_nulls().implode())
-    )
+    strangers = _strangers(written.drop_nulls(), roster_ids.drop_nulls())
     if not strangers.is_empty():
         raise InvariantError(
             f"findings.csv names member_id {strangers[0]}, which is on no roster row "
@@ -95,8 +103,7 @@ def envelopes_name_households(household_ids: pl.Series, path: Path) -> None:
     from recon.report import _neutralized  # as the Excel CSV writes a cell
 
     written = _read(path, "household_id")["household_id"]
-    known = _neutralized(household_ids.drop_nulls().unique())
-    strangers = written.filter(written.is_null() | ~written.is_in(known.implode()))
+    strangers = _strangers(written.fill_null(""), _neutralized(household_ids.drop_nulls()))
     if not strangers.is_empty():
         name = strangers[0] or "(empty)"
         raise InvariantError(
@@ -107,7 +114,8 @@ def envelopes_name_households(household_ids: pl.Series, path: Path) -> None:
 
 def summary_counts_the_files(summary: dict, folder: Path) -> None:
     """summary.json's counts of members, findings, checks and severities are the files' rows."""
-    members = _read(folder / "members.csv", "member_id").height
+    rows = pl.scan_csv(folder / "members.csv", infer_schema=False).select(pl.len())
+    members = rows.collect().item()
     findings = _read(folder / "findings.csv", "check", "severity")
     claims = [
         ("members.total", summary["members"]["total"], members),
