@@ -8,7 +8,9 @@ with the same `validate` / `Validation.write_docs` shape and the same suite file
 
 Privacy (SPEC §9): usage statistics are off, a `my_number` column is refused,
 results keep counts only (no unexpected values, no row samples), and the Data
-Docs are stripped of every CDN reference and passed through `scrub`.
+Docs are stripped of every CDN reference and passed through `scrub`: with no
+row value on them they quote no identifier either, so the whole page can be
+scrubbed (unlike report.html, which lists members by id).
 
 Speed (a million members): GX's import takes seconds, so `preload` imports it
 and builds the context ahead, in a background thread if the caller likes.

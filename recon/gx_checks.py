@@ -26,11 +26,14 @@ import pyarrow as pa
 from recon import gx_adapter
 from recon.errors import InputError, InvariantError
 from recon.findings import FINDING_SCHEMA, Check, Severity, catalog
+from recon.masking import free_text_detail, shows_my_number, written_findings
 from recon.policy import Policy
 from recon.resources import shipped
 
 _SEVERITY: dict[str, Severity] = {"critical": "error", "warning": "warning", "info": "info"}
 _SOURCES = ("roster", "filings")
+# What `written_detail` reads of a finding.
+FINDING_COLUMNS_READ = ("check", "field", "detail")
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,39 @@ def tables(
         )
         .collect()
     )
-    return {"members": members, "households": households, "pairs": pairs, "findings": findings}
+    return {
+        "members": members,
+        "households": households,
+        "pairs": pairs,
+        "findings": written_detail(findings),
+    }
+
+
+def written_detail(findings: pl.DataFrame) -> pl.DataFrame:
+    """The findings with `detail` as it will be written, and `shows_my_number`.
+
+    `gx.finding_detail_shows_no_my_number` asks whether a written detail shows
+    a My Number; it follows SPEC §9 and `recon.masking`, so that an identifier
+    can never block a run:
+
+    - Only the free-text details count (`masking.free_text_detail`). A detail
+      that quotes identifiers (`no roster member has employee id 123456789018`)
+      quotes them from their own column: such a value is an employee id even
+      when its digits pass the check digit, and the employer needs it quoted
+      to find the filing. Leaving employee ids out of the details instead
+      would make an orphan unfindable and still not settle the member and
+      household ids of the other checks.
+    - Only a run of exactly twelve digits passing the check digit counts: a
+      regex cannot compute a check digit, so the suite tests a column computed
+      here (`masking.shows_my_number`) rather than the text itself.
+    - It reads the details as scrubbed for writing: a name that holds a valid
+      number after a column shift is masked in every file and is no bug of
+      recon; a number the scrubber left in free text is, and fails the run.
+    """
+    written = written_findings(findings.select(FINDING_COLUMNS_READ))
+    free = free_text_detail(written)
+    shows = shows_my_number(written["detail"].fill_null("")) & free
+    return findings.with_columns(detail=written["detail"], shows_my_number=shows.fill_null(False))
 
 
 def parameters(policy: Policy, roster_rows: int, filing_rows: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 from pathlib import Path
 
 import polars as pl
@@ -73,8 +74,21 @@ def _read_raw(path: Path, source: Source) -> pl.DataFrame:
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror}).") from None
     except Exception as exc:  # noqa: BLE001 - every reader failure becomes one clear message
-        reason = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        raise InputError(f"{path}: the file cannot be read as a table ({reason}).") from None
+        raise InputError(f"{path}: the file cannot be read as a table ({_reason(exc)}).") from None
+
+
+def _reason(exc: Exception) -> str:
+    """What a reader library said, without the values it quotes.
+
+    polars and calamine quote the cell (for a broken quote, the rest of the
+    record: name, birth date, address) between backticks or quotes; SPEC §9
+    allows at most one offending value in a message, masked, so none is kept.
+    """
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return scrub(_QUOTED.sub("…", first))
+
+
+_QUOTED = re.compile(r"`[^`]*`?|\"[^\"]*\"?|'[^']*'?")
 
 
 def _utf8(data: bytes, path: Path) -> bytes:
@@ -150,11 +164,19 @@ def _read_csv(path: Path) -> pl.DataFrame:
         data = _from_cp932(data, path)
         return _parse(data)
     except pl.exceptions.ComputeError as exc:
+        text = data.decode("utf-8", errors="replace")
         if "more fields" in str(exc):
-            line = _first_long_record(data.decode("utf-8", errors="replace"))
+            line = _first_long_record(text)
             raise InputError(
                 f"{path}: data row {line} has more fields than the header row; "
                 f"check for an unquoted comma in a value."
+            ) from None
+        broken = _first_broken_quote(text)
+        if broken is not None:
+            line, column = broken
+            raise InputError(
+                f"{path}: line {line}, column {column}: a quoted value is not closed, or has "
+                f'text after its closing quote; check the quotes (") in that value.'
             ) from None
         raise
 
@@ -166,6 +188,47 @@ def _first_long_record(text: str) -> int:
     rows = csv.reader(io.StringIO(text))
     width = len(next(rows))
     return next((i for i, r in enumerate(rows, start=1) if len(r) > width), 0)
+
+
+def _first_broken_quote(text: str) -> tuple[int, str] | None:
+    """(line in the file, column) of the first value whose quotes are broken.
+
+    Scanned here, on this error path only, because the parser's own message
+    quotes the broken value up to the end of the file.
+    """
+    lines = text.splitlines()
+    header = next(_csv_reader(lines[:1]), []) if lines else []
+    line, i, field, in_quotes, quoted, start = 1, 0, 0, False, False, 1
+    while i < len(text):
+        c = text[i]
+        if in_quotes:
+            if c == '"' and text[i + 1 : i + 2] == '"':
+                i += 1
+            elif c == '"':
+                in_quotes = False
+                after = text[i + 1 : i + 2]
+                if after not in ("", ",", "\n", "\r"):
+                    return line, _column_name(header, field)
+            elif c == "\n":
+                line += 1
+        elif c == '"' and quoted is False and text[i - 1 : i] in ("", ",", "\n", "\r"):
+            in_quotes, quoted, start = True, True, line
+        elif c == ",":
+            field, quoted = field + 1, False
+        elif c == "\n":
+            line, field, quoted = line + 1, 0, False
+        i += 1
+    return (start, _column_name(header, field)) if in_quotes else None
+
+
+def _column_name(header: list[str], index: int) -> str:
+    return f"{index + 1} ({header[index]})" if index < len(header) else str(index + 1)
+
+
+def _csv_reader(lines: list[str]):
+    import csv  # only on error paths
+
+    return csv.reader(lines)
 
 
 def _read_xlsx(path: Path, source: Source) -> pl.DataFrame:
@@ -221,10 +284,18 @@ def _canonical_columns(frame: pl.DataFrame, path: Path, source: Source) -> pl.Da
     missing = [c for c in SCHEMAS[source] if c.required and c.name not in present]
     if missing:
         names = ", ".join(f"{c.name} ({c.headers[0]})" for c in missing)
+        # A file without a header row has its first member's name, birth date
+        # and address where the headers are: row 1 is quoted only when recon
+        # recognises a header in it, so that it is a header row.
+        found = (
+            f"headers found: {', '.join(frame.columns)}"
+            if renamed
+            else f"none of its {len(frame.columns)} values is a header recon knows "
+            f"(if row 1 holds data, the header row is missing)"
+        )
         raise InputError(
             f"{path}: row 1 (header) lacks the required column(s) {names} [input.missing_column]. "
-            f"The {source} file needs these headers in English or Japanese; headers found: "
-            f"{', '.join(frame.columns) or 'none'}."
+            f"The {source} file needs these headers in English or Japanese; {found}."
         )
     frame = frame.select([pl.col(h).alias(n) for h, n in renamed.items()])
     absent = [c.name for c in SCHEMAS[source] if c.name not in present]

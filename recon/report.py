@@ -1,12 +1,17 @@
 """Step 6, report: the SPEC §8 files, the action lists and exports, and report.html.
 
 This module computes what the report says; `report_html` only renders it.
-Every file is written through `recon.masking.safe_frame` / `scrub`: the one
-privacy boundary of the tool.
+Privacy is by knowledge (`recon.masking`): identifiers are written as read;
+the findings' free-text details are scrubbed once (`written_findings`) before
+anything is derived from them, and the few other free texts (paths, policy
+values) where they are composed. No page or file is scrubbed as a whole: that
+would mask every member id whose digits happen to pass the check digit.
+After writing, `recon.proof` reads the files back and proves them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -16,11 +21,11 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from recon import __version__, report_html
+from recon import __version__, proof, report_html
 from recon.decide import MEMBER_COLUMNS
 from recon.findings import FINDING_SCHEMA, SEVERITIES, Check, catalog
 from recon.gx_checks import gx_catalog
-from recon.masking import safe_frame, scrub
+from recon.masking import safe_frame, scrub, scrub_json, written_findings
 from recon.wording import word, word_expr, words_expr
 
 if TYPE_CHECKING:
@@ -297,7 +302,7 @@ def _households(m: pl.DataFrame, lang: str) -> pl.DataFrame:
             members=pl.len(),
             overseas_members=pl.col("overseas_member").sum(),
             with_documents=(pl.col("delivery") != "none").sum(),
-            # A comma, not a space: `00 1234-1001-01` would read as a My Number to `scrub`.
+            # A comma between ids: what a person reads as a list.
             member_ids=pl.col("member_id").str.join(", "),
             hr_confirms=pl.col("confirm_by").str.contains("hr").any(),
             rank=pl.col("rank").min(),
@@ -418,9 +423,10 @@ def _lists(m: pl.DataFrame, lang: str) -> list[tuple[str, list[str], list[str], 
     ]
 
 
-def excel_csv(frame: pl.DataFrame, path: Path) -> None:
-    """UTF-8 with BOM so that Excel reads the Japanese; formulas neutralized; masked."""
-    frame = safe_frame(frame)
+def excel_csv(frame: pl.DataFrame, path: Path, free_text: tuple[str, ...] = ()) -> None:
+    """UTF-8 with BOM so that Excel reads the Japanese; formulas neutralized; the
+    `free_text` columns scrubbed (the others are identifiers, codes and words)."""
+    frame = safe_frame(frame, free_text)
     text = [c for c, t in frame.schema.items() if t == pl.String]
     frame.with_columns(_neutralized(frame.get_column(c)) for c in text).write_csv(
         path, include_bom=True
@@ -437,7 +443,15 @@ def _neutralized(cells: pl.Series) -> pl.Series:
 
 
 def write_all(result: Result, folder: Path, lang: str = "ja") -> None:
+    """Every file of the report into `folder` (the staging folder), then their proof.
+
+    A failed proof raises `InvariantError` before the pipeline renames the
+    folder into place, so the previous report stays.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    # Scrubbed once, here: findings.csv, the lists' `findings` column and the
+    # page all quote these details.
+    result = dataclasses.replace(result, findings=written_findings(result.findings))
     # Great Expectations renders its Data Docs in Python, and polars groups the
     # envelopes, while the member and finding tables are written beside them;
     # leaving the `with` waits for all, so that an error or an interrupt never
@@ -449,16 +463,18 @@ def write_all(result: Result, folder: Path, lang: str = "ja") -> None:
         _write_tables(result, folder, lang, pool)
         if docs_written is not None:
             docs_written.result()
+    proof.prove(result, folder)
 
 
 def _write_tables(result: Result, folder: Path, lang: str, pool: ThreadPoolExecutor) -> None:
     m = _with_findings(result, lang)
     envelopes_written = pool.submit(_write_mailing, m, lang, folder)
-    summary_ = summary(result)
-    safe_frame(members_frame(result)).write_csv(folder / "members.csv")
-    safe_frame(findings_frame(result)).write_csv(folder / "findings.csv")
+    # Free text in the summary: input paths and policy values; the SHA-256s are hashes.
+    summary_ = scrub_json(summary(result), keep=frozenset({"sha256"}))
+    safe_frame(members_frame(result)).write_csv(folder / "members.csv")  # ids and codes only
+    safe_frame(findings_frame(result)).write_csv(folder / "findings.csv")  # details: see write_all
     (folder / "summary.json").write_text(
-        scrub(json.dumps(summary_, ensure_ascii=False, indent=2)) + "\n", encoding="utf-8"
+        json.dumps(summary_, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     data_docs = DOCS_INDEX if result.quality is not None else None
 
@@ -467,6 +483,7 @@ def _write_tables(result: Result, folder: Path, lang: str, pool: ThreadPoolExecu
     lists = []
     for key, shown, extra, rows in _lists(m, lang):
         excel_csv(rows.select(*shown, *extra), folder / f"{key}.csv")
+        # Ids, codes, words and the written findings' details: nothing left to scrub.
         lists.append(ActionList(key, safe_frame(rows.select(shown).head(LIST_CAP)), rows.height))
     data = ReportData(
         summary=summary_,
@@ -476,7 +493,7 @@ def _write_tables(result: Result, folder: Path, lang: str, pool: ThreadPoolExecu
         envelopes_ready=ready,
         data_docs=data_docs,
     )
-    (folder / REPORT_HTML).write_text(scrub(report_html.render(data, lang)), encoding="utf-8")
+    (folder / REPORT_HTML).write_text(report_html.render(data, lang), encoding="utf-8")
 
 
 def _write_mailing(m: pl.DataFrame, lang: str, folder: Path) -> tuple[int, int]:
@@ -513,7 +530,7 @@ class WaiverList:
 
 
 def waiver_rows(rows: pl.DataFrame, lang: str) -> pl.DataFrame:
-    """`recon.gate.waivers.report_rows` in the page's words, masked."""
+    """`recon.gate.waivers.report_rows` in the page's words, the typed texts scrubbed."""
     return safe_frame(
         rows.select(
             "check",
@@ -534,7 +551,8 @@ def waiver_rows(rows: pl.DataFrame, lang: str) -> pl.DataFrame:
                 ignore_nulls=True,
             ).alias("status_text"),
             "matched",
-        )
+        ),
+        free_text=("reason", "approved_by"),
     )
 
 
@@ -553,8 +571,7 @@ def add_waivers(
     writes the page without knowing about waivers: the section goes into the
     slot the page keeps for it, in the same staging folder, before the swap.
     """
-    waivers = WaiverList(waiver_rows(rows, lang), source, judged_on, csv)
+    waivers = WaiverList(waiver_rows(rows, lang), scrub(source), judged_on, csv)
     page = (folder / REPORT_HTML).read_text(encoding="utf-8")
     section = report_html.waivers_section(waivers, lang)
-    section = section._replace(body=scrub(section.body))
     (folder / REPORT_HTML).write_text(report_html.add_section(page, section), encoding="utf-8")

@@ -145,19 +145,46 @@ def test_a_mailed_household_without_insured_person_is_caught_unless_reported(rec
     assert not any(c.startswith("gx.") for c in reported.checks())
 
 
-def test_gx_results_never_carry_a_full_my_number(reconcile, tmp_path):
+def test_gx_results_never_carry_a_full_my_number(reconcile, tmp_path, monkeypatch):
     number = my_number(12345678901)
     run = _household(reconcile, missing=2)  # two filing.missing findings to spoil
-    leaked = run.findings.with_columns(detail=pl.lit(f"oops {number} / {number[:4]}-{number[4:8]}"))
+    # A name that holds a number (a column shift), quoted by a free-text check.
+    leaked = run.findings.with_columns(
+        check=pl.lit("match.name"),
+        field=pl.lit("name"),
+        detail=pl.lit(f"oops {number} / {number[:4]}-{number[4:8]}"),
+    )
+    # Written scrubbed, so the expectation holds: a shifted number is no bug of recon.
+    assert "finding_detail_shows_no_my_number" not in _failed(_validate(run, findings=leaked))
+    # A scrubber that let it through is one, and fails the run.
+    monkeypatch.setattr(gx_checks, "written_findings", lambda findings: findings)
     quality = _validate(run, findings=leaked)
     outcome = _failed(quality)["finding_detail_shows_no_my_number"]
     assert outcome.count == run.findings.height == 2
+    assert outcome.check.check.severity == "error"
     docs = quality.write_docs(tmp_path / "gx").parent
     texts = [outcome.detail, quality.findings.write_csv()]
     texts += [p.read_text(encoding="utf-8") for p in docs.rglob("*.html")]
     assert len(texts) > 5
     for text in texts:
         assert number not in text and number[:4] + "-" + number[4:8] not in text
+
+
+def test_identifiers_in_details_never_fail_the_my_number_expectation(reconcile):
+    # Employee and member ids whose twelve digits pass the check digit, quoted by
+    # checks whose details quote identifiers: ids, not My Numbers (SPEC §9).
+    employee_id = my_number(98765432100)
+    run = _household(reconcile, missing=2)
+    quoted = run.findings.with_columns(
+        check=pl.Series(["filing.orphan", "roster.duplicate_member"]),
+        detail=pl.Series(
+            [
+                f"no roster member has employee id {employee_id}",
+                "member_id 1000-181800-00 is on 2 roster rows",
+            ]
+        ),
+    )
+    assert "finding_detail_shows_no_my_number" not in _failed(_validate(run, findings=quoted))
 
 
 def test_a_my_number_column_never_reaches_gx(reconcile):

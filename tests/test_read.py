@@ -211,3 +211,59 @@ def test_utf8_file_with_a_bad_byte_late_is_refused_not_read_as_shift_jis(tmp_pat
     )
     message = _error(path)
     assert "line 2002" in message and "not UTF-8" in message
+
+
+# A name, an address and a valid My Number: none may reach a message.
+_NAME, _ADDRESS, _NUMBER = "佐藤 花子", "大阪府大阪市北区梅田9-8-7", "621498320257"
+_QUOTED_NAME = '"佐藤" 花子'
+
+
+def _filings_header() -> str:
+    return ",".join(c.headers[0] for c in FILINGS)
+
+
+def _filings_line(name: str = _NAME, quote: str = "") -> str:
+    values = {
+        "employee_id": "E1",
+        "relation": "本人",
+        "name": quote + name,
+        "name_kana": "サトウ ハナコ",
+        "birth_date": "1980-04-01",
+        "sex": "女",
+        "address": _ADDRESS,
+        "my_number": _NUMBER,
+        "filed_on": "2024-05-01",
+        "branch": "",
+    }
+    return ",".join(values[c.name] for c in FILINGS)
+
+
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        # A quote never closed: the parser's own message quoted the rest of the file.
+        (
+            f"{_filings_header()}\n{_filings_line(quote=chr(34))}\n{_filings_line()}\n",
+            ["line 2", "column 3 (氏名)", "quote"],
+        ),
+        # Text after a closing quote.
+        (
+            f"{_filings_header()}\n{_filings_line()}\n{_filings_line(name=_QUOTED_NAME)}\n",
+            ["line 3", "column 3 (氏名)", "quote"],
+        ),
+        # No header row: the first member's row stands where the headers are.
+        (f"{_filings_line()}\n{_filings_line()}\n", ["row 1 (header)", "header row is missing"]),
+    ],
+    ids=["unclosed quote", "text after quote", "no header row"],
+)
+def test_a_broken_file_is_named_by_line_and_column_without_quoting_its_row(tmp_path, text, said):
+    path = tmp_path / "届出.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_table(path, "filings")
+    message = str(raised.value)
+    assert str(path) in message
+    for part in said:
+        assert part in message, message
+    for secret in (_NAME, "佐藤", _ADDRESS, "梅田", _NUMBER, _NUMBER[-4:]):
+        assert secret not in message, message

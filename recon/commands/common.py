@@ -30,7 +30,7 @@ from rich.text import Text
 
 from recon import pipeline
 from recon.errors import InputError, InvariantError
-from recon.masking import scrub
+from recon.masking import error_text, scrub
 from recon.policy import load_policy
 from recon.resources import shipped
 
@@ -207,12 +207,12 @@ def exit_codes():
     except InputError as exc:
         # Text, not markup: a path or header like `[/old]` must print, not parse.
         err.print(
-            Text("recon: input error ", style="bold red") + Text(scrub(str(exc))), soft_wrap=True
+            Text("recon: input error ", style="bold red") + Text(error_text(exc)), soft_wrap=True
         )
         raise typer.Exit(2) from None
     except InvariantError as exc:
         err.print(
-            f"recon: internal error (a bug, please report it): {scrub(str(exc))}", markup=False
+            f"recon: internal error (a bug, please report it): {error_text(exc)}", markup=False
         )
         raise typer.Exit(3) from None
     except KeyboardInterrupt:
@@ -222,12 +222,12 @@ def exit_codes():
         raise
     except OSError as exc:
         # A full disk or a folder without write permission: the operator can act on it.
-        err.print(f"recon: cannot complete: {scrub(str(exc))}", markup=False)
+        err.print(f"recon: cannot complete: {error_text(exc)}", markup=False)
         raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - an unexpected failure is a bug: exit 3, never a traceback
         err.print(
             f"recon: internal error (a bug, please report it): {type(exc).__name__}: "
-            f"{scrub(str(exc))}",
+            f"{error_text(exc)}",
             markup=False,
         )
         if os.environ.get("RECON_DEBUG"):

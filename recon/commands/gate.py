@@ -24,7 +24,7 @@ from recon.commands.common import (
     with_run_options,
 )
 from recon.gate import ci, flow
-from recon.masking import scrub
+from recon.masking import error_text, scrub
 
 
 class FailOn(StrEnum):
@@ -100,7 +100,7 @@ def gate(
         try:
             done = flow.run(request)
         except Exception as exc:
-            _annotate(flow.undecided(request, str(exc), os.environ))
+            _annotate(flow.undecided(request, error_text(exc), os.environ))
             raise
         print_counts(done.result)
         out.print(f"report: {done.written / 'report.html'}", markup=False)
@@ -117,5 +117,5 @@ def _annotate(lines: list[str]) -> None:
     """GitHub reads workflow commands from stdout, one per line, unwrapped and uncoloured."""
     if lines:
         sys.stdout.flush()
-        sys.stdout.write("".join(scrub(line) + "\n" for line in lines))
+        sys.stdout.write("".join(line + "\n" for line in lines))  # composed clean in ci
         sys.stdout.flush()

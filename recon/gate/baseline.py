@@ -15,10 +15,10 @@ under the key it was made with. The roster is kept as one keyed tag per member
 and field: enough to say which fields changed, while no name, address or birth
 date is stored in clear.
 
-`baseline.json` holds no My Number (none exists after normalization) and passes
-through `recon.masking.scrub` like every other output. Tags are written in the
-letters a-p (four bits each) so that the scrubber can never mistake one for a
-twelve-digit number and rewrite it.
+`baseline.json` holds no My Number (none exists after normalization) and no
+free text: ids, codes, counts and tags, written as they are (SPEC §9). Tags are
+written in the letters a-p (four bits each), so that no reader can mistake one
+for a twelve-digit number.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import polars as pl
 from recon import __version__
 from recon.errors import InputError
 from recon.gate.keys import Key
-from recon.masking import safe_frame, scrub
+from recon.masking import safe_frame
 from recon.normalize.text import address_key
 
 FILE = "baseline.json"
@@ -311,7 +311,9 @@ def dumps(snap: Snapshot) -> str:
             "households": dict(snap.households.iter_rows()),
         },
     }
-    return scrub(json.dumps(document, ensure_ascii=False, indent=1)) + "\n"
+    # Ids, codes, counts and keyed tags: no free text to scrub (scrubbing the
+    # whole text would mask member ids whose digits pass the check digit).
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
 
 def write(snap: Snapshot, folder: Path) -> None:

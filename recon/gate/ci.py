@@ -1,8 +1,11 @@
 """What CI systems read: JUnit XML, GitHub Actions annotations, the Markdown summary.
 
 Rendering only: every function takes the gate's `Outcome` and returns text;
-`flow` decides where it goes. Everything returned has passed through
-`recon.masking.scrub`.
+`flow` decides where it goes. Identifiers (member ids, finding ids, rows)
+are written as they are; the free texts these files quote (paths, notes, the
+waivers' reasons and approvers) are scrubbed where they are put in
+(`recon.masking.scrub`), never the whole text: that would mask every member id
+whose digits pass the My Number check digit.
 
 These texts may leave the society's closed network (CI logs, pull request
 pages), so they name a finding by its check, member id, field and row, never
@@ -83,7 +86,7 @@ def terminal_lines(outcome: Outcome, cap: int = 20) -> list[str]:
     if outcome.blocking.height > cap:
         lines.append(f"  … and {outcome.blocking.height - cap} more in gate.md")
     lines.append(verdict_line(outcome))
-    return [scrub(line) for line in lines]
+    return lines
 
 
 def diff_line(diff: RosterDiff) -> str:
@@ -125,7 +128,7 @@ def junit_xml(outcome: Outcome, lang: str = "ja") -> str:
     )
     properties = ET.SubElement(suite, "properties")
     for name, value in _properties(outcome).items():
-        ET.SubElement(properties, "property", name=name, value=scrub(str(value)))
+        ET.SubElement(properties, "property", name=name, value=str(value))
     for code in codes:
         frame = by_check.get(code)
         case = ET.SubElement(
@@ -159,16 +162,16 @@ def junit_xml(outcome: Outcome, lang: str = "ja") -> str:
     if notes:
         ET.SubElement(suite, "system-out").text = "\n".join(notes)
     ET.indent(suites)
-    return scrub(ET.tostring(suites, encoding="unicode", xml_declaration=True)) + "\n"
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def _properties(outcome: Outcome) -> dict[str, str]:
     ctx = outcome.context
     return {
-        "roster": ctx.get("roster", ""),
-        "filings": ctx.get("filings", ""),
+        "roster": scrub(ctx.get("roster", "")),
+        "filings": scrub(ctx.get("filings", "")),
         "as_of": ctx.get("as_of", ""),
-        "baseline": outcome.baseline or "(none: every finding is new)",
+        "baseline": scrub(outcome.baseline or "(none: every finding is new)"),
         "fail_on": outcome.fail_on,
         "strict": str(outcome.strict).lower(),
         "verdict": "pass" if outcome.passed else "fail",
@@ -193,17 +196,18 @@ def _waiver_line(status) -> str:
         UNUSED: "matches no finding",
         ACTIVE: f"holds until {w.expires_on}",
     }[status.status]
-    note = f"; {status.note}" if status.note else ""
-    return f"waiver {w.number} ({w.check} {whom}, approved by {w.approved_by}): {text}{note}"
+    note = f"; {scrub(status.note)}" if status.note else ""
+    return f"waiver {w.number} ({w.check} {whom}, approved by {scrub(w.approved_by)}): {text}{note}"
 
 
 def undecided_junit(message: str) -> str:
+    """`message`: already fit to print (`recon.masking.error_text`)."""
     suites = ET.Element("testsuites", name="recon gate", tests="1", failures="0", errors="1")
     suite = ET.SubElement(suites, "testsuite", name="recon gate", tests="1", errors="1")
     case = ET.SubElement(suite, "testcase", classname="recon.gate", name="decision")
     ET.SubElement(case, "error", type="undecided", message=message[:500]).text = message
     ET.indent(suites)
-    return scrub(ET.tostring(suites, encoding="unicode", xml_declaration=True)) + "\n"
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
 # --- GitHub Actions annotations -------------------------------------------------
@@ -219,7 +223,7 @@ def _escape_property(text: str) -> str:
 
 def command(kind: str, message: str, **props: str | int | None) -> str:
     given = ",".join(f"{k}={_escape_property(str(v))}" for k, v in props.items() if v is not None)
-    return scrub(f"::{kind}{' ' + given if given else ''}::{_escape_data(message)}")
+    return f"::{kind}{' ' + given if given else ''}::{_escape_data(message)}"
 
 
 def annotations(outcome: Outcome, lang: str = "ja", cap: int = ANNOTATION_CAP) -> list[str]:
@@ -299,13 +303,14 @@ def markdown(outcome: Outcome, lang: str = "ja") -> str:
         f"## recon gate: {'✅ pass' if passed else '❌ FAIL'}",
         "",
         (
-            f"Roster `{ctx.get('roster', '')}` · filings `{ctx.get('filings', '')}` · "
+            f"Roster `{scrub(ctx.get('roster', ''))}` · "
+            f"filings `{scrub(ctx.get('filings', ''))}` · "
             f"as of {ctx.get('as_of', '')} · fail on **{outcome.fail_on}**"
             + (" (strict)" if outcome.strict else "")
         ),
         "",
         (
-            f"Baseline: `{outcome.baseline}`"
+            f"Baseline: `{scrub(outcome.baseline)}`"
             if outcome.baseline
             else "No baseline: every finding counts as new."
         ),
@@ -314,7 +319,7 @@ def markdown(outcome: Outcome, lang: str = "ja") -> str:
     if outcome.waivers:
         lines += [f"Waivers judged on {ctx.get('waivers_judged_on', '')}.", ""]
     for note in ctx.get("notes", []):
-        lines += [f"> {note}", ""]
+        lines += [f"> {scrub(note)}", ""]
     severities = ("error", "warning", "info")
     waived = outcome.findings.filter(pl.col("waived"))
     lines += _table(
@@ -379,8 +384,8 @@ def markdown(outcome: Outcome, lang: str = "ja") -> str:
                     s.waiver.number,
                     f"`{s.waiver.check}`",
                     s.waiver.member_id or s.waiver.finding,
-                    s.waiver.reason,
-                    s.waiver.approved_by,
+                    scrub(s.waiver.reason),
+                    scrub(s.waiver.approved_by),
                     s.waiver.expires_on.isoformat(),
                     _waiver_status_text(s),
                 ]
@@ -396,7 +401,7 @@ def markdown(outcome: Outcome, lang: str = "ja") -> str:
         "Details (names, dates, addresses as given) are in `findings.csv` and `report.html` "
         "in the run's output folder; this summary names members by id only."
     )
-    return scrub("\n".join(lines).replace("\n\n\n", "\n\n")) + "\n"
+    return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
 
 
 def _state_expr() -> pl.Expr:
@@ -409,7 +414,7 @@ def _waiver_status_text(status) -> str:
         EXPIRED: "⚠️ expired" + (f" (matches {status.matched})" if status.matched else ""),
         UNUSED: "⚠️ matches no finding",
     }[status.status]
-    return text + (f"; {status.note}" if status.note else "")
+    return text + (f"; {scrub(status.note)}" if status.note else "")
 
 
 def _diff_lines(diff: RosterDiff) -> list[str]:

@@ -18,6 +18,7 @@ import polars as pl
 
 from recon.gate.baseline import FINDING_COLUMNS, Snapshot
 from recon.gate.waivers import ACTIVE, EXPIRED, WaiverStatus
+from recon.masking import scrub
 
 RANK = {"error": 0, "warning": 1, "info": 2}
 NEW, OPEN, RESOLVED = "new", "open", "resolved"
@@ -138,7 +139,7 @@ def compare(
         waivers=tuple(waivers),
         fail_on=fail_on,
         strict=strict,
-        baseline=base.origin if base is not None else None,
+        baseline=scrub(base.origin) if base is not None else None,  # a path: free text
         diff=diff,
     )
 

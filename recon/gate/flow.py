@@ -25,7 +25,7 @@ from recon import pipeline, report
 from recon.commands.common import parse_as_of, sample, terminal_progress
 from recon.errors import InputError
 from recon.gate import baseline, ci, compare, gitref, keys, waivers
-from recon.masking import scrub
+from recon.masking import scrub_json
 from recon.policy import Policy, load_policy
 
 GATE_JSON = "gate.json"
@@ -107,13 +107,17 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
             f"no key (${keys.ENV} or --key-file): no baseline.json written, so this run's "
             f"folder cannot serve as a --baseline later."
         )
-    outcome.context = {
-        "roster": str(roster),
-        "filings": str(filings),
-        "as_of": as_of.isoformat(),
-        "waivers_judged_on": day.isoformat(),
-        "notes": notes,
-    }
+    # Paths and notes are the free text of the gate's files: scrubbed here, once
+    # (the files themselves are not scrubbed whole: they name members by id).
+    outcome.context = scrub_json(
+        {
+            "roster": str(roster),
+            "filings": str(filings),
+            "as_of": as_of.isoformat(),
+            "waivers_judged_on": day.isoformat(),
+            "notes": notes,
+        }
+    )
 
     def gate_files(folder: Path) -> None:
         write_folder(folder, outcome, current if key else None, request.lang, request.waivers)
@@ -208,7 +212,7 @@ def write_folder(
     even one that holds none (or that this update deleted).
     """
     document = json.dumps(gate_document(outcome), ensure_ascii=False, indent=1, default=str)
-    (folder / GATE_JSON).write_text(scrub(document) + "\n", encoding="utf-8")
+    (folder / GATE_JSON).write_text(document + "\n", encoding="utf-8")
     (folder / GATE_MD).write_text(ci.markdown(outcome, lang), encoding="utf-8")
     rows = waivers.report_rows(outcome.waivers)
     if outcome.waivers:
@@ -240,8 +244,10 @@ def publish(request: Request, outcome: compare.Outcome, environ: Mapping[str, st
 
 
 def undecided(request: Request, message: str, environ: Mapping[str, str]) -> list[str]:
-    """When the gate cannot decide, CI still gets a file that says so (best effort)."""
-    message = scrub(message)
+    """When the gate cannot decide, CI still gets a file that says so (best effort).
+
+    `message`: the error as `recon.masking.error_text` gives it.
+    """
     text = f"## recon gate: ❌ could not decide\n\n{message}\n"
     try:
         if request.junit is not None:
@@ -260,7 +266,7 @@ def _append_step_summary(environ: Mapping[str, str], text: str) -> None:
     path = environ.get("GITHUB_STEP_SUMMARY")
     if path:
         with open(path, "a", encoding="utf-8") as handle:
-            handle.write(scrub(text))
+            handle.write(text)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -269,7 +275,7 @@ def _write_private(path: Path, text: str) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(scrub(text))
+            handle.write(text)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

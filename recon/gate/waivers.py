@@ -31,6 +31,7 @@ import polars as pl
 
 from recon.errors import InputError
 from recon.findings import catalog
+from recon.masking import scrub
 
 _REQUIRED = ("check", "reason", "approved_by", "expires_on")
 _OPTIONAL = ("member_id", "finding", "field")
@@ -181,9 +182,9 @@ REPORT_COLUMNS = {
 def report_rows(statuses: Sequence[WaiverStatus]) -> pl.DataFrame:
     """The waivers as the report shows them: one row each, in file order.
 
-    `status` is active, expired or unused. Pass the frame through
-    `recon.masking.safe_frame` before writing it anywhere (waiver texts are
-    typed by people).
+    `status` is active, expired or unused. The texts people type (reason,
+    approver) and the note are scrubbed here (`recon.masking.scrub`); the
+    member id and finding id are identifiers, written as they are.
     """
     return pl.DataFrame(
         [
@@ -192,12 +193,12 @@ def report_rows(statuses: Sequence[WaiverStatus]) -> pl.DataFrame:
                 "member_id": s.waiver.member_id,
                 "finding": s.waiver.finding,
                 "field": s.waiver.field,
-                "reason": s.waiver.reason,
-                "approved_by": s.waiver.approved_by,
+                "reason": scrub(s.waiver.reason),
+                "approved_by": scrub(s.waiver.approved_by),
                 "expires_on": s.waiver.expires_on,
                 "status": s.status,
                 "matched": s.matched,
-                "note": s.note,
+                "note": scrub(s.note),
             }
             for s in statuses
         ],
