@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.text import Text
 
 from recon import pipeline
+from recon.cli import INTERRUPTED, INTERRUPTED_EXIT
 from recon.errors import InputError, InvariantError
 from recon.masking import scrub
 from recon.normalize.dates import parse_date
@@ -217,8 +218,8 @@ def exit_codes():
         )
         raise typer.Exit(3) from None
     except KeyboardInterrupt:
-        err.print("recon: interrupted; the previous report, if any, is unchanged.", markup=False)
-        raise typer.Exit(130) from None
+        err.print(INTERRUPTED, markup=False)
+        raise typer.Exit(INTERRUPTED_EXIT) from None
     except typer.Exit:
         raise
     except OSError as exc:
