@@ -2,38 +2,81 @@
 
 Each command lives in its own module under `recon/commands/`; what they share
 (options, exit codes, progress) is `recon/commands/common.py`.
+
+This module imports nothing but the standard library when it loads: `main`
+first makes Ctrl-C and SIGTERM an interruption (exit 130), then imports the
+commands (typer, polars, DuckDB: over a second). `app` is built on first use.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from contextlib import suppress
+from functools import cache
 
-import typer
+INTERRUPTED = "recon: interrupted; the previous report, if any, is unchanged."
+INTERRUPTED_EXIT = 130
+_STOPS = (signal.SIGINT, signal.SIGTERM)
 
-from recon.commands.check import check
-from recon.commands.gate import gate
-from recon.commands.run import run
-from recon.commands.sample import sample
-from recon.gx_adapter import defer_scipy_stats
 
-app = typer.Typer(
-    help="Reconcile the society's roster (加入者台帳) with the employer's My Number filings "
-    "(事業主届出) before mailing 資格情報のお知らせ and 資格確認書.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.command()(run)
-app.command()(check)
-app.command()(gate)
-app.command()(sample)
+@cache
+def _app():
+    import typer
+
+    from recon.commands.check import check
+    from recon.commands.gate import gate
+    from recon.commands.run import run
+    from recon.commands.sample import sample
+
+    app = typer.Typer(
+        help="Reconcile the society's roster (加入者台帳) with the employer's My Number filings "
+        "(事業主届出) before mailing 資格情報のお知らせ and 資格確認書.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.command()(run)
+    app.command()(check)
+    app.command()(gate)
+    app.command()(sample)
+    return app
+
+
+def __getattr__(name: str):
+    # `recon.cli.app`, for tests and embedding; assigning `cli.app` replaces it for `main`.
+    if name == "app":
+        return _app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _interrupt(signum, frame):  # noqa: ARG001 - signal handler signature
+    # SIGTERM (a CI timeout, systemd) is handled like Ctrl-C: both roll back a
+    # write in progress and end with 130, wherever they land.
+    raise KeyboardInterrupt
+
+
+def _finish(code: int) -> None:
+    """Flush and end the process now, with `code`; no signal can change it any more."""
+    for s in _STOPS:
+        signal.signal(s, signal.SIG_IGN)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError):  # a closed pipe (`recon gate | head`) keeps the exit code
+            stream.flush()
+    os._exit(code)
 
 
 def main() -> None:
     """The `recon` process: the command, then an immediate end.
+
+    Ctrl-C or SIGTERM at any moment from here on ends the process with 130
+    (SPEC §7), also while the commands are still being imported, where click
+    would have said "Aborted!" with 1 or Python died of the signal. Once a
+    command has returned, its outputs are complete: the signals are ignored and
+    its own exit code stands.
 
     Once a command returns, every file it wrote is closed and in place, the
     DuckDB spill folder is gone and the output is flushed; what is left is the
@@ -41,18 +84,26 @@ def main() -> None:
     took half a second of every `recon run`. Embed `app` instead to keep the
     interpreter (it raises SystemExit like any click application).
     """
-    with suppress(Exception):  # a speed-up only: GX imports scipy.stats as usual without it
-        defer_scipy_stats()
+    for s in _STOPS:
+        signal.signal(s, _interrupt)
     try:
-        app()
-        code: object = 0
-    except SystemExit as done:
-        code = done.code
+        from recon.gx_adapter import defer_scipy_stats
+
+        with suppress(Exception):  # a speed-up only: GX imports scipy.stats as usual without it
+            defer_scipy_stats()
+        application = globals().get("app") or _app()
+        try:
+            application()
+            code: object = 0
+        except SystemExit as done:
+            code = done.code
+    except KeyboardInterrupt:
+        for s in _STOPS:
+            signal.signal(s, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short
+        with suppress(OSError):
+            sys.stderr.write(INTERRUPTED + "\n")
+        _finish(INTERRUPTED_EXIT)
     if code is not None and not isinstance(code, int):
         sys.stderr.write(f"{code}\n")  # what SystemExit("...") would print
         code = 1
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        with suppress(OSError):  # a closed pipe (`recon gate | head`) keeps the exit code
-            stream.flush()
-    os._exit(code or 0)
+    _finish(code or 0)

@@ -52,22 +52,6 @@ def _checks(column: Column) -> list[pa.Check]:
     return []
 
 
-def _overseas_insured_has_type(data: pa.PolarsData) -> pl.LazyFrame:
-    """Delivery of an overseas household depends on the insured person's 海外赴任区分."""
-    unknown = (
-        (pl.col("relation") == "self")
-        & (pl.col("residence") == "overseas")
-        & pl.col("overseas_type").is_null()
-    )
-    return data.lazyframe.select(~unknown)
-
-
-# Frame-level checks: check name -> (column the finding names, detail).
-_WIDE = {
-    "overseas_type_given": ("overseas_type", "residence is overseas but 海外赴任区分 is empty"),
-}
-
-
 @cache
 def schema(source: Source) -> pa.DataFrameSchema:
     columns = {
@@ -75,10 +59,7 @@ def schema(source: Source) -> pa.DataFrameSchema:
         for c in SCHEMAS[source]
         if c.kind != "my_number"  # reported as my_number.* findings, never as a raw value
     }
-    wide = []
-    if source == "roster":
-        wide.append(pa.Check(_overseas_insured_has_type, name="overseas_type_given"))
-    return pa.DataFrameSchema(columns, checks=wide)
+    return pa.DataFrameSchema(columns)
 
 
 def validate(frame: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -104,20 +85,16 @@ def _quoted_value(value: pl.Expr) -> pl.Expr:
 
 
 def _findings(cases: pl.DataFrame, frame: pl.DataFrame, source: Source) -> pl.DataFrame:
-    wide_column = {name: col for name, (col, _) in _WIDE.items()}
-    wide_detail = {name: detail for name, (_, detail) in _WIDE.items()}
     rows = (
         frame.select(pl.col(ROW))
         .with_row_index("index")
         .with_columns(pl.col("index").cast(pl.Int32))
     )
-    field = pl.coalesce(pl.col("column"), pl.col("check").replace_strict(wide_column, default=None))
+    field = pl.col("column")
     header = field.replace_strict(JA_HEADER, default="")
     detail = (
         pl.when(pl.col("check") == "not_nullable")
         .then(pl.lit("empty, but required"))
-        .when(pl.col("check").is_in(list(_WIDE)))
-        .then(pl.col("check").replace_strict(wide_detail, default=None))
         .otherwise(pl.format("{}: '{}'", pl.col("check"), _quoted_value(pl.col("failure_case"))))
     )
     return (
@@ -135,8 +112,7 @@ def _findings(cases: pl.DataFrame, frame: pl.DataFrame, source: Source) -> pl.Da
 
 
 def _typed(frame: pl.DataFrame, cases: pl.DataFrame | None, source: Source) -> pl.DataFrame:
-    """Unreadable cells nulled (column checks only: a frame-level check found a
-    missing value, nothing to null), dates as Date."""
+    """Unreadable cells nulled, dates as Date."""
     if cases is not None:
         unreadable = cases.filter(pl.col("column").is_not_null()).join(
             frame.select(ROW).with_row_index("index").with_columns(pl.col("index").cast(pl.Int32)),

@@ -57,6 +57,7 @@ WORDS: dict[str, dict[str, dict[str, str]]] = {
             "emigrated_before_2015": "マイナンバー制度開始前に国外転出",
             "never_registered": "日本で住民登録したことがない",
             "hr_confirm_address": "国内の送付先をグローバル人事課が確認",
+            "filing_problem": "届出の値が読み取れない（事業主が再届出）",
             "roster_problem": "台帳の記載誤り（健保組合が修正）",
         },
         "en": {
@@ -67,6 +68,7 @@ WORDS: dict[str, dict[str, dict[str, str]]] = {
             "emigrated_before_2015": "left Japan before the My Number system",
             "never_registered": "never registered as a resident in Japan",
             "hr_confirm_address": "global HR confirms the domestic mailing address",
+            "filing_problem": "a filed value cannot be read (the employer re-files)",
             "roster_problem": "roster entry to be fixed by the society",
         },
     },

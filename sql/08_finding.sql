@@ -134,6 +134,17 @@ raw AS (
       AND overseas_type IN ('single', 'family_accompanied') AND designated_address IS NULL
 
     UNION ALL
+    -- Empty, not unreadable: an unreadable type is validation's input.invalid_value.
+    SELECT 'overseas.unknown_type', 'roster', r.row, 'overseas_type',
+           'insured person lives overseas and 海外赴任区分 (overseas type) is empty: '
+           || 'the mailing address cannot be decided'
+    FROM roster AS r
+    LEFT JOIN validation_finding AS v
+      ON v.source = 'roster' AND v.row = r.row AND v.field = 'overseas_type'
+    WHERE r.relation = 'self' AND r.residence = 'overseas' AND r.overseas_type IS NULL
+      AND v.row IS NULL
+
+    UNION ALL
     SELECT 'overseas.emigrated_before_2015', 'roster', row, 'emigrated_on',
            format('left Japan on {} and has no filing: no My Number was ever assigned',
                   coalesce(emigrated_on, insured_emigrated_on))

@@ -110,8 +110,8 @@ def test_bad_as_of_and_bad_policy_exit_2(tmp_path):
         recon("check", *args[:4], "--policy", str(tmp_path / "none.toml"), cwd=tmp_path).returncode
         == 2
     )
-    done = recon("run", *args[:4], "--as-of", "R6.8.16", "--out", str(tmp_path / "o"), cwd=tmp_path)
-    assert done.returncode == 2 and "YYYY-MM-DD" in done.stderr
+    done = recon("run", *args[:4], "--as-of", "R6.13.1", "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert done.returncode == 2 and "令和7年6月30日" in done.stderr
 
 
 def test_help_is_for_an_operator(tmp_path):
@@ -160,17 +160,18 @@ def _years_later(day, years: int):
 @pytest.mark.parametrize(
     ("as_of", "says"),
     [
-        ("R6.8.16", "is not a date; write it as YYYY-MM-DD"),
-        ("2025/06/30", "is not a date"),
-        ("2025-6-30", "is not a date"),
+        ("R6.13.16", "is not a date of the calendar; write it like 2025-06-30"),
         ("2025-W27-1", "is not a date"),  # an ISO week date: valid ISO, not what --help promises
         ("", "is not a date"),
-        ("2025-02-29", "is not a real date"),
-        ("2025-13-01", "is not a real date"),
+        ("2025-02-29", "is not a date"),
+        ("2025-13-01", "is not a date"),
+        ("令和7年2月29日", "is not a date"),
+        ("H27.10.4", "before 2015-10-05"),  # read, then found too early
         ("2015-10-04", "before 2015-10-05, when My Numbers were first assigned"),
         ("1900-01-01", "before 2015-10-05"),
         (_years_later(dt.date.today(), 3).isoformat(), "more than 2 years after today"),
-        ("9999-12-31", "more than 2 years after today"),
+        ("2099-12-31", "more than 2 years after today"),
+        ("9999-12-31", "is not a date"),  # past 2099: no date the inputs would take either
     ],
 )
 @pytest.mark.parametrize("command", ["run", "gate"])
@@ -182,6 +183,37 @@ def test_bad_as_of_exits_2_naming_the_option(tmp_path, command, as_of, says):
     assert isinstance(done.exception, SystemExit), done.exception  # never a traceback
     assert "--as-of" in done.output and says in done.output, done.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2025-06-30",
+        "2025/6/30",
+        "2025.6.30",
+        "20250630",
+        "2025年6月30日",
+        "令和7年6月30日",
+        "R7.6.30",
+        "R07.06.30",
+        "r7/6/30",
+        "9070630",
+        "２０２５－０６－３０",
+        " 2025-06-30 ",
+    ],
+)
+def test_as_of_takes_the_date_forms_of_the_inputs(written):
+    # SPEC §7: one parser for the inputs' dates and the run date.
+    assert parse_as_of(written, dt.date(2025, 7, 1)) == dt.date(2025, 6, 30)
+
+
+def test_as_of_in_era_form_runs(tmp_path):
+    out = tmp_path / "out"
+    args = ["run", *_clean_inputs(tmp_path)[:4], "--as-of", "令和7年6月30日", "--out", str(out)]
+    done = CliRunner().invoke(cli.app, args)
+    assert done.exit_code == 0, done.output
+    summary = (out / "summary.json").read_text(encoding="utf-8")
+    assert '"as_of": "2025-06-30"' in summary
 
 
 def test_as_of_limits():

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recon.normalize.dates import iso_dates
+from recon.normalize.dates import iso_dates, parse_date
 
 # --- an independent oracle: plain Python, no regex, no polars ----------------
 
@@ -66,6 +66,8 @@ def western_forms(day: date) -> list[str]:
         f"{y}/{m}/{d}",
         f"{y}/{m:02d}/{d:02d}",
         f"{y}.{m:02d}.{d:02d}",
+        f"{y}.{m}.{d}",
+        f"{y}年{m}月{d}日",
     ]
 
 
@@ -105,6 +107,13 @@ VALID = [
     ("20240816", "2024-08-16"),
     ("2024.08.16", "2024-08-16"),
     ("2024-02-29", "2024-02-29"),
+    # SPEC revision 2: Gregorian 年月日 and dotted dates
+    ("2024.8.16", "2024-08-16"),
+    ("2024年8月16日", "2024-08-16"),
+    ("2024年08月06日", "2024-08-06"),
+    ("2024 年 8 月 16 日", "2024-08-16"),
+    ("２０２４年８月１６日", "2024-08-16"),
+    ("2024年2月29日", "2024-02-29"),
     ("令和6年8月16日", "2024-08-16"),
     ("平成元年1月8日", "1989-01-08"),
     ("平成1年1月8日", "1989-01-08"),
@@ -192,6 +201,9 @@ INVALID = [
     "9050229",  # 令和5 = 2023, not a leap year
     "2023/2/29",
     "2024.02.30",
+    "2023年2月29日",
+    "2024年13月1日",
+    "2024年8月32日",
     "00000000",
     # outside 1868..2099 (an ISO value out of range would come back unchanged
     # whether rejected or not, so the other spellings carry the check)
@@ -213,6 +225,9 @@ INVALID = [
     "16/08/2024",
     "08/16/2024",
     "R6年8月16日",
+    "24年8月16日",  # a two-digit year with no era
+    "2024年8月16",  # 日 missing
+    "2024年8月",
     "X6.8.16",
     "令和6.8.16",
     "2024-08-16T00:00:00",
@@ -373,3 +388,16 @@ def test_output_is_a_plausible_date_or_the_stripped_input(values: list[str]) -> 
             assert out is None
         elif out != stripped:
             assert date(1868, 1, 1) <= date.fromisoformat(out) <= LAST
+
+
+# --- one value: the run date (--as-of) is read by the same rules ---------------
+
+
+@pytest.mark.parametrize(("given", "expected"), VALID)
+def test_parse_date_reads_every_form_the_columns_read(given: str, expected: str) -> None:
+    assert parse_date(given) == date.fromisoformat(expected)
+
+
+@pytest.mark.parametrize("given", [*INVALID, "", "   ", "2025-W27-1"])
+def test_parse_date_gives_none_for_what_is_not_a_date(given: str) -> None:
+    assert parse_date(given) is None

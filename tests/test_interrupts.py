@@ -60,6 +60,39 @@ def test_signal_during_writing_rolls_back(tmp_path, big_inputs, signum):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("imported", ["typer", "polars", "duckdb", "recon.pipeline"])
+def test_signal_while_the_program_is_still_loading_exits_130(tmp_path, signum, imported):
+    """SPEC §7: 130 at every moment, also before a command's own handling starts.
+
+    `-X importtime` reports each import as it completes, so the signal lands while
+    the commands are still being imported (Python would die of the signal, -2 or
+    -15, with a traceback; click would say "Aborted!" with 1).
+    """
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-m", "recon", "check"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.rsplit("|", 1)[-1].strip() == imported:
+            break
+    else:
+        pytest.fail(f"{imported} was never imported: {''.join(seen)[-2000:]}")
+    proc.send_signal(signum)
+    _, rest = proc.communicate(timeout=120)
+    stderr = "".join(seen) + rest
+    assert proc.returncode == 130, stderr[-2000:]
+    assert "recon: interrupted" in stderr
+    assert "Traceback" not in stderr and "Aborted" not in stderr
+
+
 def _small_result(tmp_path):
     insured = member()
     return pipeline.analyse(

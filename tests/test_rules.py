@@ -6,6 +6,7 @@ writes; the run date is 2025-06-30 unless a test says otherwise.
 
 import datetime as dt
 
+import polars as pl
 import pytest
 
 from tests.conftest import abroad, filing, member, my_number, person
@@ -224,6 +225,68 @@ def test_variant_kanji_and_small_kana_are_info_only(reconcile):
     assert (d["my_number_status"], d["must_confirm"]) == ("linked", False)
 
 
+@pytest.mark.parametrize(
+    ("roster_name", "filed_name"),
+    [
+        ("スミス・ジョン", "スミス＝ジョン"),
+        ("スミス・ジョン", "スミス ジョン"),
+        ("スミス=ジョン", "ｽﾐｽ･ｼﾞｮﾝ"),
+        ("一ヶ谷 太郎", "一ケ谷 太郎"),
+        ("一ヵ谷 太郎", "一カ谷 太郎"),
+    ],
+)
+def test_foreign_name_separators_and_ke_between_kanji_give_no_finding(
+    reconcile, roster_name, filed_name
+):
+    # SPEC §4: plain normalization, so neither a mismatch nor a name_variant.
+    kana = "スミス・ジョン" if "スミス" in roster_name else "イチガヤ タロウ"
+    insured = member(name=roster_name, name_kana=kana)
+    filed_kana = kana.replace("・", "＝")
+    run = reconcile([insured], [filing(insured, name=filed_name, name_kana=filed_kana)])
+    assert run.checks() == []
+
+
+@pytest.mark.parametrize(
+    ("roster_name", "filed_name", "check"),
+    [
+        ("齋藤 健", "斎藤 健", "match.name_variant"),
+        ("齊藤 健", "斉藤 健", "match.name_variant"),
+        ("齊藤 健", "斎藤 健", "match.name"),  # 斉 and 斎 are different characters
+        ("斉藤 健", "斎藤 健", "match.name"),
+    ],
+)
+def test_sai_variants_fold_to_their_own_standard(reconcile, roster_name, filed_name, check):
+    insured = member(name=roster_name, name_kana="サイトウ ケン")
+    run = reconcile([insured], [filing(insured, name=filed_name)])
+    assert run.checks() == [check]
+
+
+@pytest.mark.parametrize(
+    ("roster_sex", "filed_sex", "checks"),
+    [
+        ("male", "M", []),
+        ("M", "1", []),
+        ("female", "F", []),
+        ("f", "女", []),
+        ("unset", "1", []),
+        ("F", "male", ["match.sex"]),
+        ("Female", "2", []),
+    ],
+)
+def test_english_sex_codes(reconcile, roster_sex, filed_sex, checks):
+    insured = member(sex=roster_sex)
+    run = reconcile([insured], [filing(insured, sex=filed_sex)])
+    assert run.checks() == checks
+
+
+def test_gregorian_kanji_and_dotted_dates_are_read(reconcile):
+    insured = member(birth_date="1980年4月1日", acquired_on="2024.8.17")
+    f = filing(insured, birth_date="1980.4.1", filed_on="2024年8月1日")
+    run = reconcile([insured], [f])
+    assert run.checks() == []
+    assert run.decision("1234-1-00")["notice"] == "wave2"  # event = 2024-08-17
+
+
 def test_small_kana_switch_off_makes_it_a_kana_mismatch(reconcile):
     insured = member(name_kana="タカハシ シヨウコ")
     run = reconcile(
@@ -281,12 +344,42 @@ def test_never_registered(reconcile, birth, registered, flagged):
     assert "overseas" in d["confirm_reasons"]  # dependent of a family posted abroad together
 
 
-def test_never_registered_child_must_be_born_after_system_start(reconcile):
-    insured, early = _family_abroad("2015-10-14", emigrated="2010-01-01")
-    _, late = _family_abroad("2015-10-15", branch="02", name="山田 空", name_kana="ヤマダ ソラ")
-    run = reconcile([insured, early, late], [filing(insured)])
-    assert "overseas.never_registered" not in run.checks("1234-1-01")
-    assert "overseas.never_registered" in run.checks("1234-1-02")
+@pytest.mark.parametrize("birth", ["2015-10-14", "2015-10-15"])
+def test_child_born_abroad_is_never_registered_before_or_after_system_start(reconcile, birth):
+    # SPEC §6.3 rev 2: born after the insured person left (2010), no filing, 住民登録 empty:
+    # never_registered whichever side of 2015-10-15 it was born on, and never
+    # emigrated_before_2015 although the insured person left before that day.
+    insured, kid = _family_abroad(birth, emigrated="2010-01-01")
+    run = reconcile([insured, kid], [filing(insured)])
+    assert run.checks("1234-1-01") == ["filing.missing", "overseas.never_registered"]
+    d = run.decision("1234-1-01")
+    assert d["certificate_reasons"] == "no_filing;never_registered"
+    assert d["confirm_reasons"] == "no_filing;overseas;never_registered;hr_confirm_address"
+
+
+def test_never_registered_needs_no_filing(reconcile):
+    # 住民登録 no, but a filing came: the member has a number after all (SPEC §6.3).
+    insured = member(jp_registered="no")
+    run = reconcile([insured], [filing(insured)])
+    assert run.checks() == []
+    assert run.decision("1234-1-00")["certificate"] == "no"
+
+
+def test_never_registered_and_emigrated_before_2015_never_hold_together(reconcile):
+    # 住民登録 no with a departure before 2015: never resident, so never left (SPEC §6.3).
+    insured = member(**abroad("single", emigrated_on="2010-01-01", jp_registered="no"))
+    run = reconcile([insured], [])
+    assert "overseas.emigrated_before_2015" not in run.checks()
+    assert "overseas.never_registered" in run.checks()
+    assert run.decision("1234-1-00")["certificate_reasons"] == "no_filing;never_registered"
+
+
+def test_inherited_departure_needs_a_known_birth_on_or_before_it(reconcile):
+    # A dependent whose birth date cannot be read is not known to have left with the family.
+    insured, kid = _family_abroad("R06.13.40", emigrated="2014-03-01")
+    run = reconcile([insured, kid], [])
+    assert "overseas.emigrated_before_2015" not in run.checks("1234-1-01")
+    assert "overseas.emigrated_before_2015" in run.checks("1234-1-00")  # his own date
 
 
 # ---------------------------------------------------------------- active (§6)
@@ -397,6 +490,38 @@ def test_certificate_max_years_from_policy(reconcile):
     assert run.decision("1234-1-00")["certificate_valid_until"] == dt.date(2028, 6, 29)
 
 
+@pytest.mark.parametrize(
+    ("as_of", "years", "until"),
+    [
+        (dt.date(2028, 2, 29), 5, dt.date(2033, 2, 28)),  # no 29 Feb in 2033: last day of Feb
+        (dt.date(2024, 2, 29), 4, dt.date(2028, 2, 28)),  # 2028-02-29 exists: the day before
+        (dt.date(2025, 3, 1), 5, dt.date(2030, 2, 28)),
+        (dt.date(2027, 3, 1), 5, dt.date(2032, 2, 29)),  # the day before is a leap day
+        (dt.date(2025, 12, 31), 5, dt.date(2030, 12, 30)),
+        (dt.date(2026, 1, 1), 5, dt.date(2030, 12, 31)),
+    ],
+)
+def test_certificate_validity_by_the_civil_code(reconcile, as_of, years, until):
+    # SPEC §6.2, 民法143条: the day before the same date N years on; without such a
+    # date, the last day of that month.
+    insured = member(card_status="none")
+    run = reconcile([insured], [filing(insured)], as_of=as_of, certificate_max_years=years)
+    assert run.decision("1234-1-00")["certificate_valid_until"] == until
+
+
+@pytest.mark.parametrize(
+    ("lost", "until"),
+    [
+        ("2033-03-01", dt.date(2033, 2, 28)),  # the period ends first
+        ("2033-02-28", dt.date(2033, 2, 27)),  # the day before the loss ends first
+    ],
+)
+def test_civil_code_period_is_capped_by_the_loss(reconcile, lost, until):
+    insured = member(card_status="none", lost_on=lost)
+    run = reconcile([insured], [filing(insured)], as_of=dt.date(2028, 2, 29))
+    assert run.decision("1234-1-00")["certificate_valid_until"] == until
+
+
 # ------------------------------------------------ delivery (§6.4) and confirmation (§6.5)
 
 
@@ -472,27 +597,98 @@ def test_household_without_insured_is_routed_by_own_row(reconcile):
     assert run.decision("1234-1-00")["delivery"] == "designated_address"
 
 
-def test_overseas_insured_without_type_is_a_roster_problem(reconcile):
+@pytest.mark.parametrize(
+    ("designated", "delivery"),
+    [("東京都港区芝1-1-1", "designated_address"), ("", "undeliverable")],
+)
+def test_overseas_insured_without_type(reconcile, designated, delivery):
+    # SPEC §5/§6.4/§6.5: overseas.unknown_type (error) on the insured person's row; the
+    # documents go to the designated address if there is one, else they are held; HR
+    # confirms. An empty type is no unreadable value: no input.invalid_value, no
+    # roster_problem.
+    rows, filings = _household({"residence": "overseas", "designated_address": designated})
+    run = reconcile(rows, filings)
+    finding = run.finding("overseas.unknown_type")
+    assert (finding["severity"], finding["member_id"], finding["source"], finding["row"]) == (
+        "error",
+        "1234-1-00",
+        "roster",
+        1,
+    )
+    assert finding["field"] == "overseas_type"
+    assert run.checks() == ["overseas.unknown_type"]
+    insured, spouse = run.decision("1234-1-00"), run.decision("1234-1-01")
+    assert (insured["delivery"], spouse["delivery"]) == (delivery, delivery)
+    assert insured["confirm_reasons"] == "overseas;hr_confirm_address"
+    assert insured["confirm_by"] == "member;hr"
+    # The spouse's residence is domestic and the type unknown: not an overseas member.
+    assert spouse["confirm_reasons"] == "hr_confirm_address"
+
+
+def test_unknown_type_asks_hr_even_with_nothing_to_mail(reconcile):
+    # No document (linked, card held, but no readable filing date) -> delivery none;
+    # the finding alone makes it hr_confirm_address (SPEC §6.5).
     insured = member(residence="overseas")
-    run = reconcile([insured], [filing(insured)])
-    invalid = run.finding("input.invalid_value")
-    assert invalid["field"] == "overseas_type"
+    run = reconcile([insured], [filing(insured, filed_on="2024-13-01")])
     d = run.decision("1234-1-00")
-    assert (d["delivery"], d["confirm_by"]) == ("none", "member;society")
+    assert (d["notice"], d["certificate"], d["delivery"]) == ("none", "no", "none")
+    assert d["confirm_reasons"] == "overseas;hr_confirm_address;filing_problem"
+    assert d["confirm_by"] == "member;hr"
+
+
+def test_unreadable_overseas_type_is_no_unknown_type_but_is_routed_like_one(reconcile):
+    rows, filings = _household(
+        {"residence": "海外", "overseas_type": "赴任", "designated_address": "東京都港区芝1-1-1"}
+    )
+    run = reconcile(rows, filings)
+    assert run.checks() == ["input.invalid_value"]
+    insured = run.decision("1234-1-00")
+    assert insured["delivery"] == "designated_address"
+    assert insured["confirm_reasons"] == "overseas;hr_confirm_address;roster_problem"
+
+
+def test_unreadable_residence_holds_the_documents(reconcile):
+    # Every document is in one envelope or undeliverable (SPEC §6.4): a residence
+    # nobody can read leaves the address unknown.
+    rows, filings = _household({"residence": "どこか"})
+    run = reconcile(rows, filings)
+    assert run.checks() == ["input.invalid_value"]
+    spouse = run.decision("1234-1-01")
+    assert (spouse["notice"], spouse["delivery"]) == ("wave1", "undeliverable")
+    assert spouse["confirm_reasons"] == "hr_confirm_address"
 
 
 def test_confirm_reasons_in_spec_order(reconcile):
+    # SPEC §6.5 order: my_number_problem, mismatch, no_filing, overseas,
+    # emigrated_before_2015, never_registered, hr_confirm_address, filing_problem,
+    # roster_problem. no_filing excludes the first two, so two members cover it all.
     insured = member(
-        **abroad("family_accompanied", emigrated_on="2010-01-01", jp_registered="no"),
-        birth_date="R06.13.40",
+        **abroad("family_accompanied", emigrated_on="2016-04-01"), birth_date="R06.13.40"
     )
-    run = reconcile([insured], [])
+    kid = member(
+        branch="01",
+        **person("child", "山田 花", "ヤマダ ハナ", "2017-01-01"),
+        lost_on="2099-13-01",
+    )
+    run = reconcile(
+        [insured, kid],
+        [
+            filing(
+                insured, number="123456789019", name="山田 大郎", filed_on="2024-02-30", branch="00"
+            )
+        ],
+    )
     d = run.decision("1234-1-00")
     assert d["confirm_reasons"] == (
-        "no_filing;overseas;emigrated_before_2015;never_registered;hr_confirm_address;roster_problem"
+        "my_number_problem;mismatch;overseas;hr_confirm_address;filing_problem;roster_problem"
     )
     assert d["confirm_by"] == "member;hr;society"
-    assert d["certificate_reasons"] == "no_filing;emigrated_before_2015;never_registered"
+    k = run.decision("1234-1-01")
+    assert k["confirm_reasons"] == "no_filing;overseas;never_registered;roster_problem"
+    assert k["confirm_by"] == "member;society"
+    emigrated = reconcile([member(**abroad("single", emigrated_on="2010-01-01"))], [])
+    e = emigrated.decision("1234-1-00")
+    assert e["confirm_reasons"] == "no_filing;overseas;emigrated_before_2015;hr_confirm_address"
 
 
 def test_mismatch_and_number_problem_reasons(reconcile):
@@ -501,13 +697,33 @@ def test_mismatch_and_number_problem_reasons(reconcile):
     assert run.decision("1234-1-00")["confirm_reasons"] == "my_number_problem;mismatch"
 
 
-def test_unreadable_acquired_on_keeps_member_active_and_flags_roster(reconcile):
-    insured = member(acquired_on="R06.13.40")
-    run = reconcile([insured], [filing(insured)])
-    d = run.decision("1234-1-00")
-    assert d["active"] is True
-    assert d["notice"] == "none"  # no readable event date
-    assert d["confirm_by"] == "society"
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"acquired_on": "R06.13.40"},
+        {"acquired_on": ""},  # required, so empty is unreadable too
+        {"lost_on": "2025-02-30"},
+        {"lost_on": "R99.1.1"},  # outside the plausible window
+    ],
+)
+def test_unreadable_qualification_date_counts_active_with_no_document(reconcile, dates):
+    # SPEC §6: active, notice none, certificate no, delivery none, roster_problem.
+    # No card and no filing: every certificate reason would hold for a readable record.
+    insured = member(card_status="none", **dates)
+    linked = member(branch="01", **person("spouse", "山田 花子", "ヤマダ ハナコ", "1982-01-01"))
+    linked.update(dates)
+    run = reconcile([insured, linked], [filing(linked)])
+    for member_id, reasons in (
+        ("1234-1-00", "no_filing;roster_problem"),
+        ("1234-1-01", "roster_problem"),
+    ):
+        d = run.decision(member_id)
+        assert d["active"] is True
+        assert (d["notice"], d["certificate"], d["certificate_reasons"]) == ("none", "no", "")
+        assert (d["certificate_valid_until"], d["delivery"]) == (None, "none")
+        assert (d["must_confirm"], d["confirm_reasons"]) == (True, reasons)
+        assert d["confirm_by"].endswith("society")
+    assert "filing.missing" in run.checks("1234-1-00")  # active: its filing is asked for
 
 
 @pytest.mark.parametrize(
@@ -543,28 +759,118 @@ def test_orphan_without_employee_id_says_so(reconcile):
 
 
 @pytest.mark.parametrize(
-    ("roster_values", "filing_values", "status"),
+    ("roster_values", "filing_values", "unverified"),
     [
-        ({}, {"birth_date": "R06.13.40"}, "mismatch"),  # cannot be compared: not verified
-        ({}, {"filed_on": "2024-02-30"}, "mismatch"),  # no filing date: no wave either
-        ({}, {"sex": "9"}, "mismatch"),
-        ({"sex": "3"}, {"sex": "9"}, "linked"),  # 未設定 is never compared, so nothing was missed
+        ({}, {"birth_date": "R06.13.40"}, "match.birth_date"),
+        ({"birth_date": "R06.13.40"}, {"birth_date": "1980-04-01"}, "match.birth_date"),
+        ({}, {"sex": "9"}, "match.sex"),
+        ({"sex": "9"}, {"sex": "1"}, "match.sex"),
+        ({"sex": "9"}, {"sex": "9"}, "match.sex"),
+        ({"sex": "3"}, {"sex": "9"}, None),  # 未設定 is never compared, so nothing was missed
+        ({"sex": "9"}, {"sex": "3"}, None),
     ],
 )
-def test_unreadable_filing_value_cannot_verify_the_link(
-    reconcile, roster_values, filing_values, status
+def test_unreadable_birth_date_or_sex_on_either_side_suspends_the_link(
+    reconcile, roster_values, filing_values, unverified
 ):
+    # SPEC §5: input.invalid_value on the row that holds the bad value AND the
+    # match.* error (on the filing row); the invalid value on a matched filing
+    # row carries the member's id.
     insured = member(**roster_values)
     # The branch keeps the filing matched whatever its birth date says.
     run = reconcile([insured], [filing(insured, branch="00", **filing_values)])
+    invalid = run.findings.filter(pl.col("check") == "input.invalid_value")
+    bad_sides = {
+        side
+        for side, v in (("roster", roster_values), ("filings", filing_values))
+        if any(x in ("R06.13.40", "9") for x in v.values())
+    }
+    assert set(invalid["source"]) == bad_sides
+    assert set(invalid["member_id"]) == {"1234-1-00"}
     d = run.decision("1234-1-00")
-    assert d["my_number_status"] == status
-    if status == "mismatch":
-        assert (d["notice"], d["certificate_reasons"], d["confirm_reasons"]) == (
-            "none",
-            "invalid_my_number",
-            "mismatch",
+    confirm = ";".join(
+        r
+        for r, holds in (
+            ("mismatch", unverified is not None),
+            ("filing_problem", "filings" in bad_sides),
+            ("roster_problem", "roster" in bad_sides),
         )
+        if holds
+    )
+    assert d["confirm_reasons"] == confirm
+    if unverified is None:
+        assert run.checks() == ["input.invalid_value"]
+        assert d["my_number_status"] == "linked"
+        return
+    found = run.finding(unverified)
+    assert (found["source"], found["row"], found["member_id"]) == ("filings", 1, "1234-1-00")
+    assert "(unreadable)" in found["detail"]
+    assert (d["my_number_status"], d["notice"], d["certificate_reasons"]) == (
+        "mismatch",
+        "none",
+        "invalid_my_number",
+    )
+
+
+def test_unreadable_filed_on_is_no_mismatch_but_decides_no_wave(reconcile):
+    # SPEC §5/§6.1: only input.invalid_value; the link stands; no readable filing date,
+    # so no wave, and the employer re-files (filing_problem, confirmed by the member).
+    insured = member()
+    run = reconcile([insured], [filing(insured, filed_on="2024-02-30")])
+    assert run.checks() == ["input.invalid_value"]
+    invalid = run.finding("input.invalid_value")
+    assert (invalid["source"], invalid["field"], invalid["member_id"]) == (
+        "filings",
+        "filed_on",
+        "1234-1-00",
+    )
+    d = run.decision("1234-1-00")
+    assert (d["my_number_status"], d["notice"], d["certificate"], d["delivery"]) == (
+        "linked",
+        "none",
+        "no",
+        "none",
+    )
+    assert (d["must_confirm"], d["confirm_reasons"], d["confirm_by"]) == (
+        True,
+        "filing_problem",
+        "member",
+    )
+
+
+@pytest.mark.parametrize(("readable", "wave"), [("2024-08-16", "wave1"), ("2024-08-17", "wave2")])
+def test_wave_from_the_earliest_readable_filing(reconcile, readable, wave):
+    # The unreadable re-filing is skipped, not taken as the earliest (SPEC §6.1).
+    insured = member()
+    n = my_number(90000000001)
+    unreadable = filing(insured, number=n, filed_on="R06.13.40")
+    run = reconcile([insured], [unreadable, filing(insured, number=n, filed_on=readable)])
+    d = run.decision("1234-1-00")
+    assert (d["my_number_status"], d["notice"]) == ("linked", wave)
+    assert d["confirm_reasons"] == "filing_problem"
+
+
+def test_invalid_value_on_an_orphan_filing_has_no_member(reconcile):
+    insured = member()
+    stranger = filing(member(employee="E9"), filed_on="2024-02-30")
+    run = reconcile([insured], [filing(insured), stranger])
+    invalid = run.finding("input.invalid_value")
+    assert (invalid["row"], invalid["member_id"]) == (2, None)
+    assert run.decision("1234-1-00")["confirm_reasons"] == ""
+
+
+def test_conflict_stands_when_one_number_is_invalid(reconcile):
+    # A typo later re-filed correctly: a person confirms which number is the member's.
+    insured = member()
+    good = my_number(90000000001)
+    typo = good[:11] + str((int(good[11]) + 1) % 10)
+    run = reconcile([insured], [filing(insured, number=typo), filing(insured, number=good)])
+    assert run.checks() == ["my_number.check_digit", "my_number.conflict", "my_number.conflict"]
+    conflicts = run.findings.filter(pl.col("check") == "my_number.conflict")
+    assert sorted(conflicts["row"].to_list()) == [1, 2]
+    d = run.decision("1234-1-00")
+    # invalid comes before conflict in SPEC §8's order of statuses.
+    assert (d["my_number_status"], d["confirm_reasons"]) == ("invalid", "my_number_problem")
 
 
 def test_full_width_ids_are_read_as_their_ascii_digits(reconcile):

@@ -38,7 +38,7 @@ def test_members_match_the_expected_decisions_field_by_field(sample_run):
     out, _ = sample_run
     got, expected = _csv(out / "members.csv"), _csv(FIXTURES / "expected_members.csv")
     assert got.columns == expected.columns
-    assert got.height == expected.height == 48
+    assert got.height == expected.height == 50
     for row, (g, e) in enumerate(
         zip(got.iter_rows(named=True), expected.iter_rows(named=True), strict=True), 1
     ):
@@ -84,6 +84,7 @@ def test_sample_covers_every_check_and_decision_value(sample_run):
         "emigrated_before_2015",
         "never_registered",
         "hr_confirm_address",
+        "filing_problem",
         "roster_problem",
     }
     # not_registered needs the policy switch: tests/test_rules.py covers it.
@@ -107,11 +108,11 @@ def test_summary_proves_conservation(sample_run):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     c = summary["conservation"]
     assert c["holds"] is True
-    assert (c["roster_rows"], c["member_rows"], c["filing_rows"]) == (48, 48, 44)
-    assert c["filings_matched"] + c["filings_orphaned"] == 44
+    assert (c["roster_rows"], c["member_rows"], c["filing_rows"]) == (50, 50, 46)
+    assert c["filings_matched"] + c["filings_orphaned"] == 46
     assert c["filings_orphaned"] == summary["findings"]["by_check"]["filing.orphan"]["count"] == 3
     assert summary["verdict"] == "blocked"
-    assert sum(summary["members"]["notice"].values()) == 48
+    assert sum(summary["members"]["notice"].values()) == 50
 
 
 def _filed_numbers() -> set[str]:

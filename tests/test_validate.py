@@ -48,6 +48,8 @@ def test_an_unknown_overseas_type_is_nulled_like_any_unreadable_code(tmp_path):
         member(employee="E2", residence="海外"),
     ]
     _, typed, findings = _validated(tmp_path, rows)
-    assert findings.select("row", "field").rows() == [(1, "overseas_type"), (2, "overseas_type")]
+    # Only the unreadable value is an input.invalid_value: an EMPTY type is no
+    # unreadable value but the overseas.unknown_type finding (SPEC §5, test_rules.py).
+    assert findings.select("row", "field").rows() == [(1, "overseas_type")]
     assert typed["overseas_type"].to_list() == [None, None]
     assert typed["residence"].to_list() == ["overseas", "overseas"]

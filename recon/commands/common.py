@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import os
-import re
 import signal
 import sys
 from collections.abc import Callable
@@ -29,8 +28,10 @@ from rich.console import Console
 from rich.text import Text
 
 from recon import pipeline
+from recon.cli import INTERRUPTED, INTERRUPTED_EXIT
 from recon.errors import InputError, InvariantError
 from recon.masking import error_text, scrub
+from recon.normalize.dates import parse_date
 from recon.policy import load_policy
 from recon.resources import shipped
 
@@ -58,7 +59,11 @@ FilingsOpt = Annotated[
 ]
 AsOfOpt = Annotated[
     str | None,
-    typer.Option("--as-of", help="Run date YYYY-MM-DD that decides who is active. Default: today."),
+    typer.Option(
+        "--as-of",
+        help="Run date that decides who is active, in any date form the inputs take "
+        "(2025-06-30, 2025/6/30, 令和7年6月30日, R7.6.30). Default: today.",
+    ),
 ]
 PolicyOpt = Annotated[
     Path | None, typer.Option("--policy", help="Policy TOML replacing the shipped defaults.")
@@ -151,23 +156,20 @@ def _years_after(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
+# The forms --as-of is explained with (it reads every form the inputs' dates take).
+AS_OF_FORMS = "2025-06-30, 2025/6/30, 令和7年6月30日 or R7.6.30"
+
+
 def parse_as_of(value: str | None, today: dt.date | None = None) -> dt.date:
-    """The run date of `--as-of` (YYYY-MM-DD or YYYYMMDD); today when not given."""
+    """The run date of `--as-of`, read like the inputs' dates (SPEC §7); today when not given."""
     today = today or dt.date.today()
     if value is None:
         return today
-    text = value.strip()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{8}", text):
+    day = parse_date(value)
+    if day is None:
         raise InputError(
-            f"--as-of {value!r} is not a date; write it as YYYY-MM-DD, like 2025-06-30."
+            f"--as-of {value!r} is not a date of the calendar; write it like {AS_OF_FORMS}."
         )
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"--as-of {value!r} is not a real date of the calendar; write it as YYYY-MM-DD, "
-            "like 2025-06-30."
-        ) from None
     if day < AS_OF_EARLIEST:
         raise InputError(
             f"--as-of {day.isoformat()} is before {AS_OF_EARLIEST.isoformat()}, when My Numbers "
@@ -216,8 +218,8 @@ def exit_codes():
         )
         raise typer.Exit(3) from None
     except KeyboardInterrupt:
-        err.print("recon: interrupted; the previous report, if any, is unchanged.", markup=False)
-        raise typer.Exit(130) from None
+        err.print(INTERRUPTED, markup=False)
+        raise typer.Exit(INTERRUPTED_EXIT) from None
     except typer.Exit:
         raise
     except OSError as exc:

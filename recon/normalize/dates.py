@@ -1,7 +1,8 @@
 """Date canonicalisation: Western and 和暦 (Japanese era) forms to ISO 'YYYY-MM-DD'.
 
-Roster and filing dates arrive as ISO, compact or slashed Western dates, as
-元号 dates (``令和6年8月16日``, ``R06.08.16``, ``平成元年1月8日``) or in the pension
+Roster and filing dates arrive as ISO, compact, slashed, dotted or 年月日
+Western dates (``2024.8.16``, ``2024年8月16日``), as 元号 dates
+(``令和6年8月16日``, ``R06.08.16``, ``平成元年1月8日``) or in the pension
 office's numeric era form (``5640107`` = 昭和64年1月7日). A value that is not a
 valid date is handed back as given (only stripped), so that a later validator
 can quote it.
@@ -13,11 +14,12 @@ with ``strict=False`` on everything: ``%Y%m%d`` happily reads the 7-digit
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 import polars as pl
 
-__all__ = ["iso_dates"]
+__all__ = ["iso_dates", "parse_date"]
 
 # Each 元号 is named by a letter (R06.08.16), in kanji (令和6年) or by the
 # pension office's odd-digit code (9060816). 明治 starts on 1868-01-25, the
@@ -54,6 +56,8 @@ _PATTERNS = (
     rf"^(?P<y>[0-9]{{4}}){_SEP}{_M}{_SEP}{_D}$",
     # 20240816
     r"^(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})$",
+    # 2024年8月16日
+    rf"^(?P<y>[0-9]{{4}}){_S}年{_S}{_M}{_S}月{_S}{_D}{_S}日$",
     # 令和6年8月16日, 平成元年1月8日
     rf"^(?P<era>明治|大正|昭和|平成|令和){_S}{_Y}{_S}年{_S}{_M}{_S}月{_S}{_D}{_S}日$",
     # R6.8.16, r06/08/16, H27-10-15
@@ -100,6 +104,17 @@ def _parse(values: pl.LazyFrame) -> pl.LazyFrame:
     in_era = era.is_null() | ((date_ >= first) & (last.is_null() | (date_ <= last)))
     plausible = date_.is_between(_EARLIEST, _LATEST)
     return values.with_columns(date=pl.when(plausible & in_era).then(date_))
+
+
+def parse_date(text: str) -> date | None:
+    """One date written in any form the inputs accept, or None when it is not one.
+
+    The run date (`--as-of`) goes through here, so that it is read by exactly
+    the rules the roster's and the filings' dates are read by.
+    """
+    given = unicodedata.normalize("NFKC", text.strip())
+    values = pl.LazyFrame({"text": [given]}, schema={"text": pl.String})
+    return _parse(values).select("date").collect().item()
 
 
 def iso_dates(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:

@@ -22,6 +22,10 @@ import polars as pl
 # character before it (NFKC writes ゛ as space + U+3099), and the key would
 # change if normalized again.
 _SPACES = r"[\s\u200b\u200c\u200d\u2060\ufeff]+\p{M}*"
+# The separators of foreign names count as spaces (SPEC §4): スミス・ジョン,
+# スミス＝ジョン and スミス ジョン are one name. NFKC already turns ･ into ・ and ＝
+# into =; all four are listed so that the rule reads as SPEC states it.
+_NAME_SEPARATORS = "[・･＝=]"
 
 
 # --- kana ----------------------------------------------------------------------
@@ -49,7 +53,8 @@ def kana_plain(expr: pl.Expr) -> pl.Expr:
     katakana, long-vowel variants to ー, every space removed. Null stays null.
     """
     out = expr.str.replace_many(_TO_KATAKANA).str.normalize("NFKC")
-    return out.str.replace_all(_SPACES, "").str.replace_all(_LONG_VOWEL_RE, "ー")
+    out = out.str.replace_all(_SPACES, "").str.replace_all(_NAME_SEPARATORS, "")
+    return out.str.replace_all(_LONG_VOWEL_RE, "ー")
 
 
 def fold_small_kana(expr: pl.Expr) -> pl.Expr:
@@ -60,9 +65,21 @@ def fold_small_kana(expr: pl.Expr) -> pl.Expr:
 # --- kanji names -------------------------------------------------------------
 
 
+# ヶ/ケ/ヵ/カ between two kanji is one place-name particle however it is written
+# (一ヶ谷, 一ケ谷, 一ヵ谷, 一カ谷), as in addresses; next to kana it is a kana and stays.
+_KANJI_KE = r"(\p{Han})[ヶヵカ](\p{Han})"
+
+
 def name_plain(expr: pl.Expr) -> pl.Expr:
-    """Kanji name for comparison: NFKC, every space removed. Null stays null."""
-    return expr.str.normalize("NFKC").str.replace_all(_SPACES, "")
+    """Kanji name for comparison: NFKC, every space and foreign-name separator
+    removed, ヶ/ケ/ヵ/カ between kanji written ケ. Null stays null.
+    """
+    out = expr.str.normalize("NFKC").str.replace_all(_SPACES, "")
+    out = out.str.replace_all(_NAME_SEPARATORS, "")
+    # Twice: a match consumes the kanji after it (一ヶ谷ヶ原).
+    for _ in range(2):
+        out = out.str.replace_all(_KANJI_KE, "${1}ケ${2}")
+    return out
 
 
 _OVERRIDES_FILE = Path(__file__).parent.parent / "variant_overrides.toml"
