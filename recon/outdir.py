@@ -382,10 +382,10 @@ def sample_folder(out: Path, names: Iterable[str]) -> Path:
     marker = read_marker(target) if target.is_dir() else None
     if marker is not None and marker["kind"] != SAMPLE:
         raise InputError(
-            f"--out {out}: recon run / gate の出力フォルダです。サンプルは別のフォルダに書いて"
-            f"ください（例: --out {SAMPLE_EXAMPLE}）。 / --out {out} is an output folder of "
-            f"recon run or gate: write the sample into another folder, e.g. --out "
-            f"{SAMPLE_EXAMPLE}."
+            f"--out {out}: recon run または recon gate の出力フォルダです。サンプルは別の"
+            f"フォルダに書いてください（例: --out {SAMPLE_EXAMPLE}）。 / --out {out} is an "
+            f"output folder of recon run or gate: write the sample into another folder, e.g. "
+            f"--out {SAMPLE_EXAMPLE}."
         )
     ours = set(marker["files"]) if marker is not None else set()
     taken = [
