@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -244,7 +245,7 @@ _LEFT = re.compile(r"(\d+)-[a-z0-9_]+")
 
 
 def _dead(parent: Path, prefix: str) -> list[Path]:
-    """Our folders in `parent` named `prefix` + PID + `-…` whose process is gone.
+    """Our folders and files in `parent` named `prefix` + PID + `-…` whose process is gone.
 
     Names are compared as text (never a glob), so `[`, `*` or `?` in them are plain.
     """
@@ -258,15 +259,18 @@ def _dead(parent: Path, prefix: str) -> list[Path]:
             continue
         left = _LEFT.fullmatch(name[len(prefix) :])
         path = parent / name
-        if left is not None and not alive(int(left.group(1))) and _own_folder(path):
+        if left is not None and not alive(int(left.group(1))) and _own_entry(path):
             found.append(path)
     return found
 
 
 def remove_dead(parent: Path, prefix: str) -> None:
-    """Remove the folders a killed run (SIGKILL, power loss) left; a live run's are kept."""
+    """Remove what a killed run (SIGKILL, power loss) left; a live run's is kept."""
     for path in _dead(parent, prefix):
-        shutil.rmtree(path, ignore_errors=True)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def remove_leftovers(target: Path) -> None:
@@ -276,19 +280,22 @@ def remove_leftovers(target: Path) -> None:
     process died between the two renames of the swap.
     """
     for path in _dead(target.parent, f".{target.name}.old-"):
-        if not os.path.lexists(target):
+        if path.is_dir() and not os.path.lexists(target):
             os.rename(path, target)
         else:
             shutil.rmtree(path, ignore_errors=True)
     remove_dead(target.parent, f".{target.name}.tmp-")
 
 
-def _own_folder(path: Path) -> bool:
+def _own_entry(path: Path) -> bool:
+    """A folder or plain file of this user: never a symlink, never someone else's."""
     try:
         info = path.lstat()
     except OSError:
         return False
-    return path.is_dir() and not path.is_symlink() and info.st_uid == os.getuid()
+    return (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)) and (
+        info.st_uid == os.getuid()
+    )
 
 
 def alive(pid: int) -> bool:

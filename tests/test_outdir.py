@@ -332,7 +332,11 @@ def test_gate_waivers_and_key_file_are_inputs_too(data, tmp_path):
 def test_gate_ci_files_overwrite_only_what_recon_wrote(data, tmp_path):
     junit, summary = tmp_path / "gate-junit.xml", tmp_path / "gate-summary.md"
     args = [*inputs(data), "--out", "out", "--junit", str(junit), "--summary", str(summary)]
+    # What a gate killed while writing its JUnit file left beside it (it names members).
+    half = tmp_path / f".gate-junit.xml.tmp-{_dead_pid()}-k9x2ab3c"
+    half.write_text("<testsuites", encoding="utf-8")
     first = recon("gate", *args, cwd=tmp_path)
+    assert not half.exists()
     assert first.returncode == 0, first.stderr
     assert outdir.carries_mark(junit) and outdir.carries_mark(summary)
     assert summary.read_text(encoding="utf-8").splitlines()[1].startswith("## recon gate")

@@ -26,7 +26,14 @@ class Format(StrEnum):
 
 
 def sample(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for roster, filings, truth.csv.")],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for roster, filings, truth.csv; never over a file recon sample "
+            "did not write.",
+        ),
+    ],
     members: Annotated[int, typer.Option("--members", min=1, help="Roster rows.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same files.")] = 1,
     defects: Annotated[

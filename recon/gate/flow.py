@@ -323,7 +323,10 @@ def _write_private(request: Request, option: str, text: str) -> None:
         return
     path = outdir.ci_file(given, option, inputs(request), request.out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    # Named with the pid, so that what a kill -9 leaves is removed by the next run.
+    temp_prefix = f".{path.name}.tmp-"
+    outdir.remove_dead(path.parent, temp_prefix)
+    fd, temp = tempfile.mkstemp(prefix=f"{temp_prefix}{os.getpid()}-", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(outdir.with_mark(scrub(text)))
