@@ -465,3 +465,43 @@ def test_kill_9_of_gate_baseline_ref_leaves_no_plain_my_number_and_the_next_run_
     assert again.returncode in (0, 1), again.stderr
     assert list(system_tmp.iterdir()) == []
     assert json.loads((repo / "reports" / "gate" / "gate.json").read_text("utf-8"))["baseline"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+def test_the_inputs_at_a_revision_are_read_from_memory_as_from_the_files(tmp_path, fmt):
+    import datetime as dt
+
+    import polars as pl
+
+    from recon.gate import gitref
+    from recon.policy import load_policy
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    insured = member()
+    frames = {}
+    for name, rows, columns in (
+        ("roster", [insured], ROSTER),
+        ("filings", [filing(insured)], FILINGS),
+    ):
+        names = [c.name for c in columns]
+        frames[name] = pl.DataFrame([{n: r.get(n, "") for n in names} for r in rows])
+        path = repo / f"{name}.{fmt}"
+        {"csv": frames[name].write_csv, "parquet": frames[name].write_parquet,
+         "xlsx": frames[name].write_excel}[fmt](path)  # fmt: skip
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "accepted")
+    found = gitref.files_at(
+        "HEAD", {"roster": repo / f"roster.{fmt}", "filings": repo / f"filings.{fmt}"}
+    )
+    assert all(isinstance(c, pipeline.Content) for c in found.values())
+    assert found["roster"].name == Path(f"HEAD:roster.{fmt}")
+    args = (load_policy(), dt.date(2025, 6, 30))
+    in_memory = pipeline.analyse(found["roster"], found["filings"], *args)
+    on_disk = pipeline.analyse(repo / f"roster.{fmt}", repo / f"filings.{fmt}", *args)
+    assert in_memory.members.height == 1
+    assert in_memory.members.equals(on_disk.members)
+    assert in_memory.findings.equals(on_disk.findings)
+    assert in_memory.roster.sha256 == on_disk.roster.sha256 and in_memory.roster.in_memory
+    assert pipeline.input_paths(in_memory) == {}
