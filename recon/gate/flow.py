@@ -131,7 +131,7 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     result = _analyse(request, roster, filings, policy, as_of)
     if at_ref is not None:
         base = _base_at(request, at_ref, policy, as_of, work_key, day, notes)
-        at_ref = None
+        at_ref = None  # the revision's bytes (plain My Numbers) are freed before any writing
 
     findings = baseline.identify(result, work_key)
     findings, statuses = waivers.apply(findings, waiver_list, day)
