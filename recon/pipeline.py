@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import shutil
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -22,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from recon import decide, gx_checks, match, normalize, read, report, stages, validate
+from recon import decide, gx_checks, match, normalize, outdir, read, report, stages, validate
 from recon.columns import Source
 from recon.errors import InputError, InvariantError
 from recon.policy import Policy
@@ -36,6 +33,20 @@ class InputFile:
     rows: int  # data rows used: one member or one filing each
     sha256: str
     blank_rows: int = 0  # rows without a single value, set aside
+    in_memory: bool = False  # read from `Content`, not from a file on disk
+
+
+@dataclass(frozen=True)
+class Content:
+    """An input held in memory only, such as a file at a git revision (`--baseline-ref`).
+
+    It is never written to disk: it holds My Numbers in plain form. `name` is
+    how messages and the summary name it (e.g. `origin/main:roster/roster.csv`);
+    its suffix tells the format, as a file's would.
+    """
+
+    name: Path
+    data: bytes = field(repr=False)
 
 
 @dataclass
@@ -111,8 +122,8 @@ def _preload_gx() -> None:
 
 
 def analyse(
-    roster_path: Path,
-    filings_path: Path,
+    roster_path: Path | Content,
+    filings_path: Path | Content,
     policy: Policy,
     as_of: dt.date,
     *,
@@ -125,13 +136,15 @@ def analyse(
     """Everything but writing: findings, and (for `run`) the decisions.
 
     `keep_rows` keeps the validated rows on the result (the gate fingerprints
-    them); otherwise they are freed once DuckDB has its copy.
+    them); otherwise they are freed once DuckDB has its copy. Either input may
+    be `Content` held in memory instead of a file.
     """
-    if roster_path.resolve() == filings_path.resolve():
+    on_disk = [p for p in (roster_path, filings_path) if isinstance(p, Path)]
+    if len(on_disk) == 2 and roster_path.resolve() == filings_path.resolve():  # type: ignore[union-attr]
         raise InputError(
             f"{roster_path}: the same file was given as the roster and as the filings."
         )
-    for path in (roster_path, filings_path):  # before any thread starts: a typo fails at once
+    for path in on_disk:  # before any thread starts: a typo fails at once
         if not path.is_file():
             raise InputError(f"{path}: no such file.")
     if with_decisions:
@@ -151,11 +164,18 @@ def analyse(
     def on_stage(name: str, spent: float) -> None:
         seconds[f"sql.{name}"] = spent
 
-    def prepare(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame, InputFile]:
+    def prepare(
+        path: Path | Content, source: Source
+    ) -> tuple[pl.DataFrame, pl.DataFrame, InputFile]:
         """(validated rows, their findings, what was read) of one file, in its own thread."""
         started = time.perf_counter()
-        raw, blank = read.read_table(path, source)
-        read_file = InputFile(path, raw.height, _sha256(path), blank)
+        if isinstance(path, Content):
+            raw, blank = read.read_table(path.name, source, data=path.data)
+            digest = hashlib.sha256(path.data).hexdigest()
+            read_file = InputFile(path.name, raw.height, digest, blank, in_memory=True)
+        else:
+            raw, blank = read.read_table(path, source)
+            read_file = InputFile(path, raw.height, _sha256(path), blank)
         seconds[f"read.{source}"] = time.perf_counter() - started
         started = time.perf_counter()
         # Handed over, not lent: CPython (3.11+) moves call arguments into the
@@ -251,42 +271,40 @@ def check_conservation(result: Result) -> dict[str, int | bool | None]:
 
 
 def write(
-    result: Result, out: Path, lang: str = "ja", extra: Sequence[Callable[[Path], None]] = ()
+    result: Result,
+    out: Path,
+    lang: str = "ja",
+    extra: Sequence[Callable[[Path], None]] = (),
+    inputs: outdir.Inputs | None = None,
 ) -> Path:
     """Write every output into `out`, atomically: a failed run leaves the old report.
 
-    The outputs are written into a staging folder beside `out` and renamed into
-    place. Whatever interrupts this (Ctrl-C, SIGTERM, a full disk) rolls back:
-    the previous report is put back and nothing half-written stays behind.
-    Folders are owner-only (0700) and files 0600: they hold personal data.
-    `extra` writers (the gate's files) write into the same staging folder, so
-    they are replaced together with the report.
+    `out` must be new, empty, or a folder recon made (`recon.outdir`); never an
+    input or a folder holding one (`inputs`, beside the roster and filings the
+    result was read from). The outputs are written into a staging folder beside
+    `out` and renamed into place. Whatever interrupts this (Ctrl-C, SIGTERM, a
+    full disk) rolls back: the previous report is put back and nothing
+    half-written stays behind. `extra` writers (the gate's files) write into the
+    same staging folder, so they are replaced together with the report.
     """
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(out)
-    ours = f"{os.getpid()}-"
-    retired = out.with_name(f".{out.name}.old-{ours}x")
+    every_input = {**input_paths(result), **(inputs or {})}
     with _signals_deferred() as signalled:
-        try:
-            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{ours}", dir=out.parent))
+
+        def fill(staging: Path) -> None:
             report.write_all(result, staging, lang)
             for writer in extra:
                 writer(staging)
-            _owner_only(staging)
-            if signalled:
-                raise KeyboardInterrupt
-            if out.exists():
-                os.rename(out, retired)
-            os.rename(staging, out)
-        except BaseException:
-            if retired.exists() and not out.exists():
-                os.rename(retired, out)
-            for leftover in out.parent.glob(f".{out.name}.tmp-{ours}*"):
-                shutil.rmtree(leftover, ignore_errors=True)
-            raise
-    shutil.rmtree(retired, ignore_errors=True)
-    return out
+
+        return outdir.replace(out, every_input, fill, interrupted=lambda: bool(signalled))
+
+
+def input_paths(result: Result) -> dict[str, Path | None]:
+    """The files the result was read from (those on disk), by the option that named them."""
+    return {
+        option: file.path
+        for option, file in (("--roster", result.roster), ("--filings", result.filings))
+        if not file.in_memory
+    }
 
 
 @contextmanager
@@ -310,31 +328,3 @@ def _signals_deferred():
 
 
 _STOPS = (signal.SIGINT, signal.SIGTERM)
-
-
-def _owner_only(folder: Path) -> None:
-    for path in (folder, *folder.rglob("*")):
-        path.chmod(0o700 if path.is_dir() else 0o600)
-
-
-def _remove_leftovers(out: Path) -> None:
-    """A run killed with SIGKILL cannot clean up; the next one removes what it left.
-
-    Only what a process that is gone left behind: a concurrent run is left alone.
-    """
-    for kind in ("tmp", "old"):
-        prefix = f".{out.name}.{kind}-"
-        for leftover in out.parent.glob(f"{prefix}*-*"):
-            pid = leftover.name.removeprefix(prefix).split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
-                shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

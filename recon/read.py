@@ -22,14 +22,17 @@ from recon.masking import scrub
 ROW = "row"  # 1-based data row in the file, as the operator counts it (header excluded)
 
 
-def read_table(path: Path, source: Source) -> tuple[pl.DataFrame, int]:
+def read_table(path: Path, source: Source, data: bytes | None = None) -> tuple[pl.DataFrame, int]:
     """(all columns of one input as String with canonical names and `row`, blank rows).
+
+    `data`, when given, is the file's content held in memory (a file at a git
+    revision, never written to disk); `path` then only names it.
 
     Rows are numbered as they stand in the file; rows without a single value
     (blank lines, the `,,,,` tails of spreadsheet exports) are then set aside
     and counted, so that conservation accounts for them.
     """
-    frame = _canonical_columns(_read_raw(path, source), path, source)
+    frame = _canonical_columns(_read_raw(path, source, data), path, source)
     frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     blank = _blank_rows(frame)
     kept = frame.filter(~pl.col(ROW).is_in(blank.implode())) if blank.len() else frame
@@ -57,18 +60,21 @@ def _blank_rows(frame: pl.DataFrame) -> pl.Series:
     return undecided.gather(positions)
 
 
-def _read_raw(path: Path, source: Source) -> pl.DataFrame:
-    if not path.is_file():
+def _read_raw(path: Path, source: Source, data: bytes | None = None) -> pl.DataFrame:
+    if data is None and not path.is_file():
         raise InputError(f"{path}: no such file.")
-    with path.open("rb") as handle:
-        head = handle.read(8)
+    if data is None:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    else:
+        head = data[:8]
     suffix = path.suffix.lower()
     try:
         if suffix == ".xlsx" or head.startswith(b"PK\x03\x04"):
-            return _read_xlsx(path, source)
+            return _read_xlsx(path, source, data)
         if suffix == ".parquet" or head.startswith(b"PAR1"):
-            return _read_parquet(path)
-        return _read_csv(path)
+            return _read_parquet(path, data)
+        return _read_csv(path, data)
     except InputError:
         raise
     except OSError as exc:
@@ -145,8 +151,8 @@ def _parse(data: bytes) -> pl.DataFrame:
     return pl.read_csv(data, infer_schema=False, truncate_ragged_lines=False)
 
 
-def _read_csv(path: Path) -> pl.DataFrame:
-    data = path.read_bytes()
+def _read_csv(path: Path, data: bytes | None = None) -> pl.DataFrame:
+    data = path.read_bytes() if data is None else data
     if not data.strip():
         raise InputError(f"{path}: the file is empty; it needs a header row.")
     data = _utf8(data, path)
@@ -231,7 +237,7 @@ def _csv_reader(lines: list[str]):
     return csv.reader(lines)
 
 
-def _read_xlsx(path: Path, source: Source) -> pl.DataFrame:
+def _read_xlsx(path: Path, source: Source, data: bytes | None = None) -> pl.DataFrame:
     """The first sheet whose header row names every required column.
 
     Workbooks often open with a cover or notes sheet; the data may be on the
@@ -239,7 +245,11 @@ def _read_xlsx(path: Path, source: Source) -> pl.DataFrame:
     an error listing the sheets.
     """
     sheets = pl.read_excel(
-        path, engine="calamine", sheet_id=0, infer_schema_length=0, raise_if_empty=False
+        path if data is None else io.BytesIO(data),
+        engine="calamine",
+        sheet_id=0,
+        infer_schema_length=0,
+        raise_if_empty=False,
     )
     aliases = alias_map(source)
     required = {c.name for c in SCHEMAS[source] if c.required}
@@ -258,8 +268,8 @@ def _read_xlsx(path: Path, source: Source) -> pl.DataFrame:
     )
 
 
-def _read_parquet(path: Path) -> pl.DataFrame:
-    frame = pl.read_parquet(path)
+def _read_parquet(path: Path, data: bytes | None = None) -> pl.DataFrame:
+    frame = pl.read_parquet(path if data is None else io.BytesIO(data))
     return frame.with_columns(pl.all().cast(pl.String))
 
 

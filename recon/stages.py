@@ -7,6 +7,7 @@ Nothing is downloaded: DuckDB's extension auto-loading is switched off (SPEC §9
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -19,11 +20,13 @@ from pathlib import Path
 
 import duckdb
 
+from recon import outdir
 from recon.errors import InputError, InvariantError
 from recon.resources import shipped
 
 # The inputs `match.load` registered: views over Arrow data the connection holds.
 INPUT_VIEWS = "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal"
+SPILL_PREFIX = "recon-spill-"
 _CREATES = re.compile(r"CREATE OR REPLACE TABLE (\w+) AS", re.IGNORECASE)
 
 
@@ -60,12 +63,15 @@ def session(
     current folder, readable by anyone who can read that folder and left
     behind by a crash. Spills go instead into a fresh owner-only (0700) folder
     inside `spill_dir` (default: the system temporary folder), removed when the
-    session ends, interrupted or not.
+    session ends, interrupted or not. Its name carries the process id
+    (`recon-spill-PID-…`): what a killed run left is removed by the next one.
     """
     if spill_dir is not None and not spill_dir.is_dir():
         raise InputError(f"--spill-dir {spill_dir}: no such folder.")
+    parent = Path(tempfile.gettempdir()) if spill_dir is None else spill_dir
+    outdir.remove_dead(parent, SPILL_PREFIX)
     try:
-        private = Path(tempfile.mkdtemp(prefix="recon-spill-", dir=spill_dir))
+        private = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=parent))
     except OSError as exc:
         raise InputError(
             f"--spill-dir {spill_dir}: cannot create a folder there ({exc.strerror})."

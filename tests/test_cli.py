@@ -37,6 +37,7 @@ def test_run_on_clean_input_exits_0_and_says_where_the_report_is(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "report.html" in done.stdout and "ready" in done.stdout
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        ".recon-output",  # the marker that lets the next run replace this folder
         "certificates.csv",
         "confirm_hr.csv",
         "confirm_members.csv",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from recon import pipeline, report
+from recon import outdir, pipeline, report
 from recon.policy import load_policy
 from recon.synthetic import generate
 from tests.conftest import AS_OF, FILINGS, ROSTER, filing, member, run_args, write_csv
@@ -30,8 +30,10 @@ def big_inputs(tmp_path_factory):
 
 
 def _previous_report(out: Path) -> bytes:
+    """A report an earlier run left: recon replaces only a folder it made (its marker says so)."""
     out.mkdir()
     (out / "members.csv").write_text("the previous report\n", encoding="utf-8")
+    outdir.write_marker(out, outdir.REPORT, ["members.csv"])
     return (out / "members.csv").read_bytes()
 
 

@@ -90,3 +90,26 @@ def test_check_takes_the_memory_limit_and_spill_dir_too(tmp_path):
     done = recon("check", "--memory-limit", "256MB", "--spill-dir", str(spill), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert list(spill.iterdir()) == []
+
+
+def test_a_spill_folder_left_by_a_killed_run_is_removed_by_the_next_session(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    left = tmp_path / f"recon-spill-{dead}-abc123_x"
+    left.mkdir(mode=0o700)
+    (left / "duckdb_temp_storage-0.tmp").write_bytes(b"pages")
+    live = tmp_path / f"recon-spill-{os.getppid()}-def456"  # a run that is still going
+    live.mkdir()
+    unrelated = tmp_path / f"recon-spill-{dead}"  # not a name recon gives
+    unrelated.mkdir()
+    with stages.session(None, tmp_path):
+        (mine,) = [
+            p for p in tmp_path.iterdir() if p.name.startswith(f"recon-spill-{os.getpid()}-")
+        ]
+    assert not left.exists() and live.exists() and unrelated.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, unrelated.name])

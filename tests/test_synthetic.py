@@ -111,5 +111,11 @@ def test_sample_command_writes_three_files(tmp_path):
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    assert {p.name for p in tmp_path.iterdir()} == {"roster.csv", "filings.csv", "truth.csv"}
+    # .recon-output lists them: a later `recon sample` may replace these, and only these.
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "roster.csv",
+        "filings.csv",
+        "truth.csv",
+        ".recon-output",
+    }
     (tmp_path / "roster.csv").read_bytes().decode("cp932")

@@ -64,12 +64,18 @@ def gate(
         typer.Option("--waivers", help="TOML file of accepted exceptions, each with an expiry."),
     ] = None,
     junit: Annotated[
-        Path | None, typer.Option("--junit", help="Write JUnit XML here (one test per check).")
+        Path | None,
+        typer.Option(
+            "--junit",
+            help="Write JUnit XML here (one test per check): a new file, or one recon wrote.",
+        ),
     ] = None,
     summary: Annotated[
         Path | None,
         typer.Option(
-            "--summary", help="Write the Markdown summary here (also to $GITHUB_STEP_SUMMARY)."
+            "--summary",
+            help="Write the Markdown summary here (also to $GITHUB_STEP_SUMMARY): a new file, "
+            "or one recon wrote.",
         ),
     ] = None,
     key_file: Annotated[

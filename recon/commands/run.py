@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from recon import pipeline
+from recon import outdir, pipeline
 from recon.commands.common import (
     RunOptions,
     analyse,
     exit_codes,
     out,
     print_counts,
+    sample,
     with_run_options,
 )
 
 
 def run_and_write(options: RunOptions) -> pipeline.Result:
+    # Every file the run reads: --out may neither be one nor hold one.
+    inputs = {
+        "--roster": options.roster or sample("roster.csv"),
+        "--filings": options.filings or sample("filings.csv"),
+        "--policy": options.policy,
+    }
+    outdir.report_folder(options.out_dir, inputs)  # refused before the long run, not after
     result = analyse(
         options.roster,
         options.filings,
@@ -23,7 +31,7 @@ def run_and_write(options: RunOptions) -> pipeline.Result:
         memory_limit=options.memory_limit,
         spill_dir=options.spill_dir,
     )
-    written = pipeline.write(result, options.out_dir, options.lang.value)
+    written = pipeline.write(result, options.out_dir, options.lang.value, inputs=inputs)
     print_counts(result)
     out.print(f"report: {written / 'report.html'}")
     return result

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
+from recon import outdir
 from recon.commands.common import exit_codes, out
+from recon.errors import InvariantError
 from recon.synthetic import TRUTH_FROM, generate_chunks, write_sample
 
 
@@ -24,7 +26,14 @@ class Format(StrEnum):
 
 
 def sample(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for roster, filings, truth.csv.")],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for roster, filings, truth.csv; never over a file recon sample "
+            "did not write.",
+        ),
+    ],
     members: Annotated[int, typer.Option("--members", min=1, help="Roster rows.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same files.")] = 1,
     defects: Annotated[
@@ -43,6 +52,9 @@ def sample(
     `recon run --as-of` on or after the date printed.
     """
     with exit_codes():
+        # Never over a file it did not write: `--out .` beside the real roster.csv is refused.
+        names = [f"roster.{fmt.value}", f"filings.{fmt.value}", "truth.csv"]
+        folder = outdir.sample_folder(out_dir, names)
         counts = {"roster": 0, "filings": 0, "truth": 0}
 
         def counted():
@@ -52,7 +64,10 @@ def sample(
                     counts[name] += getattr(chunk, name).height
                 yield chunk
 
-        paths = write_sample(counted(), out_dir, encoding.value, fmt.value)
+        paths = write_sample(counted(), folder, encoding.value, fmt.value)
+        if {p.name for p in paths.values()} != set(names):
+            wrote = sorted(p.name for p in paths.values())
+            raise InvariantError(f"recon sample wrote {wrote}, not the checked {names}")
         out.print(
             f"{counts['roster']} roster rows, {counts['filings']} filings, "
             f"{counts['truth']} expected findings -> {out_dir}"

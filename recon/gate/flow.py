@@ -15,13 +15,15 @@ import datetime as dt
 import json
 import os
 import tempfile
+import tomllib
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from recon import pipeline, report
+from recon import outdir, pipeline, report
 from recon.commands.common import parse_as_of, sample, terminal_progress
 from recon.errors import InputError
 from recon.gate import baseline, ci, compare, gitref, keys, waivers
@@ -61,11 +63,44 @@ class Done:
     notes: list[str] = field(default_factory=list)
 
 
+def inputs(request: Request) -> outdir.Inputs:
+    """Every file the gate reads, by its option: no output may land on one."""
+    return {
+        "--roster": request.roster or sample("roster.csv"),
+        "--filings": request.filings or sample("filings.csv"),
+        "--policy": request.policy,
+        "--waivers": request.waivers,
+        "--key-file": request.key_file,
+    }
+
+
+def check_outputs(request: Request) -> None:
+    """Exit 2 before the long run when an output would replace what recon did not write."""
+    read = inputs(request)
+    outdir.report_folder(request.out, read)
+    files = {"--junit": request.junit, "--summary": request.summary}
+    for option, path in files.items():
+        if path is not None:
+            outdir.ci_file(path, option, read, request.out)
+    if (
+        request.junit
+        and request.summary
+        and outdir.real(request.junit) == outdir.real(request.summary)
+    ):
+        raise InputError(
+            f"--junit と --summary に同じファイル {request.junit} が指定されています。"
+            f"別々の名前を指定してください（例: --junit {outdir.CI_EXAMPLES['--junit']} "
+            f"--summary {outdir.CI_EXAMPLES['--summary']}）。 / --junit and --summary name "
+            f"the same file {request.junit}: give each its own name."
+        )
+
+
 def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     environ = os.environ if environ is None else environ
     notes: list[str] = []
     if request.baseline is not None and request.baseline_ref is not None:
         raise InputError("give either --baseline DIR or --baseline-ref REF, not both.")
+    check_outputs(request)
     key = keys.load_key(request.key_file, dict(environ))
     if request.baseline is not None and key is None:
         raise InputError(keys.missing_key_message(f"--baseline {request.baseline}"))
@@ -87,15 +122,16 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     work_key = key or keys.ephemeral()
     day = waivers.effective_day(as_of)
 
-    with tempfile.TemporaryDirectory(prefix="recon-gate-base-") as folder:
-        # The revision is read before the long run: a wrong ref stops the gate at once.
-        at_ref = None
-        if request.baseline_ref is not None:
-            paths = {"roster": roster, "filings": filings, "waivers": request.waivers}
-            at_ref = gitref.files_at(request.baseline_ref, paths, Path(folder))
-        result = _analyse(request, roster, filings, policy, as_of)
-        if at_ref is not None:
-            base = _base_at(request, at_ref, policy, as_of, work_key, day, notes)
+    # The revision is read before the long run: a wrong ref stops the gate at once.
+    # Its files stay in memory: on disk they would be plain My Numbers a kill -9 leaves.
+    at_ref = None
+    if request.baseline_ref is not None:
+        paths = {"roster": roster, "filings": filings, "waivers": request.waivers}
+        at_ref = gitref.files_at(request.baseline_ref, paths)
+    result = _analyse(request, roster, filings, policy, as_of)
+    if at_ref is not None:
+        base = _base_at(request, at_ref, policy, as_of, work_key, day, notes)
+        at_ref = None  # the revision's bytes (plain My Numbers) are freed before any writing
 
     findings = baseline.identify(result, work_key)
     findings, statuses = waivers.apply(findings, waiver_list, day)
@@ -122,7 +158,9 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     def gate_files(folder: Path) -> None:
         write_folder(folder, outcome, current if key else None, request.lang, request.waivers)
 
-    written = pipeline.write(result, request.out, request.lang, extra=[gate_files])
+    written = pipeline.write(
+        result, request.out, request.lang, extra=[gate_files], inputs=inputs(request)
+    )
     return Done(result, outcome, written, notes)
 
 
@@ -143,7 +181,7 @@ def _analyse(request: Request, roster, filings, policy, as_of) -> pipeline.Resul
 
 def _base_at(
     request: Request,
-    found: dict[str, Path | None],
+    found: dict[str, pipeline.Content | None],
     policy: Policy,
     as_of: dt.date,
     key: keys.Key,
@@ -156,7 +194,7 @@ def _base_at(
         notes.append(f"{ref} has no roster or filings at these paths: every finding is new.")
         return None
     try:
-        base_waivers = waivers.load(found["waivers"]) if found["waivers"] else ()
+        base_waivers = _waivers_in(found["waivers"]) if found["waivers"] else ()
     except InputError as exc:
         notes.append(f"the waivers at {ref} cannot be read, so none is assumed there: {exc}")
         base_waivers = ()
@@ -171,6 +209,15 @@ def _base_at(
     snap = baseline.snapshot(result, key, findings)
     snap.origin = f"{ref} (git)"
     return snap
+
+
+def _waivers_in(content: pipeline.Content) -> tuple[waivers.Waiver, ...]:
+    """`waivers.load` on a waivers file held in memory."""
+    try:
+        document = tomllib.loads(content.data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{content.name}: the waivers file is not valid TOML: {exc}.") from None
+    return waivers.parse(document, str(content.name))
 
 
 # --- the files ---------------------------------------------------------------------
@@ -233,10 +280,10 @@ def write_folder(
 def publish(request: Request, outcome: compare.Outcome, environ: Mapping[str, str]) -> list[str]:
     """JUnit, the Markdown summary and the annotations; returns the annotation lines."""
     if request.junit is not None:
-        _write_private(request.junit, ci.junit_xml(outcome, request.lang))
+        _write_private(request, "--junit", ci.junit_xml(outcome, request.lang))
     summary = ci.markdown(outcome, request.lang)
     if request.summary is not None:
-        _write_private(request.summary, summary)
+        _write_private(request, "--summary", summary)
     _append_step_summary(environ, summary)
     if environ.get("GITHUB_ACTIONS") == "true":
         return ci.annotations(outcome, request.lang)
@@ -246,17 +293,17 @@ def publish(request: Request, outcome: compare.Outcome, environ: Mapping[str, st
 def undecided(request: Request, message: str, environ: Mapping[str, str]) -> list[str]:
     """When the gate cannot decide, CI still gets a file that says so (best effort).
 
-    `message`: the error as `recon.masking.error_text` gives it.
+    `message`: the error as `recon.masking.error_text` gives it. Never over a
+    file recon may not write: a `--junit` naming the roster is one of the
+    reasons the gate could not decide.
     """
     text = f"## recon gate: ❌ could not decide\n\n{message}\n"
-    try:
-        if request.junit is not None:
-            _write_private(request.junit, ci.undecided_junit(message))
-        if request.summary is not None:
-            _write_private(request.summary, text)
+    files = {"--junit": ci.undecided_junit(message), "--summary": text}
+    for option, content in files.items():
+        with suppress(OSError, InputError):
+            _write_private(request, option, content)
+    with suppress(OSError):
         _append_step_summary(environ, text)
-    except OSError:
-        pass
     if environ.get("GITHUB_ACTIONS") == "true":
         return [ci.command("error", message, title="recon gate: could not decide")]
     return []
@@ -269,13 +316,24 @@ def _append_step_summary(environ: Mapping[str, str], text: str) -> None:
             handle.write(text)
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Written whole or not at all, readable by its owner only (it names members)."""
+def _write_private(request: Request, option: str, text: str) -> None:
+    """`--junit` or `--summary`: written whole or not at all, owner-only (it names members).
+
+    Only a new file, or one recon wrote before (it carries `outdir.CI_MARK`),
+    is replaced; a symlink's target is written, the link kept.
+    """
+    given = {"--junit": request.junit, "--summary": request.summary}[option]
+    if given is None:
+        return
+    path = outdir.ci_file(given, option, inputs(request), request.out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    # Named with the pid, so that what a kill -9 leaves is removed by the next run.
+    temp_prefix = f".{path.name}.tmp-"
+    outdir.remove_dead(path.parent, temp_prefix)
+    fd, temp = tempfile.mkstemp(prefix=f"{temp_prefix}{os.getpid()}-", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.write(outdir.with_mark(text))
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

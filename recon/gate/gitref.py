@@ -1,8 +1,10 @@
 """The input files as they were at a git revision (`--baseline-ref`).
 
-Read-only: `git rev-parse` and `git cat-file` only; the files are copied into a
-private temporary folder that the caller removes. `--filters` applies the
-repository's smudge filters (Git LFS, line endings) as a checkout would.
+Read-only: `git rev-parse` and `git cat-file` only. The files' bytes are read
+from git's output straight into memory and never written to disk: they hold
+My Numbers in plain form, and a copy in a temporary folder would outlive a
+`kill -9`. `--filters` applies the repository's smudge filters (Git LFS, line
+endings) as a checkout would.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from recon.errors import InputError
+from recon.pipeline import Content
 
 
 def _git(args: list[str], cwd: Path, what: str) -> subprocess.CompletedProcess:
@@ -35,13 +38,13 @@ def _has_commits(top: Path) -> bool:
     return _git(["rev-list", "-n", "1", "--all"], top, "").stdout.strip() != b""
 
 
-def files_at(ref: str, paths: dict[str, Path | None], into: Path) -> dict[str, Path | None]:
-    """Each path's content at `ref`, written into `into`; None where it did not exist.
+def files_at(ref: str, paths: dict[str, Path | None]) -> dict[str, Content | None]:
+    """Each path's content at `ref`, in memory; None where it did not exist.
 
     `paths` maps a role (roster, filings, waivers) to a file in the working tree;
     a None path stays None.
     """
-    found: dict[str, Path | None] = {}
+    found: dict[str, Content | None] = {}
     checked: set[Path] = set()
     for role, path in paths.items():
         if path is None:
@@ -70,8 +73,5 @@ def files_at(ref: str, paths: dict[str, Path | None], into: Path) -> dict[str, P
         if blob.returncode != 0:
             message = blob.stderr.decode(errors="replace").strip()
             raise InputError(f"--baseline-ref {ref}: cannot read {relative}: {message}")
-        target = into / role / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(blob.stdout)
-        found[role] = target
+        found[role] = Content(Path(spec), blob.stdout)
     return found

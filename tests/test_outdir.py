@@ -1,0 +1,507 @@
+"""recon writes only where it made the folder or file itself (the `--out .` issue).
+
+Each case runs the real CLI in a fresh process on real files, and checks the
+exit code, the message, and that what was there before is still there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from recon import outdir, pipeline, report
+from tests.conftest import FILINGS, ROSTER, filing, member, write_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = "2025-06-30"
+
+
+def recon(*args: str, cwd: Path, env: dict[str, str] | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "recon", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (symlinks as their target text) and its bytes."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        key = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            found[key] = b"-> " + os.readlink(path).encode()
+        elif path.is_file():
+            found[key] = path.read_bytes()
+    return found
+
+
+@pytest.fixture
+def data(tmp_path) -> Path:
+    """The operator's folder: the inputs and a note of theirs, nothing recon wrote."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    insured = member()
+    write_csv(folder / "roster.csv", [insured], ROSTER)
+    write_csv(folder / "filings.csv", [filing(insured)], FILINGS)
+    (folder / "memo.txt").write_text("決裁メモ\n", encoding="utf-8")
+    return folder
+
+
+def inputs(folder: Path) -> list[str]:
+    return [
+        "--roster",
+        str(folder / "roster.csv"),
+        "--filings",
+        str(folder / "filings.csv"),
+        "--as-of",
+        AS_OF,
+    ]
+
+
+def refused(done, *phrases: str) -> None:
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    message = " ".join(done.stderr.split())
+    assert message.startswith("recon: input error --")
+    # Japanese first, then the same in English.
+    japanese, _, english = message.partition("。 / ")
+    assert english and re.search("[ぁ-んァ-ン]", japanese)
+    for phrase in phrases:
+        assert phrase in message, (phrase, message)
+
+
+# --- recon run --out ---------------------------------------------------------------
+
+
+def test_out_dot_in_the_folder_of_the_inputs_is_refused_and_deletes_nothing(data):
+    before = snapshot(data)
+    done = recon("run", "--roster", "roster.csv", "--filings", "filings.csv", "--as-of", AS_OF,
+                 "--out", ".", cwd=data)  # fmt: skip
+    refused(done, "--out .", "--roster に指定した入力ファイル roster.csv を含むフォルダです",
+            "holds the input given as --roster", "--out reports/latest")  # fmt: skip
+    assert snapshot(data) == before
+    assert sorted(p.name for p in data.parent.iterdir()) == ["data"]
+
+
+@pytest.mark.parametrize("spelling", ["{data}/sub/../", "~", "{data}/."])
+def test_every_spelling_of_the_inputs_folder_is_refused(data, tmp_path, spelling):
+    (data / "sub").mkdir()
+    before = snapshot(data)
+    out = spelling.format(data=data)
+    done = recon("run", *inputs(data), "--out", out, cwd=tmp_path, env={"HOME": str(data)})
+    refused(done, "--roster に指定した入力ファイル")
+    assert snapshot(data) == before
+
+
+def test_a_folder_of_other_files_is_refused(data, tmp_path):
+    docs = tmp_path / "Documents"
+    docs.mkdir()
+    (docs / "a.xlsx").write_bytes(b"PK\x03\x04 someone's workbook")
+    (docs / "b.txt").write_text("x", encoding="utf-8")
+    before = snapshot(docs)
+    done = recon("run", *inputs(data), "--out", str(docs), cwd=tmp_path)
+    refused(done, "recon が作った出力フォルダではなく", "a.xlsx, b.txt",
+            "is not an output folder recon made", "新しいフォルダか空のフォルダ")  # fmt: skip
+    assert snapshot(docs) == before
+
+
+def test_a_symlink_to_a_folder_of_other_files_is_refused_and_kept(data, tmp_path):
+    docs = tmp_path / "Documents"
+    docs.mkdir()
+    (docs / "a.txt").write_text("x", encoding="utf-8")
+    link = tmp_path / "link"
+    link.symlink_to(docs, target_is_directory=True)
+    done = recon("run", *inputs(data), "--out", "link", cwd=tmp_path)
+    refused(done, "--out link", "a.txt")
+    assert link.is_symlink() and snapshot(docs) == {"a.txt": b"x"}
+
+
+def test_an_existing_file_as_out_is_refused(data, tmp_path):
+    target = tmp_path / "report.pdf"
+    target.write_bytes(b"%PDF-1.7 someone's report")
+    done = recon("run", *inputs(data), "--out", str(target), cwd=tmp_path)
+    refused(done, "フォルダではなく既存のファイルです", "is an existing file, not a folder")
+    assert target.read_bytes() == b"%PDF-1.7 someone's report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "report.pdf"]
+
+
+@pytest.mark.parametrize("which", ["roster", "filings"])
+def test_an_input_as_out_is_refused(data, which):
+    before = snapshot(data)
+    done = recon("run", *inputs(data), "--out", f"./{which}.csv", cwd=data)
+    refused(done, f"--{which} に指定した入力ファイル", "と同じです", "never overwrites an input")
+    assert snapshot(data) == before
+
+
+def test_a_symlinked_input_is_recognised_through_the_link(data, tmp_path):
+    (tmp_path / "alias.csv").symlink_to(data / "roster.csv")
+    before = snapshot(data)
+    done = recon("run", *inputs(data), "--out", str(tmp_path / "alias.csv"), cwd=tmp_path)
+    refused(done, "と同じです")
+    assert snapshot(data) == before
+
+
+def test_a_policy_file_is_an_input_too(data, tmp_path):
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "policy.toml").write_text("", encoding="utf-8")
+    done = recon("run", *inputs(data), "--policy", str(policy / "policy.toml"),
+                 "--out", str(policy), cwd=tmp_path)  # fmt: skip
+    refused(done, "--policy に指定した入力ファイル")
+    assert (policy / "policy.toml").exists()
+
+
+def test_a_new_or_empty_folder_is_used_and_marked(data, tmp_path):
+    (tmp_path / "empty").mkdir()
+    done = recon("run", *inputs(data), "--out", "empty", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    marker = outdir.read_marker(tmp_path / "empty")
+    assert marker is not None and marker["kind"] == "report"
+    written = {
+        p.relative_to(tmp_path / "empty").as_posix() for p in (tmp_path / "empty").rglob("*")
+    }
+    assert set(marker["files"]) == written - {outdir.MARKER}
+    assert {"members.csv", "findings.csv", "summary.json", "report.html"} <= written
+    mode = stat.S_IMODE((tmp_path / "empty" / outdir.MARKER).stat().st_mode)
+    assert mode == 0o600
+
+
+def test_a_folder_recon_made_is_replaced_but_not_with_a_users_file_in_it(data, tmp_path):
+    out = tmp_path / "reports" / "latest"
+    first = recon("run", *inputs(data), "--out", str(out), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    # Editing a file recon wrote does not stop the next run: it is recon's file.
+    (out / "members.csv").write_text("edited\n", encoding="utf-8")
+    second = recon("run", *inputs(data), "--out", str(out), cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert (out / "members.csv").read_text(encoding="utf-8") != "edited\n"
+    # A file the user dropped in would be lost by the swap: the run stops instead.
+    (out / "メモ.txt").write_text("keep me", encoding="utf-8")
+    (out / "gx" / "mine.json").write_text("{}", encoding="utf-8")
+    before = snapshot(out)
+    third = recon("run", *inputs(data), "--out", str(out), cwd=tmp_path)
+    refused(third, "recon が作ったフォルダですが、recon が書いていないファイルがあります",
+            "gx/mine.json, メモ.txt", "move them out first")  # fmt: skip
+    assert snapshot(out) == before
+    assert sorted(p.name for p in out.parent.iterdir()) == ["latest"]
+
+
+def test_a_symlink_to_a_folder_recon_made_replaces_that_folder_and_keeps_the_link(data, tmp_path):
+    real = tmp_path / "real"
+    assert recon("run", *inputs(data), "--out", str(real), cwd=tmp_path).returncode == 0
+    (real / "members.csv").write_text("old\n", encoding="utf-8")
+    link = tmp_path / "latest"
+    link.symlink_to(real, target_is_directory=True)
+    done = recon("run", *inputs(data), "--out", "latest", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and link.resolve() == real
+    assert (real / "members.csv").read_text(encoding="utf-8") != "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "latest", "real"]
+
+
+@pytest.mark.parametrize("text", ["hello", '{"tool": "other", "kind": "report", "files": []}'])
+def test_a_marker_recon_did_not_write_does_not_make_a_folder_replaceable(data, tmp_path, text):
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / outdir.MARKER).write_text(text, encoding="utf-8")
+    done = recon("run", *inputs(data), "--out", str(folder), cwd=tmp_path)
+    refused(done, "recon が作った出力フォルダではなく")
+    assert (folder / outdir.MARKER).read_text(encoding="utf-8") == text
+
+
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True)  # fmt: skip
+    return int(done.stdout)
+
+
+def test_brackets_in_the_name_work_and_a_killed_writes_leftovers_are_removed(data, tmp_path):
+    name = "rep[1]*?"
+    first = recon("run", *inputs(data), "--out", name, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert outdir.read_marker(tmp_path / name) is not None
+    # What a run killed halfway through writing left: its staging folder, half full.
+    dead = _dead_pid()
+    staging = tmp_path / f".{name}.tmp-{dead}-a1b2c3d4"
+    staging.mkdir(mode=0o700)
+    (staging / "members.csv").write_text("half\n", encoding="utf-8")
+    alive = tmp_path / f".{name}.tmp-{os.getpid()}-e5f6g7h8"  # a run still writing
+    alive.mkdir()
+    other = tmp_path / f".rep1*?.tmp-{dead}-a1b2c3d4"  # what a glob `[1]` would match
+    other.mkdir()
+    second = recon("run", *inputs(data), "--out", name, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert not staging.exists() and alive.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["data", name, alive.name, other.name]
+    )
+
+
+def test_an_interrupted_write_into_a_bracketed_name_leaves_nothing(tmp_path, monkeypatch):
+    insured = member()
+    result = pipeline.analyse(
+        write_csv(tmp_path / "roster.csv", [insured], ROSTER),
+        write_csv(tmp_path / "filings.csv", [filing(insured)], FILINGS),
+        __import__("recon.policy", fromlist=["load_policy"]).load_policy(),
+        __import__("datetime").date(2025, 6, 30),
+    )
+    out = tmp_path / "out[a]"
+    pipeline.write(result, out)
+    before = snapshot(out)
+
+    def interrupted(res, folder, lang="ja"):
+        (folder / "members.csv").write_text("half", encoding="utf-8")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "write_all", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.write(result, out)
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["filings.csv", "out[a]", "roster.csv"]
+
+
+def test_a_report_retired_by_a_killed_swap_is_put_back(tmp_path):
+    # Killed between the swap's two renames: only the retired copy of the report is left.
+    retired = tmp_path / f".out.old-{_dead_pid()}-x"
+    retired.mkdir()
+    (retired / "members.csv").write_text("last report\n", encoding="utf-8")
+    outdir.remove_leftovers(tmp_path / "out")
+    assert (tmp_path / "out" / "members.csv").read_text(encoding="utf-8") == "last report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# --- recon gate -------------------------------------------------------------------
+
+
+def test_gate_out_dot_over_the_inputs_is_refused(data):
+    before = snapshot(data)
+    done = recon("gate", "--roster", "roster.csv", "--filings", "filings.csv", "--as-of", AS_OF,
+                 "--out", ".", cwd=data)  # fmt: skip
+    refused(done, "--out .", "--roster に指定した入力ファイル roster.csv を含むフォルダです")
+    assert snapshot(data) == before
+
+
+def test_gate_refuses_a_folder_of_other_files_and_a_symlink_to_it(data, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "link").symlink_to(docs, target_is_directory=True)
+    for out in ("docs", "link", "data/roster.csv"):
+        done = recon("gate", *inputs(data), "--out", out, cwd=tmp_path)
+        assert done.returncode == 2, (out, done.stderr)
+        assert "input error --out" in done.stderr, done.stderr
+    assert snapshot(docs) == {"a.txt": b"x"} and (tmp_path / "link").is_symlink()
+
+
+@pytest.mark.parametrize("option", ["--junit", "--summary"])
+@pytest.mark.parametrize("which", ["roster", "filings"])
+def test_gate_never_writes_its_ci_files_over_an_input(data, tmp_path, option, which):
+    before = snapshot(data)
+    done = recon("gate", *inputs(data), "--out", "out", option, str(data / f"{which}.csv"),
+                 cwd=tmp_path)  # fmt: skip
+    refused(done, f"{option} {data / f'{which}.csv'}", f"--{which} に指定した入力ファイル")
+    # Not even the "could not decide" file CI gets when the gate stops.
+    assert snapshot(data) == before
+    assert not (tmp_path / "out").exists()
+
+
+def test_gate_waivers_and_key_file_are_inputs_too(data, tmp_path):
+    waivers = tmp_path / "waivers.toml"
+    waivers.write_text("", encoding="utf-8")
+    key = tmp_path / "gate.key"
+    key.write_text("k" * 32, encoding="utf-8")
+    for option, path in (("--waivers", waivers), ("--key-file", key)):
+        done = recon("gate", *inputs(data), "--waivers", str(waivers), "--key-file", str(key),
+                     "--out", "out", "--summary", str(path), cwd=tmp_path)  # fmt: skip
+        refused(done, f"{option} に指定した入力ファイル")
+    assert waivers.read_text(encoding="utf-8") == "" and key.read_text() == "k" * 32
+
+
+def test_gate_ci_files_overwrite_only_what_recon_wrote(data, tmp_path):
+    junit, summary = tmp_path / "gate-junit.xml", tmp_path / "gate-summary.md"
+    args = [*inputs(data), "--out", "out", "--junit", str(junit), "--summary", str(summary)]
+    # What a gate killed while writing its JUnit file left beside it (it names members).
+    half = tmp_path / f".gate-junit.xml.tmp-{_dead_pid()}-k9x2ab3c"
+    half.write_text("<testsuites", encoding="utf-8")
+    first = recon("gate", *args, cwd=tmp_path)
+    assert not half.exists()
+    assert first.returncode == 0, first.stderr
+    assert outdir.carries_mark(junit) and outdir.carries_mark(summary)
+    assert summary.read_text(encoding="utf-8").splitlines()[1].startswith("## recon gate")
+    __import__("xml.etree.ElementTree", fromlist=["parse"]).parse(junit)  # still valid XML
+    assert stat.S_IMODE(junit.stat().st_mode) == 0o600
+    again = recon("gate", *args, cwd=tmp_path)  # recon's own files: replaced
+    assert again.returncode == 0, again.stderr
+    summary.write_text("# 議事録\n", encoding="utf-8")  # now someone else's file
+    done = recon("gate", *args, cwd=tmp_path)
+    refused(done, "recon gate が書いたものではない既存のファイルです", "--summary")
+    assert summary.read_text(encoding="utf-8") == "# 議事録\n"
+
+
+def test_gate_ci_files_may_not_sit_inside_the_folder_each_run_replaces(data, tmp_path):
+    done = recon("gate", *inputs(data), "--out", "out", "--junit", "out/junit.xml", cwd=tmp_path)
+    refused(done, "--junit out/junit.xml", "--out のフォルダ out の中です")
+
+
+def test_gate_replaces_its_own_folder_and_refuses_a_dropped_in_file(data, tmp_path):
+    assert recon("gate", *inputs(data), "--out", "g", cwd=tmp_path).returncode == 0
+    assert outdir.read_marker(tmp_path / "g")["kind"] == "report"
+    assert {"gate.json", "gate.md"} <= set(outdir.read_marker(tmp_path / "g")["files"])
+    assert recon("gate", *inputs(data), "--out", "g", cwd=tmp_path).returncode == 0
+    (tmp_path / "g" / "notes.md").write_text("mine", encoding="utf-8")
+    done = recon("gate", *inputs(data), "--out", "g", cwd=tmp_path)
+    refused(done, "notes.md")
+    assert (tmp_path / "g" / "notes.md").read_text(encoding="utf-8") == "mine"
+
+
+# --- recon sample --out -----------------------------------------------------------
+
+
+def test_sample_never_overwrites_a_file_it_did_not_write(data):
+    before = snapshot(data)
+    done = recon("sample", "--out", ".", "--members", "20", cwd=data)
+    refused(done, "すでに filings.csv, roster.csv があり、recon sample が書いたものではありません",
+            "which recon sample did not write")  # fmt: skip
+    assert snapshot(data) == before
+
+
+def test_sample_writes_beside_other_files_and_over_its_own(data, tmp_path):
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "memo.txt").write_text("mine", encoding="utf-8")
+    for seed in ("1", "2"):
+        done = recon("sample", "--out", "s", "--members", "20", "--seed", seed, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    assert (folder / "memo.txt").read_text(encoding="utf-8") == "mine"
+    marker = outdir.read_marker(folder)
+    assert marker["kind"] == "sample"
+    assert marker["files"] == ["filings.csv", "roster.csv", "truth.csv"]
+    # A sample folder is not a report folder: `recon run` does not replace it.
+    done = recon("run", *inputs(data), "--out", "s", cwd=tmp_path)
+    refused(done, "recon が作った出力フォルダではなく", "memo.txt")
+
+
+def test_sample_refuses_a_file_a_symlink_and_a_report_folder(data, tmp_path):
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    done = recon("sample", "--out", "file", "--members", "20", cwd=tmp_path)
+    refused(done, "フォルダではなく既存のファイルです")
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "roster.csv").symlink_to(data / "roster.csv")
+    outdir.write_marker(linked, outdir.SAMPLE, ["roster.csv"])  # even if listed: not through it
+    before = snapshot(data)
+    done = recon("sample", "--out", "linked", "--members", "20", cwd=tmp_path)
+    refused(done, "roster.csv")
+    assert snapshot(data) == before
+    assert recon("run", *inputs(data), "--out", "rep", cwd=tmp_path).returncode == 0
+    done = recon("sample", "--out", "rep", "--members", "20", cwd=tmp_path)
+    refused(done, "recon run または recon gate の出力フォルダです")
+
+
+# --- kill -9 during gate --baseline-ref --------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+                   cwd=repo, check=True, capture_output=True)  # fmt: skip
+
+
+def test_kill_9_of_gate_baseline_ref_leaves_no_plain_my_number_and_the_next_run_cleans(tmp_path):
+    from recon.synthetic import generate
+
+    repo = tmp_path / "repo"
+    (repo / "roster").mkdir(parents=True)
+    _git(repo, "init", "-q", "-b", "main")
+    roster, filings = generate(40_000, seed=5)
+    roster.write_csv(repo / "roster" / "roster.csv")
+    filings.write_csv(repo / "roster" / "filings.csv")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "accepted")
+    filings.head(filings.height - 10).write_csv(repo / "roster" / "filings.csv")
+    _git(repo, "commit", "-q", "-am", "update")
+    numbers = {n.encode() for n in filings["my_number"].drop_nulls() if re.fullmatch(r"\d{12}", n)}
+    assert len(numbers) > 30_000
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(system_tmp)}
+    args = [sys.executable, "-m", "recon", "gate", "--roster", "roster/roster.csv",
+            "--filings", "roster/filings.csv", "--as-of", AS_OF, "--baseline-ref", "HEAD~1",
+            "--out", "reports/gate"]  # fmt: skip
+
+    proc = subprocess.Popen(args, cwd=repo, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 180
+    # The revision was read before the long run began: DuckDB's session is the sign.
+    while not any(p.name.startswith("recon-spill-") for p in system_tmp.iterdir()):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+
+    left = sorted(p.name for p in system_tmp.iterdir())
+    assert left and all(n.startswith(f"recon-spill-{proc.pid}-") for n in left), left
+    for folder in system_tmp.iterdir():
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    scanned = [p for p in (*system_tmp.rglob("*"), *(repo / "reports").rglob("*")) if p.is_file()]
+    for path in scanned:
+        found = set(re.findall(rb"(?<!\d)\d{12}(?!\d)", path.read_bytes())) & numbers
+        assert not found, (path, len(found))
+
+    again = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True)
+    assert again.returncode in (0, 1), again.stderr
+    assert list(system_tmp.iterdir()) == []
+    assert json.loads((repo / "reports" / "gate" / "gate.json").read_text("utf-8"))["baseline"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+def test_the_inputs_at_a_revision_are_read_from_memory_as_from_the_files(tmp_path, fmt):
+    import datetime as dt
+
+    import polars as pl
+
+    from recon.gate import gitref
+    from recon.policy import load_policy
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    insured = member()
+    frames = {}
+    for name, rows, columns in (
+        ("roster", [insured], ROSTER),
+        ("filings", [filing(insured)], FILINGS),
+    ):
+        names = [c.name for c in columns]
+        frames[name] = pl.DataFrame([{n: r.get(n, "") for n in names} for r in rows])
+        path = repo / f"{name}.{fmt}"
+        {"csv": frames[name].write_csv, "parquet": frames[name].write_parquet,
+         "xlsx": frames[name].write_excel}[fmt](path)  # fmt: skip
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "accepted")
+    found = gitref.files_at(
+        "HEAD", {"roster": repo / f"roster.{fmt}", "filings": repo / f"filings.{fmt}"}
+    )
+    assert all(isinstance(c, pipeline.Content) for c in found.values())
+    assert found["roster"].name == Path(f"HEAD:roster.{fmt}")
+    args = (load_policy(), dt.date(2025, 6, 30))
+    in_memory = pipeline.analyse(found["roster"], found["filings"], *args)
+    on_disk = pipeline.analyse(repo / f"roster.{fmt}", repo / f"filings.{fmt}", *args)
+    assert in_memory.members.height == 1
+    assert in_memory.members.equals(on_disk.members)
+    assert in_memory.findings.equals(on_disk.findings)
+    assert in_memory.roster.sha256 == on_disk.roster.sha256 and in_memory.roster.in_memory
+    assert pipeline.input_paths(in_memory) == {}
