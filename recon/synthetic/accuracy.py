@@ -32,6 +32,7 @@ SPEC_CHECKS = (
     "match.address",
     "match.name_variant",
     "overseas.no_designated_address",
+    "overseas.unknown_type",
     "overseas.emigrated_before_2015",
     "overseas.never_registered",
 )
