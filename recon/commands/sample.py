@@ -32,8 +32,12 @@ def sample(
         typer.Option("--defects", min=0.0, max=1.0, help="Share of households with one defect."),
     ] = 0.02,
     encoding: Annotated[
-        Encoding, typer.Option("--encoding", help="CSV encoding.")
+        Encoding, typer.Option("--encoding", help="CSV encoding (of both files by default).")
     ] = Encoding.cp932,
+    filings_encoding: Annotated[
+        Encoding | None,
+        typer.Option("--filings-encoding", help="The filings CSV's encoding, when not --encoding."),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="File format.")] = Format.csv,
 ) -> None:
     """Write a synthetic roster, its My Number filings and truth.csv (the findings they must give).
@@ -47,12 +51,20 @@ def sample(
 
         def counted():
             # Chunks are written as they are made: a 5M sample never sits in memory whole.
-            for chunk in generate_chunks(members, seed, defects, utf8=encoding is Encoding.utf8):
+            for chunk in generate_chunks(
+                members,
+                seed,
+                defects,
+                utf8=encoding is Encoding.utf8,
+                filings_utf8=(filings_encoding or encoding) is Encoding.utf8,
+            ):
                 for name in counts:
                     counts[name] += getattr(chunk, name).height
                 yield chunk
 
-        paths = write_sample(counted(), out_dir, encoding.value, fmt.value)
+        paths = write_sample(
+            counted(), out_dir, encoding.value, fmt.value, (filings_encoding or encoding).value
+        )
         out.print(
             f"{counts['roster']} roster rows, {counts['filings']} filings, "
             f"{counts['truth']} expected findings -> {out_dir}"
