@@ -70,7 +70,14 @@ def generated_run(members: int, seed: int, filings_encoding: str, folder: Path) 
 def report(truth: pl.DataFrame, findings: pl.DataFrame) -> dict:
     table = score(findings, truth)
     benign = benign_by_check(findings, truth, pl.col("severity").is_in(["error", "warning"]))
-    with pl.Config(tbl_rows=-1, tbl_hide_dataframe_shape=True, tbl_formatting="MARKDOWN"):
+    with pl.Config(
+        tbl_rows=-1,
+        tbl_cols=-1,
+        tbl_width_chars=200,
+        fmt_str_lengths=40,
+        tbl_hide_dataframe_shape=True,
+        tbl_formatting="MARKDOWN",
+    ):
         print(table.with_columns(pl.col("precision", "recall").round(4)))
         total = int(benign["flagged"].sum())
         print(f"\nbenign variations flagged as match.* warning or error: {total}")
