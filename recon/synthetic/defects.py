@@ -110,7 +110,10 @@ def duplicate_member(draft: Draft, t: Target) -> None:
     branch = draft.roster.filter(pl.Series(second))["枝番"]
     column = draft.roster["枝番"].scatter(np.flatnonzero(third), branch)
     draft.roster = draft.roster.with_columns(column)
-    draft.people.member_id[third] = draft.people.member_id[second]
+    p = draft.people
+    p.member_id = p.member_id.scatter(
+        np.flatnonzero(third), p.member_id.gather(np.flatnonzero(second))
+    )
     draft.people.branch[third] = draft.people.branch[second]
     draft.expect_roster(second | third, "roster.duplicate_member")
 
@@ -302,15 +305,15 @@ def other_person(draft: Draft, t: Target) -> None:
         rows,
         name=_on_targets(draft, t, draft.name(m, surname=surname, given=given)),
         name_kana=_on_targets(draft, t, draft.kana(m, style, "kana", surname, given)),
-        branch=_on_targets(draft, t, pl.Series(_branch_text(draft, m))),
+        branch=_on_targets(draft, t, _branch_text(draft, m)),
         name_var=pl.lit(False),
         kana_var=pl.lit(False),
     )
     draft.expect_filings(rows, "match.identity")
 
 
-def _branch_text(draft: Draft, members: np.ndarray) -> np.ndarray:
-    return np.char.zfill(draft.people.branch[members].astype(str), 2)
+def _branch_text(draft: Draft, members: np.ndarray) -> pl.Series:
+    return pl.Series(draft.people.branch[members]).cast(pl.String).str.zfill(2)
 
 
 def _moved(draft: Draft, t: Target, rows: pl.Series) -> dict[str, pl.Expr | pl.Series]:

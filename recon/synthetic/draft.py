@@ -38,7 +38,7 @@ def check_digits(body: np.ndarray) -> np.ndarray:
     return np.where(r <= 1, 0, 11 - r)
 
 
-def my_numbers(serial: np.ndarray, seed: int) -> np.ndarray:
+def my_numbers(serial: np.ndarray, seed: int) -> pl.Series:
     """Distinct synthetic My Numbers for distinct serials: 9 + 10 scrambled digits + check.
 
     An affine map modulo 10^10 with a multiplier prime to 10 is a permutation,
@@ -46,7 +46,7 @@ def my_numbers(serial: np.ndarray, seed: int) -> np.ndarray:
     """
     mult = 7_919_345_677 + 20 * (seed % 1000)  # odd, not a multiple of 5
     body = 9 * 10**10 + (serial.astype(np.int64) * mult + 1_234_567 * seed) % 10**10
-    return (body * 10 + check_digits(body)).astype(str)
+    return pl.Series(body * 10 + check_digits(body)).cast(pl.String)
 
 
 def encodes(text: str) -> bool:
@@ -153,14 +153,14 @@ class People:
 
     hh: np.ndarray  # household, 0-based inside the chunk
     pos: np.ndarray  # position inside the household (0 = the insured person)
-    relation: np.ndarray  # self / spouse / child / parent / other
+    relation: np.ndarray  # code: index into generate.RELATION_CODES
     sex: np.ndarray  # 1 male, 2 female
     birth: np.ndarray  # days since 1970-01-01
     surname: np.ndarray  # index into Tables.surname
     given: np.ndarray  # index into Tables.given[sex]
     given_alt: np.ndarray  # spelled with the table's `alt` (same reading, other kanji)
     foreign: np.ndarray
-    member_id: np.ndarray  # as recon composes it: NFKC 記号-番号-枝番 (two digits)
+    member_id: pl.Series  # as recon composes it: NFKC 記号-番号-枝番 (two digits)
     branch: np.ndarray  # 枝番 as a number
     household_first: np.ndarray  # per household: its first member's index
 
@@ -225,7 +225,7 @@ class Draft:
         self.filings = pl.concat([self.filings, rows.select(self.filings.columns)], how="vertical")
         return rows
 
-    def extra_numbers(self, count: int) -> np.ndarray:
+    def extra_numbers(self, count: int) -> pl.Series:
         """Valid My Numbers no member owns: for conflicting re-filings and orphans."""
         out = my_numbers(np.arange(self.next_serial, self.next_serial + count), self.seed)
         self.next_serial += count

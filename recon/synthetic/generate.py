@@ -68,6 +68,9 @@ _START = _day(SYSTEM_START.year, SYSTEM_START.month, SYSTEM_START.day)
 KINDS = tuple(INJECTORS)
 # Households of 1 to 8 members, as a society's roster spreads them.
 _SIZES = np.arange(1, 9)
+# Roles in a household; People.relation holds the code's (OTHER for the rest).
+SELF, SPOUSE, CHILD, PARENT, OTHER, GRANDCHILD, GRANDPARENT = range(7)
+RELATION_CODES = ["self", "spouse", "child", "parent", "other"]
 _SIZE_P = np.array([0.36, 0.22, 0.19, 0.13, 0.06, 0.025, 0.01, 0.005])
 _OFFICE = 300  # households per 事業所: one 記号, one style of ids
 
@@ -120,13 +123,13 @@ def styled_date(d: pl.Expr, style: pl.Expr) -> pl.Expr:
     )
 
 
-def _excel_serial(d: pl.Expr) -> pl.Expr:
-    """What a spreadsheet leaves when a date cell loses its format: days since 1899-12-30."""
-    return (d.cast(pl.Int32) + 25569).cast(pl.String)
+def _text(values: list[str], codes: np.ndarray) -> pl.Series:
+    """`values[codes]` as a polars Series: numpy string arrays are slow to build and convert."""
+    return pick(values, codes.astype(np.int64))
 
 
-def _date(days: np.ndarray) -> pl.Series:
-    return pl.Series(days.astype(np.int32)).cast(pl.Date)
+def _digits(x: np.ndarray) -> pl.Series:
+    return pl.Series(x.astype(np.int64)).cast(pl.String)
 
 
 def _date(days: np.ndarray) -> pl.Series:
@@ -277,9 +280,9 @@ class _Households:
     overseas_type: np.ndarray  # 0 posted_alone, 1 single, 2 family_accompanied
     emigrated: np.ndarray
     symbol: pl.Series  # 記号 as written
-    symbol_key: np.ndarray  # 記号 as recon reads it (NFKC)
-    number: np.ndarray  # 番号 as written
-    employee: np.ndarray  # 社員番号
+    symbol_key: pl.Series  # 記号 as recon reads it (NFKC)
+    number: pl.Series  # 番号 as written
+    employee: pl.Series  # 社員番号
     short_branch: np.ndarray  # the office writes 枝番 with one digit (0, 1 …)
     town: np.ndarray
     chome: np.ndarray
@@ -404,7 +407,7 @@ def _identifiers(g: np.ndarray, seed: int):
     extra = np.where(trait(2) % 10 < 4, 0, trait(3) % (9 - need))
     length = np.minimum(need + extra, 8)
     digits = 10 ** (length - 1 - letter) + office
-    body = pl.Series(digits.astype(str))
+    body = _digits(digits)
     letters = pick(list("ABCDEFGHJKLMNPRSTUVWXYZ"), trait(4) % 23)
     symbol_key = pl.select(
         pl.when(pl.Series(letter)).then(letters + body).otherwise(body)
@@ -417,26 +420,29 @@ def _identifiers(g: np.ndarray, seed: int):
 
     in_office = g % _OFFICE + 1
     base = np.where(trait(5) % 10 < 3, (1 + trait(6) % 9) * 10 ** (3 + trait(7) % 5), 0)
-    number = (in_office + base).astype(str)
+    number = _digits(in_office + base)
     pad = np.where(trait(8) % 10 < 3, 4 + trait(9) % 5, 0)
-    number = pl.Series(number).str.zfill(pl.Series(pad)).to_numpy()
+    number = number.str.zfill(pl.Series(pad))
 
     emp_style = trait(10) % 20  # 0-6 E+7, 7-12 digits, 13-16 12 digits valid, 17-19 invalid
-    e_plain = np.char.add("E", np.char.zfill(g.astype(str), 7))
-    e_digits = (
-        pl.select(pl.Series((g + 1).astype(str)).str.zfill(pl.Series(4 + trait(11) % 7)))
-        .to_series()
-        .to_numpy()
-    )
+    e_plain = "E" + _digits(g).str.zfill(7)
+    e_digits = _digits(g + 1).str.zfill(pl.Series(4 + trait(11) % 7))
     valid_body = 10**10 + g
     invalid_body = 2 * 10**10 + g
-    e_valid = (valid_body * 10 + check_digits(valid_body)).astype(str)
-    e_invalid = (invalid_body * 10 + (check_digits(invalid_body) + 1) % 10).astype(str)
-    employee = np.select(
-        [emp_style < 7, emp_style < 13, emp_style < 17], [e_plain, e_digits, e_valid], e_invalid
-    )
+    e_valid = _digits(valid_body * 10 + check_digits(valid_body))
+    e_invalid = _digits(invalid_body * 10 + (check_digits(invalid_body) + 1) % 10)
+    st = pl.Series(emp_style)
+    employee = pl.select(
+        pl.when(st < 7)
+        .then(e_plain)
+        .when(st < 13)
+        .then(e_digits)
+        .when(st < 17)
+        .then(e_valid)
+        .otherwise(e_invalid)
+    ).to_series()
     short_branch = trait(12) % 10 < 2
-    return symbol, symbol_key.to_numpy(), number, employee, short_branch
+    return symbol, symbol_key, number, employee, short_branch
 
 
 # --- 2. people -----------------------------------------------------------------------
@@ -472,8 +478,8 @@ def _people(h: _Households, t: Tables, rng: np.random.Generator) -> tuple[People
     grandparent = (pos > 0) & (pos == size - 1) & (h.grandparent[hh] == 1)
     role = np.select(
         [self_, spouse, child, grandchild, parent, grandparent],
-        ["self", "spouse", "child", "grandchild", "parent", "grandparent"],
-        "child",
+        [SELF, SPOUSE, CHILD, GRANDCHILD, PARENT, GRANDPARENT],
+        CHILD,
     )
     child_no = pos - base
 
@@ -549,20 +555,19 @@ def _people(h: _Households, t: Tables, rng: np.random.Generator) -> tuple[People
     given = np.where(son, h_given[hh], given)
 
     branch = pos.copy()
-    branch_text = np.char.zfill(branch.astype(str), 2)
-    member_id = np.char.add(
-        np.char.add(
-            np.char.add(h.symbol_key[hh].astype(str), "-"),
-            np.char.add(h.number[hh].astype(str), "-"),
-        ),
-        branch_text,
-    ).astype(object)
+    at_hh = pl.Series(hh, dtype=pl.UInt32)
+    member_id = pl.select(
+        pl.concat_str(
+            h.symbol_key.gather(at_hh),
+            h.number.gather(at_hh),
+            _digits(branch).str.zfill(2),
+            separator="-",
+        )
+    ).to_series()
     people = People(
         hh=hh,
         pos=pos,
-        relation=np.select(
-            [self_, spouse, child, parent], ["self", "spouse", "child", "parent"], "other"
-        ),
+        relation=np.select([self_, spouse, child, parent], [SELF, SPOUSE, CHILD, PARENT], OTHER),
         sex=sex,
         birth=birth,
         surname=h_sur[hh],
@@ -633,9 +638,9 @@ def _address(town, chome, ban, go, style, kake) -> pl.Series:
         pl.when(pl.Series(kake)).then(city.str.replace("ヶ", "ケ")).otherwise(city)
     ).to_series()
     town_name = pick([w for _, w, _ in TOWNS], town)
-    c = pl.Series(chome.astype(str))
+    c = _digits(chome)
     ck = pick(list(KANJI_DIGITS), chome)
-    b, g = pl.Series(ban.astype(str)), pl.Series(go.astype(str))
+    b, g = _digits(ban), _digits(go)
     st = pl.Series(style)
     number = (
         pl.when(st == 0)
@@ -696,7 +701,7 @@ def _names(p: People, t: Tables, rng, r_utf8: bool, f_utf8: bool, h: _Households
                 .then(pl.when(pl.Series(p.given_alt)).then(alt).otherwise(std))
                 .otherwise(g)
             ).to_series()
-        name = pl.concat_str([s, pl.Series(sep), g])
+        name = pl.concat_str([s, _text(_SEPARATORS, sep), g])
         return pl.select(
             pl.when(pl.Series(kake)).then(name.str.replace_all("ヶ", "ケ")).otherwise(name)
         ).to_series()
@@ -708,14 +713,16 @@ def _names(p: People, t: Tables, rng, r_utf8: bool, f_utf8: bool, h: _Households
             k = pick([f for e in t.given_kana[x] for f in e], gv[x] * 6 + style)
             g = pl.select(pl.when(pl.Series(p.sex == x)).then(k).otherwise(g)).to_series()
         half = (style == 2) | (style == 3)
-        sep = np.where(half & (sep == "・"), "･", sep)
-        return pl.select(pl.concat_str([s, pl.Series(sep), g])).to_series()
+        sep = np.where(half & (sep == _SEPARATORS.index("・")), _SEPARATORS.index("･"), sep)
+        return pl.select(pl.concat_str([s, _text(_SEPARATORS, sep), g])).to_series()
 
     def seps(jp, jp_p, fo, fo_p):
+        """Separator codes (into _SEPARATORS): Japanese names one way, foreign ones another."""
+        code = [_SEPARATORS.index(x) for x in jp], [_SEPARATORS.index(x) for x in fo]
         return np.where(
             p.foreign,
-            np.array(fo)[rng.choice(len(fo), n, p=fo_p)],
-            np.array(jp)[rng.choice(len(jp), n, p=jp_p)],
+            np.array(code[1])[rng.choice(len(fo), n, p=fo_p)],
+            np.array(code[0])[rng.choice(len(jp), n, p=jp_p)],
         )
 
     space = ["\u3000", " ", ""]
@@ -746,39 +753,68 @@ def _names(p: People, t: Tables, rng, r_utf8: bool, f_utf8: bool, h: _Households
     )
 
 
-_CHILD_ORDER = np.array(["長", "次", "三", "四", "五", "六"])
+# What joins family and given name: spaces, and for foreign names ・ or ＝.
+_SEPARATORS = ["\u3000", " ", "", "・", "＝", "･"]
+
+# Roster 続柄 spellings; `_relations` picks one by code.
+_RELATION_WORDS = [
+    "本人", "被保険者", "夫", "妻", "配偶者", "子", "養子", "父", "母", "義父", "義母",
+    "孫", "祖父", "祖母",
+]  # fmt: skip
+_ORDER = ["長", "次", "三", "四", "五", "六"]
+_BY_ORDER = [o + s for s in ("男", "女") for o in _ORDER] + ["二女"]
 
 
-def _relations(p: People, life: _Life, rng) -> tuple[np.ndarray, np.ndarray]:
+def _relations(p: People, life: _Life, rng) -> tuple[pl.Series, pl.Series]:
     """(roster 続柄, filing 続柄): 長男/二女/養子/孫/祖母 … on the roster, plainer on filings."""
-    n, role, sex = p.n, life.role, p.sex
-    male = sex == 1
+    n, role, male = p.n, life.role, p.sex == 1
+    words = {w: i for i, w in enumerate(_RELATION_WORDS)}
     # Birth order among the children of the same sex (twins: 長男 and 次男).
     order = (
-        pl.DataFrame({"hh": p.hh, "sex": sex, "child": role == "child"})
+        pl.DataFrame({"hh": p.hh, "sex": p.sex, "child": role == CHILD})
         .with_columns(k=pl.int_range(pl.len()).over("hh", "sex", "child"))["k"]
         .to_numpy()
     )
-    prefix = _CHILD_ORDER[np.minimum(order, 5)]
-    prefix = np.where((prefix == "次") & ~male & (rng.random(n) < 0.5), "二", prefix)
-    by_order = np.char.add(prefix, np.where(male, "男", "女"))
+    by_order = np.minimum(order, 5) + 6 * ~male
+    by_order = np.where((order == 1) & ~male & (rng.random(n) < 0.5), 12, by_order)  # 二女
     r = rng.random(n)
-    child = np.where(r < 0.7, by_order, np.where(r < 0.95, "子", "養子"))
-    spouse = np.where(rng.random(n) < 0.1, "配偶者", np.where(male, "夫", "妻"))
-    in_law = rng.random(n) < 0.2
-    parent = np.where(male, np.where(in_law, "義父", "父"), np.where(in_law, "義母", "母"))
-    insured = np.where(rng.random(n) < 0.1, "被保険者", "本人")
-    roster = np.select(
-        [role == "self", role == "spouse", role == "child", role == "parent", role == "grandchild"],
-        [insured, spouse, child, parent, "孫"],
-        np.where(male, "祖父", "祖母"),
+    code = np.select(
+        [
+            role == SELF,
+            role == SPOUSE,
+            (role == CHILD) & (r < 0.7),
+            role == CHILD,
+            role == PARENT,
+            role == GRANDCHILD,
+        ],
+        [
+            np.where(rng.random(n) < 0.1, words["被保険者"], words["本人"]),
+            np.where(
+                rng.random(n) < 0.1, words["配偶者"], np.where(male, words["夫"], words["妻"])
+            ),
+            -1,
+            np.where(r < 0.95, words["子"], words["養子"]),
+            np.where(male, words["父"], words["母"]) + 2 * (rng.random(n) < 0.2),  # 義父/義母
+            words["孫"],
+        ],
+        np.where(male, words["祖父"], words["祖母"]),
     )
+    roster = pl.select(
+        pl.when(pl.Series(code < 0))
+        .then(_text(_BY_ORDER, by_order))
+        .otherwise(_text(_RELATION_WORDS, np.maximum(code, 0)))
+    ).to_series()
     plain = np.select(
-        [role == "self", role == "spouse", role == "child", role == "parent"],
-        ["本人", "配偶者", "子", np.where(male, "父", "母")],
-        roster,  # 孫, 祖母: as the roster writes them
+        [role == SELF, role == SPOUSE, role == CHILD, role == PARENT],
+        [words["本人"], words["配偶者"], words["子"], np.where(male, words["父"], words["母"])],
+        code,  # 孫, 祖母: as the roster writes them
     )
-    filed = np.where(rng.random(n) < 0.3, p.relation, plain)
+    english = rng.random(n) < 0.3
+    filed = pl.select(
+        pl.when(pl.Series(english))
+        .then(_text(RELATION_CODES, p.relation))
+        .otherwise(_text(_RELATION_WORDS, plain))
+    ).to_series()
     return roster, filed
 
 
@@ -800,18 +836,15 @@ def _files(h, p, life, plan, t, rng, at, seed, encodings) -> Draft:
     r_name, r_kana, f_name, f_kana, name_var, kana_var = _names(p, t, rng, *encodings, h)
     relation_ja, relation_filed = _relations(p, life, rng)
 
-    insurer = np.where(rng.random(n) < 0.01, INSURER[1:], INSURER)  # Excel dropped the 0
+    insurer = _text([INSURER, INSURER[1:]], rng.random(n) < 0.01)  # Excel dropped the 0
     postal = pick([c for _, _, c in TOWNS], h.town[hh])
-    sex_roster = np.where(rng.random(n) < 0.5, p.sex.astype(str), np.where(p.sex == 1, "男", "女"))
+    sex_code = np.where(rng.random(n) < 0.5, p.sex - 1, p.sex + 1)  # 1 2 or 男 女
     # 未設定 (3) never mismatches: only where no defect is to be measured.
-    sex_roster = np.where(clean & (rng.random(n) < 0.002), "未設定", sex_roster)
-    card = rng.choice(
-        ["保有", "held", "未取得", "紛失", "更新中", "返納", ""],
-        n,
-        p=[0.7, 0.08, 0.14, 0.01, 0.01, 0.005, 0.055],
-    )
-    yes_no = np.array(["yes", "no", "有", "無", ""])
+    sex_code = np.where(clean & (rng.random(n) < 0.002), 4, sex_code)
+    card = rng.choice(7, n, p=[0.7, 0.08, 0.14, 0.01, 0.01, 0.005, 0.055])
     one_digit = (h.short_branch[hh] | (rng.random(n) < 0.02)) & (p.branch < 10)
+    branch = _digits(p.branch)
+    at_hh = pl.Series(hh, dtype=pl.UInt32)
     otype = h.overseas_type[hh]
     designated = _address(
         rng.integers(0, len(TOWNS), n),
@@ -824,30 +857,34 @@ def _files(h, p, life, plan, t, rng, at, seed, encodings) -> Draft:
     roster = pl.DataFrame(
         {
             "保険者番号": insurer,
-            "記号": h.symbol.gather(pl.Series(hh, dtype=pl.UInt32)),
-            "番号": h.number[hh],
-            "枝番": np.where(
-                one_digit, p.branch.astype(str), np.char.zfill(p.branch.astype(str), 2)
-            ),
+            "記号": h.symbol.gather(at_hh),
+            "番号": h.number.gather(at_hh),
+            "枝番": pl.select(
+                pl.when(pl.Series(one_digit)).then(branch).otherwise(branch.str.zfill(2))
+            ).to_series(),
             "続柄": relation_ja,
             "氏名": r_name,
             "氏名カナ": r_kana,
-            "性別": sex_roster,
+            "性別": _text(["1", "2", "男", "女", "未設定"], sex_code),
             "郵便番号": postal,
             "住所": _address(
                 h.town[hh], h.chome[hh], h.ban[hh], h.go[hh], h.address_style[hh], np.zeros(n, bool)
             ),
-            "社員番号": h.employee[hh],
-            "居住区分": np.where(life.overseas_member, "海外", np.where(ov, "国内", "")),
-            "海外赴任区分": np.where(
-                ov & self_, np.array(["単身赴任", "単身", "家族帯同"])[otype], ""
+            "社員番号": h.employee.gather(at_hh),
+            "居住区分": _text(["", "国内", "海外"], ov.astype(np.int64) + life.overseas_member),
+            "海外赴任区分": _text(
+                ["", "単身赴任", "単身", "家族帯同"], np.where(ov & self_, otype + 1, 0)
             ),
             "国内指定住所": designated,
-            "住民登録": np.where(life.jp_no, "no", ""),
-            "マイナンバーカード": card,
-            "保険証利用登録": yes_no[rng.choice(5, n, p=[0.5, 0.15, 0.1, 0.05, 0.2])],
-            "利用登録解除": np.where(rng.random(n) < 0.003, "yes", ""),
-            "要配慮者": np.where(rng.random(n) < 0.005, "yes", ""),
+            "住民登録": _text(["", "no"], life.jp_no),
+            "マイナンバーカード": _text(
+                ["保有", "held", "未取得", "紛失", "更新中", "返納", ""], card
+            ),
+            "保険証利用登録": _text(
+                ["yes", "no", "有", "無", ""], rng.choice(5, n, p=[0.5, 0.15, 0.1, 0.05, 0.2])
+            ),
+            "利用登録解除": _text(["", "yes"], rng.random(n) < 0.003),
+            "要配慮者": _text(["", "yes"], rng.random(n) < 0.005),
             "birth_d": _date(p.birth),
             "birth_text": pl.Series([None] * n, dtype=pl.String),
             "acq_d": _date(acquired),
@@ -866,12 +903,10 @@ def _files(h, p, life, plan, t, rng, at, seed, encodings) -> Draft:
         .alias("国内指定住所"),
     )
 
-    employee = h.employee[hh]
+    employee = h.employee.gather(at_hh)
     wide = rng.random(n) < 0.02  # typed in full width
     employee_filed = pl.select(
-        pl.when(pl.Series(wide))
-        .then(pl.Series(employee).str.replace_many(_WIDE))
-        .otherwise(pl.Series(employee))
+        pl.when(pl.Series(wide)).then(employee.str.replace_many(_WIDE)).otherwise(employee)
     ).to_series()
     filings = pl.DataFrame(
         {
@@ -885,7 +920,7 @@ def _files(h, p, life, plan, t, rng, at, seed, encodings) -> Draft:
             "birth_d": _date(p.birth),
             "birth_text": pl.Series([None] * n, dtype=pl.String),
             "f_style": rng.choice([0, 1, 2, 3, 4], n, p=[0.5, 0.2, 0.2, 0.05, 0.05]),
-            "sex": p.sex.astype(str),
+            "sex": _digits(p.sex),
             "address": _address(
                 h.town[hh],
                 h.chome[hh],
@@ -897,7 +932,11 @@ def _files(h, p, life, plan, t, rng, at, seed, encodings) -> Draft:
             "give_address": rng.random(n) < 0.5,
             "my_number": my_numbers(np.arange(at.member, at.member + n), seed),
             "filed_d": _date(filed_on),
-            "branch": np.where(rng.random(n) < 0.3, np.char.zfill(p.branch.astype(str), 2), ""),
+            "branch": pl.select(
+                pl.when(pl.Series(rng.random(n) < 0.3))
+                .then(branch.str.zfill(2))
+                .otherwise(pl.lit(""))
+            ).to_series(),
             "name_var": name_var,
             "kana_var": kana_var,
             "refile": clean & (rng.random(n) < 0.005),
@@ -1013,7 +1052,7 @@ def _render(draft: Draft, h: _Households, life: _Life, at: _Offsets) -> Sample:
         ~has_filing & (effective >= 0) & (effective < _START), "overseas.emigrated_before_2015"
     )
     # SPEC rev 2 §6.3: a child born abroad has no number whether born before or after 2015.
-    born_abroad_child = (p.relation == "child") & member & (ins >= 0) & (p.birth > ins)
+    born_abroad_child = (p.relation == CHILD) & member & (ins >= 0) & (p.birth > ins)
     never = life.jp_no | (born_abroad_child & ~has_filing)
     draft.expect_roster(never & ~has_filing, "overseas.never_registered")
     draft.filings = f
@@ -1029,7 +1068,7 @@ def _render(draft: Draft, h: _Households, life: _Life, at: _Offsets) -> Sample:
     on_filings = expected.filter(pl.col("source") == "filings").join(
         f.select(pl.col("fid").alias("key"), "row", "mi"), on="key", how="left"
     )
-    ids = pl.Series(p.member_id, dtype=pl.String)
+    ids = p.member_id
     truth = pl.concat(
         [
             on_roster.select(
