@@ -189,7 +189,6 @@ class Draft:
     rng: np.random.Generator
     seed: int
     next_serial: int  # next My Number serial beyond the members' own
-    filings_utf8: bool
     # The members' household address with its 丁目 moved by one (a wrong address).
     moved_address: Callable[[np.ndarray], pl.Series]
     expected: list[pl.DataFrame] = field(default_factory=list)

@@ -254,7 +254,7 @@ def _chunk(
         chosen = plan.kind == kind
         if chosen.any():
             injector.inject(draft, _target(h, chosen, rng))
-    sample = _render(draft, h, life, at)
+    sample = _render(draft, life, at)
     return sample, h.n, draft.next_serial - at.extra
 
 
@@ -460,8 +460,6 @@ class _Life:
     jp_no: np.ndarray  # never registered in Japan, and the roster says so
     no_number: np.ndarray  # has no My Number to file
     role: np.ndarray  # self spouse child grandchild parent grandparent
-    child_no: np.ndarray
-    twins: np.ndarray  # per household
 
 
 def _people(h: _Households, t: Tables, rng: np.random.Generator) -> tuple[People, _Life]:
@@ -587,8 +585,6 @@ def _people(h: _Households, t: Tables, rng: np.random.Generator) -> tuple[People
         jp_no=jp_no,
         no_number=no_number,
         role=role,
-        child_no=child_no,
-        twins=twins,
     )
     return people, life
 
@@ -971,7 +967,6 @@ def _files(h, p, life, plan, t, rng, at, seed, encodings) -> Draft:
         rng=rng,
         seed=seed,
         next_serial=at.extra,
-        filings_utf8=encodings[1],
         moved_address=moved_address,
     )
 
@@ -982,7 +977,7 @@ def _files(h, p, life, plan, t, rng, at, seed, encodings) -> Draft:
 _TRUTH_SCHEMA = {"source": pl.String, "row": pl.Int64, "member_id": pl.String, "check": pl.String}
 
 
-def _render(draft: Draft, h: _Households, life: _Life, at: _Offsets) -> Sample:
+def _render(draft: Draft, life: _Life, at: _Offsets) -> Sample:
     p, r = draft.people, draft.roster
     postal = pl.col("郵便番号")
     roster = r.select(
