@@ -3,9 +3,11 @@
     python -m bench.run                   # 100k, 1m and 5m members
     python -m bench.run --sizes 100k 1m   # a subset
     python -m bench.run --memory-limit 5m=3GB   # cap DuckDB at 5M (it spills)
+    python -m bench.run --pair mixed      # CP932 roster, UTF-8 filings
 
-Data is generated once per size (`recon sample`, seed 1, 2% defects, CP932) in
-bench/out/<size>/ and reused. Each measured command runs in its own process;
+Data is generated once per size and pair (`recon sample`, seed 1, 2% defects)
+in bench/out/<size>/ (both files CP932) or bench/out/<size>-mixed/ (a CP932
+roster beside UTF-8 filings with a BOM) and reused. Each measured command runs in its own process;
 its peak RSS comes from wait4(), its stages from summary.json "seconds". The
 figures go to bench/results/<date>-<commit>.json so that commits can be compared.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -31,6 +34,9 @@ from recon.synthetic.accuracy import benign_flagged, failures, score
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = {"100k": 100_000, "1m": 1_000_000, "5m": 5_000_000}
+# The encodings of (roster, filings): a society's CP932 export beside an
+# employer's CP932 file, or beside a UTF-8 one.
+PAIRS = {"cp932": ("cp932", "cp932"), "mixed": ("cp932", "utf-8")}
 AS_OF = "2025-06-30"
 
 
@@ -47,17 +53,33 @@ def measured(args: list[str]) -> dict:
     return {"wall_s": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024), "stdout": out}
 
 
-def data(size: str) -> Path:
-    folder = ROOT / "bench" / "out" / size
-    if not (folder / "truth.csv").exists():
+def generator_fingerprint() -> str:
+    """A hash of the generator's source: data made by another generator is made again."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "recon" / "synthetic").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def data(size: str, pair: str = "cp932") -> Path:
+    folder = ROOT / "bench" / "out" / (size if pair == "cp932" else f"{size}-{pair}")
+    stamp = folder / "generator.txt"
+    fingerprint = generator_fingerprint()
+    if not stamp.exists() or stamp.read_text().strip() != fingerprint:
+        shutil.rmtree(folder, ignore_errors=True)
+        roster_enc, filings_enc = PAIRS[pair]
         python = [sys.executable, "-m", "recon"]
-        gen = measured([*python, "sample", "--members", str(SIZES[size]), "--out", str(folder)])
+        gen = measured(
+            [*python, "sample", "--members", str(SIZES[size]), "--out", str(folder),
+             "--encoding", roster_enc, "--filings-encoding", filings_enc]
+        )  # fmt: skip
         print(f"{size}: generated in {gen['wall_s']} s, peak {gen['peak_rss_mb']} MB", flush=True)
+        stamp.write_text(fingerprint + "\n")
     return folder
 
 
-def bench(size: str, memory_limit: str | None = None) -> dict:
-    folder = data(size)
+def bench(size: str, memory_limit: str | None = None, pair: str = "cp932") -> dict:
+    folder = data(size, pair)
     roster, filings = folder / "roster.csv", folder / "filings.csv"
     floor_run = measured(
         [sys.executable, str(ROOT / "bench" / "floor.py"), str(roster), str(filings)]
@@ -84,6 +106,7 @@ def bench(size: str, memory_limit: str | None = None) -> dict:
         r.pop("stdout")
     return {
         "members": SIZES[size],
+        "pair": pair,
         "memory_limit": memory_limit,
         "filings": summary["inputs"]["filings"]["rows"]
         if isinstance(summary["inputs"].get("filings"), dict)
@@ -102,6 +125,9 @@ def bench(size: str, memory_limit: str | None = None) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
+    parser.add_argument(
+        "--pair", choices=list(PAIRS), default="cp932", help="encodings of roster and filings"
+    )
     parser.add_argument(
         "--memory-limit",
         metavar="5m=3GB",
@@ -126,7 +152,7 @@ def main() -> None:
     }
     limits = dict(item.split("=", 1) for item in args.memory_limit)
     for size in args.sizes:
-        results["sizes"][size] = r = bench(size, limits.get(size))
+        results["sizes"][size] = r = bench(size, limits.get(size), args.pair)
         print(
             f"{size}: floor {r['floor_s']} s | run {r['run']['wall_s']} s "
             f"({r['run']['ratio_to_floor']}x), {r['run']['peak_rss_mb']} MB | "

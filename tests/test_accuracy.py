@@ -15,7 +15,7 @@ import pytest
 from recon import pipeline
 from recon.policy import load_policy
 from recon.synthetic import TRUTH_FROM, generate_chunks, generate_sample, write_sample
-from recon.synthetic.accuracy import benign_flagged, failures, score
+from recon.synthetic.accuracy import benign_by_check, benign_flagged, failures, score
 
 AS_OF = dt.date(2025, 6, 30)
 
@@ -82,3 +82,53 @@ def test_a_missed_finding_lowers_recall():
     row = score(findings, truth).filter(pl.col("check") == "match.sex").row(0, named=True)
     assert (row["tp"], row["fn"], row["precision"], row["recall"]) == (1, 1, 1.0, 0.5)
     assert failures(score(findings, truth)) == ["match.sex: precision 1.0000, recall 0.5000"]
+
+
+def test_a_masked_member_id_is_scored_by_row_and_reported():
+    truth = pl.DataFrame(
+        {
+            "source": ["roster"] * 2,
+            "row": [7, 8],
+            "member_id": ["1002-00000212-01", "5120-12345678-00"],
+            "check": ["roster.insurer_number"] * 2,
+        }
+    )
+    findings = truth.with_columns(
+        member_id=pl.Series(["********0212-01", "5120-12345678-00"]), severity=pl.lit("error")
+    )
+    row = (
+        score(findings, truth).filter(pl.col("check") == "roster.insurer_number").row(0, named=True)
+    )
+    assert (row["tp"], row["fp"], row["fn"], row["masked"]) == (2, 0, 0, 1)
+    assert failures(score(findings, truth)) == [
+        "roster.insurer_number: 1 member_id masked (SPEC §9 forbids it)"
+    ]
+    # A masked id on a row the truth does not name stays a false alarm.
+    stray = findings.with_columns(row=pl.Series([9, 8]))
+    row = score(stray, truth).filter(pl.col("check") == "roster.insurer_number").row(0, named=True)
+    assert (row["tp"], row["fp"], row["fn"]) == (1, 1, 1)
+
+
+def test_a_mismatch_on_a_row_that_only_varies_is_a_benign_flag():
+    truth = pl.DataFrame(
+        {
+            "source": ["filings"] * 3,
+            "row": [1, 2, 3],
+            "member_id": ["a", "b", "c"],
+            "check": ["match.name_variant", "match.name", "match.name_variant"],
+        }
+    )
+    findings = pl.DataFrame(
+        {
+            "check": ["match.name", "match.name", "match.name_variant"],
+            "source": ["filings"] * 3,
+            "row": [1, 2, 3],
+            "member_id": ["a", "b", "c"],
+            "severity": ["warning", "warning", "info"],
+        }
+    )
+    severity = pl.col("severity").is_in(["error", "warning"])
+    # Row 1 varies only by variant kanji: its match.name is a false alarm; row 2 is a defect.
+    assert benign_flagged(findings, truth, severity) == 1
+    by_check = benign_by_check(findings, truth, severity)
+    assert by_check.to_dicts() == [{"check": "match.name", "flagged": 1}]

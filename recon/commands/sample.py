@@ -41,8 +41,12 @@ def sample(
         typer.Option("--defects", min=0.0, max=1.0, help="Share of households with one defect."),
     ] = 0.02,
     encoding: Annotated[
-        Encoding, typer.Option("--encoding", help="CSV encoding.")
+        Encoding, typer.Option("--encoding", help="CSV encoding (of both files by default).")
     ] = Encoding.cp932,
+    filings_encoding: Annotated[
+        Encoding | None,
+        typer.Option("--filings-encoding", help="The filings CSV's encoding, when not --encoding."),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="File format.")] = Format.csv,
 ) -> None:
     """Write a synthetic roster, its My Number filings and truth.csv (the findings they must give).
@@ -59,12 +63,20 @@ def sample(
 
         def counted():
             # Chunks are written as they are made: a 5M sample never sits in memory whole.
-            for chunk in generate_chunks(members, seed, defects, utf8=encoding is Encoding.utf8):
+            for chunk in generate_chunks(
+                members,
+                seed,
+                defects,
+                utf8=encoding is Encoding.utf8,
+                filings_utf8=(filings_encoding or encoding) is Encoding.utf8,
+            ):
                 for name in counts:
                     counts[name] += getattr(chunk, name).height
                 yield chunk
 
-        paths = write_sample(counted(), folder, encoding.value, fmt.value)
+        paths = write_sample(
+            counted(), folder, encoding.value, fmt.value, (filings_encoding or encoding).value
+        )
         if {p.name for p in paths.values()} != set(names):
             wrote = sorted(p.name for p in paths.values())
             raise InvariantError(f"recon sample wrote {wrote}, not the checked {names}")

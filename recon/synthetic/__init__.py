@@ -45,10 +45,13 @@ def write_sample(
     out: Path,
     encoding: Encoding = "cp932",
     fmt: Format = "csv",
+    filings_encoding: Encoding | None = None,
 ) -> dict[str, Path]:
     """roster, filings and truth.csv into `out`; CSVs CRLF like a Windows export.
 
-    The filings CSV carries a BOM in UTF-8, as Excel writes it. Parquet and xlsx
+    `encoding` is the roster's, and the filings' unless `filings_encoding` says
+    otherwise (a society's CP932 roster beside an employer's UTF-8 filings). The
+    filings CSV carries a BOM in UTF-8, as Excel writes it. Parquet and xlsx
     hold the same text (their encoding is their own).
 
     `sample` is one sample or the chunks of one (`generate_chunks`): CSV chunks
@@ -73,12 +76,13 @@ def write_sample(
         whole.truth.write_csv(paths["truth"])
         return paths
     truths = []
+    filings_encoding = filings_encoding or encoding
     with paths["roster"].open("wb") as roster, paths["filings"].open("wb") as filings:
-        if encoding == "utf-8":
+        if filings_encoding == "utf-8":
             filings.write(_BOM)
         for i, chunk in enumerate(chunks):
             _append_csv(roster, chunk.roster, encoding, header=i == 0)
-            _append_csv(filings, chunk.filings, encoding, header=i == 0)
+            _append_csv(filings, chunk.filings, filings_encoding, header=i == 0)
             truths.append(chunk.truth)
     _whole_truth(truths).write_csv(paths["truth"])
     return paths

@@ -10,7 +10,7 @@ _SMALL_TO_LARGE = dict(zip("ャュョッァィゥェォヮ", "ヤユヨツアイ
 def _half_width_table() -> dict[str, str]:
     """Full-width katakana -> half-width spelling (ガ -> ｶﾞ), from NFKC run backwards."""
     table: dict[str, str] = {}
-    halves = [chr(c) for c in range(0xFF66, 0xFF9E)]
+    halves = [chr(c) for c in range(0xFF65, 0xFF9E)]  # from ･, the half-width ・
     for half in halves:
         table.setdefault(unicodedata.normalize("NFKC", half), half)
         for mark in ("\uff9e", "\uff9f"):
@@ -33,7 +33,8 @@ def half_width(kana: str) -> str:
 
 
 def hiragana(kana: str) -> str:
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in kana)
+    # ヴ stays katakana: its hiragana ゔ is outside CP932, and forms write ヴ anyway.
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ン" else c for c in kana)
 
 
 def spellings(kana: str) -> list[str]:

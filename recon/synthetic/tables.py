@@ -7,26 +7,41 @@ names repeat across thousands of households).
 
 from __future__ import annotations
 
-# Surname, its variant-kanji spelling (異体字) or "", its reading. The variants
-# are those SPEC §4 folds (髙→高, 﨑→崎, 齋/齊→斎, 邊/邉→辺, 濱/濵→浜 …); 𠮷 is
-# outside CP932 and is used only where the file is UTF-8.
+# Surname, its variant-kanji spellings (異体字, `|`-separated, "" for none), its
+# reading. The variants are those SPEC §4 folds (髙→高, 﨑→崎, 齋→斎, 齊→斉,
+# 邊/邉→辺, 濱/濵→浜 …) and rarer ones the MJ shrink map folds (嶌, 槗, 舘, 桒,
+# 眞, 澁, 瀨, 黑, 曾). 斎 and 斉 are different characters: 齋藤 folds to 斎藤,
+# 齊藤 to 斉藤, and 斎藤 and 斉藤 are two families with one reading. 𠮷 and 槗
+# are outside CP932 and appear only in a UTF-8 file. A ヶ in a surname may be
+# written ケ by either side (SPEC §4: equal, no finding).
 SURNAMES: tuple[tuple[str, str, str], ...] = (
-    ("高橋", "髙橋", "タカハシ"),
+    ("高橋", "髙橋|高槗|髙槗", "タカハシ"),
     ("山崎", "山﨑", "ヤマザキ"),
     ("斎藤", "齋藤", "サイトウ"),
-    ("斎木", "齊木", "サイキ"),
-    ("渡辺", "渡邊", "ワタナベ"),
-    ("田辺", "田邉", "タナベ"),
-    ("浜田", "濱田", "ハマダ"),
+    ("斉藤", "齊藤", "サイトウ"),
+    ("斉木", "齊木", "サイキ"),
+    ("渡辺", "渡邊|渡邉", "ワタナベ"),
+    ("田辺", "田邉|田邊", "タナベ"),
+    ("浜田", "濱田|濵田", "ハマダ"),
     ("浜口", "濵口", "ハマグチ"),
-    ("島田", "嶋田", "シマダ"),
+    ("島田", "嶋田|嶌田", "シマダ"),
     ("沢田", "澤田", "サワダ"),
     ("吉田", "𠮷田", "ヨシダ"),
     ("桜井", "櫻井", "サクライ"),
-    ("広瀬", "廣瀬", "ヒロセ"),
+    ("広瀬", "廣瀬|廣瀨", "ヒロセ"),
     ("徳永", "德永", "トクナガ"),
     ("国分", "國分", "コクブン"),
     ("富田", "冨田", "トミタ"),
+    ("館野", "舘野", "タテノ"),
+    ("桑原", "桒原", "クワバラ"),
+    ("真鍋", "眞鍋", "マナベ"),
+    ("渋谷", "澁谷", "シブヤ"),
+    ("瀬川", "瀨川", "セガワ"),
+    ("黒田", "黑田", "クロダ"),
+    ("曽根", "曾根", "ソネ"),
+    ("一ヶ谷", "", "イチガヤ"),
+    ("八ヶ代", "", "ヤカシロ"),
+    ("小ヶ谷", "", "オガヤ"),
     ("佐藤", "", "サトウ"),
     ("鈴木", "", "スズキ"),
     ("田中", "", "タナカ"),
@@ -63,12 +78,47 @@ SURNAMES: tuple[tuple[str, str, str], ...] = (
     ("石橋", "", "イシバシ"),
 )
 
+# Foreign members: the society's system holds their names in katakana, family
+# name first, the parts joined by `・` or `＝` (or a space): all the same name
+# (SPEC §4). A given name may hold a middle name.
+FOREIGN_SURNAMES: tuple[str, ...] = (
+    "スミス",
+    "ブラウン",
+    "ウィリアムズ",
+    "グエン",
+    "サントス",
+    "ガルシア",
+    "ミュラー",
+    "シュミット",
+)
+FOREIGN_MALE: tuple[str, ...] = (
+    "ジョン",
+    "マイケル",
+    "デビッド・リー",
+    "ヴァン・ミン",
+    "カルロス",
+    "トーマス",
+    "ジェームズ",
+    "ルーカス",
+)
+FOREIGN_FEMALE: tuple[str, ...] = (
+    "マリア",
+    "エミリー",
+    "ソフィア",
+    "ティ・ラン",
+    "アンナ",
+    "ジェシカ",
+    "ローラ",
+    "クレア",
+)
+
 # Given name, another spelling with the same reading (a different person's
 # kanji: a match.name finding), its reading, a different reading of the same
 # kanji (a match.name_kana finding). Readings never repeat across both tables,
 # and no alternative reading is anyone's reading: a wrong kana can never find
-# another member.
+# another member. GIVEN_VARIANTS: the variant-kanji spelling of a given name.
 MALE: tuple[tuple[str, str, str, str], ...] = (
+    ("栄一", "英一", "エイイチ", "サカエカズ"),
     ("太郎", "太朗", "タロウ", "フトシロウ"),
     ("翔太", "将太", "ショウタ", "カケタ"),
     ("健一", "謙一", "ケンイチ", "タケカズ"),
@@ -151,7 +201,17 @@ FEMALE: tuple[tuple[str, str, str, str], ...] = (
     ("律子", "理津子", "リツコ", "ノリコ"),
     ("雅美", "正美", "マサミ", "ガビ"),
     ("千秋", "千明", "チアキ", "センシュウ"),
+    ("康子", "泰子", "ヤスコ", "コウコ"),
 )
+
+GIVEN_VARIANTS: dict[str, str] = {
+    "栄一": "榮一",
+    "学": "學",
+    "恵子": "惠子",
+    "真由美": "眞由美",
+    "静香": "靜香",
+    "美穂": "美穗",
+}
 
 # Prefecture+city, town, postal code. Towns whose names hold numerals (四番町,
 # 八丁堀, 北一条西, 一番町) must survive address normalization unchanged; 茅ヶ崎
