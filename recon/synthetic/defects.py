@@ -79,6 +79,10 @@ def roster_birth_invalid(draft: Draft, t: Target) -> None:
     """An Excel serial where the roster's birth date was (the cell lost its format)."""
     draft.set_roster(t.member, birth_text=excel_serial(pl.col("birth_d")))
     draft.expect_roster(t.member, "input.invalid_value")
+    # SPEC §5: a birth date that cannot be read cannot verify the link either; each of
+    # the member's filings (still matched by kana and relation) is a `match.birth_date`.
+    filed = draft.filing_mask(t.member) | draft.filing_mask(t.member, kind="refile")
+    draft.expect_filings(filed, "match.birth_date")
 
 
 @injector("insurer_number")
@@ -264,6 +268,7 @@ def filing_birth_invalid(draft: Draft, t: Target) -> None:
     rows = _first_filing(draft, t)
     draft.set_filings(rows, birth_text=excel_serial(pl.col("birth_d")))
     draft.expect_filings(rows, "input.invalid_value")
+    draft.expect_filings(rows, "match.birth_date")  # SPEC §5: the link cannot be verified
 
 
 # --- a filing that disagrees with its member -----------------------------------------
