@@ -37,7 +37,8 @@ def prove(result: Result, folder: Path) -> None:
 def _read(path: Path, *columns: str) -> pl.DataFrame:
     """The columns as text; a file recon cannot read back is itself a failed proof."""
     try:
-        return pl.read_csv(path, columns=list(columns), infer_schema=False)
+        # No glob: `[`, `*` and `?` are plain characters in an --out name.
+        return pl.scan_csv(path, infer_schema=False, glob=False).select(columns).collect()
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InvariantError(f"{path.name} cannot be read back: {type(exc).__name__}") from None
 
@@ -114,7 +115,7 @@ def envelopes_name_households(household_ids: pl.Series, path: Path) -> None:
 
 def summary_counts_the_files(summary: dict, folder: Path) -> None:
     """summary.json's counts of members, findings, checks and severities are the files' rows."""
-    rows = pl.scan_csv(folder / "members.csv", infer_schema=False).select(pl.len())
+    rows = pl.scan_csv(folder / "members.csv", infer_schema=False, glob=False).select(pl.len())
     members = rows.collect().item()
     findings = _read(folder / "findings.csv", "check", "severity")
     claims = [
