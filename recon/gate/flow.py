@@ -121,6 +121,7 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     filings = request.filings or sample("filings.csv")
     work_key = key or keys.ephemeral()
     day = waivers.effective_day(as_of)
+    waivers.refuse_beyond(waiver_list, day, policy.certificate_max_years, request.waivers)
 
     # The revision is read before the long run: a wrong ref stops the gate at once.
     # Its files stay in memory: on disk they would be plain My Numbers a kill -9 leaves.
