@@ -298,7 +298,7 @@ def undecided(request: Request, message: str, environ: Mapping[str, str]) -> lis
     file recon may not write: a `--junit` naming the roster is one of the
     reasons the gate could not decide.
     """
-    text = f"## recon gate: ❌ could not decide\n\n{message}\n"
+    text = ci.undecided_markdown(message)
     files = {"--junit": ci.undecided_junit(message), "--summary": text}
     for option, content in files.items():
         with suppress(OSError, InputError):
