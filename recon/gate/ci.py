@@ -448,7 +448,7 @@ def markdown(outcome: Outcome, lang: str = "ja", size_cap: int = SUMMARY_CAP) ->
                 _code(r["check"]),
                 _md(titles.get(r["check"], "")),
                 _md(r["anchor"]),
-                _md(r["field"]),
+                _column(r["field"] or ""),
                 _md(where),
                 _md(r[last]),
             ]
@@ -484,7 +484,7 @@ def markdown(outcome: Outcome, lang: str = "ja", size_cap: int = SUMMARY_CAP) ->
                     _code(r["check"]),
                     _md(titles.get(r["check"], "")),
                     _md(r["anchor"]),
-                    _md(r["field"]),
+                    _column(r["field"] or ""),
                     _md(r["severity"]),
                 ]
                 for r in outcome.resolved.head(LIST_CAP).iter_rows(named=True)
