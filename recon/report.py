@@ -42,6 +42,12 @@ REPORT_HTML = "report.html"
 # A cell that starts like a formula runs as one when Excel opens the CSV.
 _FORMULA_START = r"^[=+\-@\t\r]"
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+# What one cell of a list names: a member with 50,000 filings made a cell of
+# 9.8 million characters, and Excel shows at most 32,767. The first ones (the
+# most severe findings) are listed, the rest counted; the files hold them all.
+CELL_FINDINGS = 10
+CELL_MEMBERS = 50
+CELL_CHARS = 30_000
 
 
 def _counts(frame: pl.DataFrame, column: str, values: tuple[str, ...] = ()) -> dict[str, int]:
@@ -223,7 +229,7 @@ def _member_findings(result: Result, lang: str) -> pl.DataFrame:
         .group_by("roster_row")
         .agg(
             rank=pl.col("rank").min(),
-            findings=pl.col("said").sort_by("rank").str.join(" / "),
+            findings=_listed(pl.col("said").sort_by("rank"), " / ", CELL_FINDINGS, lang),
         )
         .with_columns(
             priority=pl.col("rank").replace_strict(
@@ -231,6 +237,33 @@ def _member_findings(result: Result, lang: str) -> pl.DataFrame:
             )
         )
     )
+
+
+def _listed(items: pl.Expr, separator: str, cap: int, lang: str) -> pl.Expr:
+    """`items` of a group joined, at most `cap` of them and CELL_CHARS characters,
+    then how many more: `…ほか 49,990 件` / `… and 49,990 more`."""
+    shown = items.head(cap).str.join(separator)
+    shown = (
+        pl.when(shown.str.len_chars() > CELL_CHARS)
+        .then(shown.str.slice(0, CELL_CHARS) + "…")
+        .otherwise(shown)
+    )
+    more = items.len().cast(pl.Int64) - cap
+    said = ("…ほか ", " 件") if lang == "ja" else ("… and ", " more")
+    return (
+        pl.when(more > 0)
+        .then(pl.concat_str(shown, pl.lit(separator + said[0]), _thousands(more), pl.lit(said[1])))
+        .otherwise(shown)
+    )
+
+
+def _thousands(n: pl.Expr) -> pl.Expr:
+    """49990 → `49,990`."""
+    groups = [n // 1_000_000_000, n // 1_000_000 % 1000, n // 1000 % 1000, n % 1000]
+    text = pl.concat_str(
+        [g.cast(pl.String).str.zfill(3) for g in groups], separator=","
+    ).str.strip_chars_start("0,")
+    return pl.when(n == 0).then(pl.lit("0")).otherwise(text)
 
 
 def _with_findings(result: Result, lang: str) -> pl.DataFrame:
@@ -303,7 +336,7 @@ def _households(m: pl.DataFrame, lang: str) -> pl.DataFrame:
             overseas_members=pl.col("overseas_member").sum(),
             with_documents=(pl.col("delivery") != "none").sum(),
             # A comma between ids: what a person reads as a list.
-            member_ids=pl.col("member_id").str.join(", "),
+            member_ids=_listed(pl.col("member_id"), ", ", CELL_MEMBERS, lang),
             hr_confirms=pl.col("confirm_by").str.contains("hr").any(),
             rank=pl.col("rank").min(),
         )

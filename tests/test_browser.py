@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import fcntl
 import json
 import os
@@ -295,7 +296,8 @@ def gate_report(tmp_path_factory):
     waivers.write_text(
         '[[waiver]]\ncheck = "match.birth_date"\nmember_id = "1201-1006-01"\n'
         'reason = "<script>alert(1)</script> 戸籍で確認済み"\napproved_by = "適用課 佐藤"\n'
-        "expires_on = 2099-12-31\n\n"
+        # Within a certificate's five years of today: a waiver may not hold longer.
+        f"expires_on = {dt.date.today() + dt.timedelta(days=365)}\n\n"
         '[[waiver]]\ncheck = "match.sex"\nmember_id = "1201-9999-00"\n'
         'reason = "old"\napproved_by = "適用課 佐藤"\nexpires_on = 2025-01-31\n',
         encoding="utf-8",

@@ -7,6 +7,13 @@ waivers' reasons and approvers) are scrubbed where they are put in
 (`recon.masking.scrub`), never the whole text: that would mask every member id
 whose digits pass the My Number check digit.
 
+Every value is data, never markup: people type the waivers and the roster, and
+a reason such as `ok\r\r# recon gate: ✅ PASS` must not become a heading on
+the CI page. Control characters are folded to a visible or space form
+(`fold`), the Markdown escapes every value (`_md`, `_code`) and stays under
+`SUMMARY_CAP` bytes, and the workflow commands escape as GitHub asks
+(`command`).
+
 These texts may leave the society's closed network (CI logs, pull request
 pages), so they name a finding by its check, member id, field and row, never
 by the values behind it: names, birth dates and addresses stay in
@@ -16,6 +23,7 @@ by the values behind it: names, birth dates and addresses stay in
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,6 +38,32 @@ from recon.masking import scrub
 LIST_CAP = 50  # rows per list in the Markdown summary
 JUNIT_CAP = 200  # members per test case in JUnit
 ANNOTATION_CAP = 30  # GitHub shows at most 10 errors and 10 warnings per step anyway
+# GitHub takes at most 1 MiB of a step's summary and shows an error instead of a
+# longer one: the summary lists what fits below this and points to the files.
+SUMMARY_CAP = 1_000_000
+CELL_CHARS = 200  # of one value in the summary; the files hold the whole text
+MESSAGE_CHARS = 2_000  # of one annotation
+
+# Line breaks of every kind are shown as ⏎ (a reason keeps its shape, and no value
+# starts a line of its own); a tab is a space; other C0 controls their picture
+# (␀, ␛); C1 controls and the marks that reorder text (bidi overrides, which can
+# make an id read as another) the replacement character.
+_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_FOLD = (
+    {ord(c): "⏎" for c in _BREAKS}
+    | {ord("\t"): " "}
+    | {c: chr(0x2400 + c) for c in range(0x20) if chr(c) not in _BREAKS + "\t"}
+    | {0x7F: "␡"}
+    | {c: "\ufffd" for c in range(0x80, 0xA0) if c != 0x85}
+    | {ord(c): "\ufffd" for c in _BIDI}
+)
+# What Markdown (GitHub's, with tables, strikethrough, math and autolinks) reads
+# as markup anywhere in a line; `<`, `>` and `&` become entities instead.
+_MARKUP = re.compile(r"([\\`*_\[\]|~#!$@{}])")
+_LINE_START = re.compile(r"^(\s*)([-+=])|^(\s*\d+)([.)])")
+_COLUMN = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+_AUTOLINK = re.compile(r"(?i)(:)(//)|(www)(\.)")
 
 
 def checks() -> tuple[Check, ...]:
@@ -46,14 +80,20 @@ def _titles(lang: str) -> dict[str, str]:
     return {c.code: c.title_ja if lang == "ja" else c.title_en for c in checks()}
 
 
+def fold(value: object) -> str:
+    """The text on one line, every control character visible: what a log,
+    an XML attribute or a table cell can hold without being broken by it."""
+    return ("" if value is None else str(value)).translate(_FOLD)
+
+
 def _where(row: dict) -> str:
-    """`1201-1006-01 · birth_date · filings row 14`: never a value."""
+    """`1201-1006-01 · birth_date · filings row 14`: never a value, on one line."""
     parts = [row.get("anchor") or row.get("member_id") or ""]
     if row.get("field"):
         parts.append(str(row["field"]))
     if row.get("row") is not None:
         parts.append(f"{row['source']} row {row['row']}")
-    return " · ".join(p for p in parts if p)
+    return fold(" · ".join(p for p in parts if p))
 
 
 def verdict_line(outcome: Outcome) -> str:
@@ -128,7 +168,7 @@ def junit_xml(outcome: Outcome, lang: str = "ja") -> str:
     )
     properties = ET.SubElement(suite, "properties")
     for name, value in _properties(outcome).items():
-        ET.SubElement(properties, "property", name=name, value=str(value))
+        ET.SubElement(properties, "property", name=name, value=fold(value))
     for code in codes:
         frame = by_check.get(code)
         case = ET.SubElement(
@@ -197,7 +237,9 @@ def _waiver_line(status) -> str:
         ACTIVE: f"holds until {w.expires_on}",
     }[status.status]
     note = f"; {scrub(status.note)}" if status.note else ""
-    return f"waiver {w.number} ({w.check} {whom}, approved by {scrub(w.approved_by)}): {text}{note}"
+    return fold(
+        f"waiver {w.number} ({w.check} {whom}, approved by {scrub(w.approved_by)}): {text}{note}"
+    )
 
 
 def undecided_junit(message: str) -> str:
@@ -222,8 +264,22 @@ def _escape_property(text: str) -> str:
 
 
 def command(kind: str, message: str, **props: str | int | None) -> str:
-    given = ",".join(f"{k}={_escape_property(str(v))}" for k, v in props.items() if v is not None)
-    return f"::{kind}{' ' + given if given else ''}::{_escape_data(message)}"
+    """One workflow command line: `%`, CR and LF escaped as GitHub asks (and `:`, `,`
+    in properties); other controls folded; the message at most MESSAGE_CHARS."""
+    given = ",".join(
+        f"{k}={_escape_property(_visible(str(v))[:MESSAGE_CHARS])}"
+        for k, v in props.items()
+        if v is not None
+    )
+    text = _visible(message)
+    if len(text) > MESSAGE_CHARS:
+        text = text[:MESSAGE_CHARS] + "…"
+    return f"::{kind}{' ' + given if given else ''}::{_escape_data(text)}"
+
+
+def _visible(text: str) -> str:
+    """`fold`, but CR and LF kept: GitHub shows them, escaped, as a message's lines."""
+    return "\n".join(fold(line) for line in text.replace("\r\n", "\n").split("\n"))
 
 
 def annotations(outcome: Outcome, lang: str = "ja", cap: int = ANNOTATION_CAP) -> list[str]:
@@ -272,136 +328,209 @@ def _annotatable(path: str | None) -> str | None:
 # --- Markdown summary ------------------------------------------------------------
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+def _md(value: object, cap: int = CELL_CHARS) -> str:
+    """A value as Markdown that shows it as it is and does nothing else."""
+    text = fold(value)
+    if len(text) > cap:
+        text = text[:cap] + "…"
+    text = _MARKUP.sub(r"\\\1", text)
+    text = _AUTOLINK.sub(r"\1\3\\\2\4", text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # A value may open a blockquote's line (the notes): no list or heading from it.
+    return _LINE_START.sub(_escape_start, text, count=1)
 
 
-def _table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> list[str]:
-    header = list(header)
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
-    return out
+def _escape_start(m: re.Match) -> str:
+    return f"{m[1]}\\{m[2]}" if m[2] else f"{m[3]}\\{m[4]}"
 
 
-def _capped(frame: pl.DataFrame, cap: int = LIST_CAP) -> tuple[pl.DataFrame, str | None]:
-    if frame.height <= cap:
-        return frame, None
-    return frame.head(cap), f"… and {frame.height - cap} more: see findings.csv and gate.json."
+def _column(name: str) -> str:
+    """A roster column's name (recon's own, `postal_code`), as it is; anything else escaped."""
+    return name if _COLUMN.fullmatch(name) else _md(name)
+
+
+def _code(value: object, cap: int = CELL_CHARS) -> str:
+    """An identifier or a path in `code`, as read; escaped text when a code span
+    could not hold it (a backtick, a pipe, markup that code would show raw)."""
+    text = fold(value)
+    if text and len(text) <= cap and not any(c in text for c in "`|<>&"):
+        return f"`{text}`"
+    return _md(text, cap)
+
+
+class _Page:
+    """The summary's lines, under SUMMARY_CAP bytes whatever the inputs.
+
+    What every summary has (headings, counts, the closing pointer) is always
+    added; the lists take rows while `room` lasts, keeping `_RESERVED` bytes for
+    what comes after them, and say how many they leave to the full files.
+    """
+
+    _RESERVED = 40_000
+
+    def __init__(self, cap: int = SUMMARY_CAP):
+        self.lines: list[str] = []
+        self.room = cap
+
+    def add(self, *lines: str) -> None:
+        for line in lines:
+            self.lines.append(line)
+            self.room -= len(line.encode("utf-8")) + 1
+
+    def fits(self, line: str) -> bool:
+        return len(line.encode("utf-8")) + 1 <= self.room - self._RESERVED
+
+    def table(
+        self, header: list[str], rows: Iterable[list[str]], total: int, rest: str, cap: int
+    ) -> None:
+        """A table of at most `cap` rows (of `total`); `rest` names where the others are."""
+        self.add("| " + " | ".join(header) + " |", "|" + "---|" * len(header))
+        shown = 0
+        for row in rows:
+            line = "| " + " | ".join(row) + " |"
+            if shown >= cap or not self.fits(line):
+                break
+            self.add(line)
+            shown += 1
+        self.add("")
+        if total > shown:
+            self.add(f"… and {total - shown} more: see {rest}.", "")
 
 
 def _ids(values: list[str], cap: int = LIST_CAP) -> str:
-    shown = ", ".join(f"`{v}`" for v in values[:cap])
+    shown = ", ".join(_code(v) for v in values[:cap])
     return shown + (f" … and {len(values) - cap} more" if len(values) > cap else "")
 
 
-def markdown(outcome: Outcome, lang: str = "ja") -> str:
+def markdown(outcome: Outcome, lang: str = "ja", size_cap: int = SUMMARY_CAP) -> str:
     titles = _titles(lang)
     ctx = outcome.context
     passed = outcome.passed
-    lines = [
+    page = _Page(size_cap)
+    page.add(
         f"## recon gate: {'✅ pass' if passed else '❌ FAIL'}",
         "",
         (
-            f"Roster `{scrub(ctx.get('roster', ''))}` · "
-            f"filings `{scrub(ctx.get('filings', ''))}` · "
-            f"as of {ctx.get('as_of', '')} · fail on **{outcome.fail_on}**"
+            f"Roster {_code(scrub(ctx.get('roster', '')))} · "
+            f"filings {_code(scrub(ctx.get('filings', '')))} · "
+            f"as of {_md(ctx.get('as_of', ''))} · fail on **{_md(outcome.fail_on)}**"
             + (" (strict)" if outcome.strict else "")
         ),
         "",
         (
-            f"Baseline: `{scrub(outcome.baseline)}`"
+            f"Baseline: {_code(scrub(outcome.baseline))}"
             if outcome.baseline
             else "No baseline: every finding counts as new."
         ),
         "",
-    ]
+    )
     if outcome.waivers:
-        lines += [f"Waivers judged on {ctx.get('waivers_judged_on', '')}.", ""]
+        page.add(f"Waivers judged on {_md(ctx.get('waivers_judged_on', ''))}.", "")
     for note in ctx.get("notes", []):
-        lines += [f"> {scrub(note)}", ""]
+        line = f"> {_md(scrub(note), 1_000)}"
+        if page.fits(line):
+            page.add(line, "")
     severities = ("error", "warning", "info")
     waived = outcome.findings.filter(pl.col("waived"))
-    lines += _table(
-        ["", *severities],
-        [
-            ["new", *[outcome.count(NEW, s) for s in severities]],
-            ["still open", *[outcome.count(OPEN, s) for s in severities]],
-            ["resolved", *[outcome.count(RESOLVED, s) for s in severities]],
-            ["waived", *[waived.filter(pl.col("severity") == s).height for s in severities]],
-        ],
-    )
-    lines.append("")
+    counts = [
+        ["new", *[outcome.count(NEW, s) for s in severities]],
+        ["still open", *[outcome.count(OPEN, s) for s in severities]],
+        ["resolved", *[outcome.count(RESOLVED, s) for s in severities]],
+        ["waived", *[waived.filter(pl.col("severity") == s).height for s in severities]],
+    ]
+    page.add("|  | " + " | ".join(severities) + " |", "|" + "---|" * 4)
+    page.add(*["| " + " | ".join(str(v) for v in row) + " |" for row in counts], "")
 
-    def finding_rows(frame: pl.DataFrame, last: str) -> list[list[object]]:
-        return [
-            [
-                f"`{r['check']}`",
-                titles.get(r["check"], ""),
-                r["anchor"],
-                r["field"],
-                f"{r['source']} {r['row']}" if r.get("row") is not None else r["source"],
-                r[last],
+    def finding_rows(frame: pl.DataFrame, last: str) -> Iterable[list[str]]:
+        for r in frame.iter_rows(named=True):
+            where = f"{r['source']} {r['row']}" if r.get("row") is not None else r["source"]
+            yield [
+                _code(r["check"]),
+                _md(titles.get(r["check"], "")),
+                _md(r["anchor"]),
+                _column(r["field"] or ""),
+                _md(where),
+                _md(r[last]),
             ]
-            for r in frame.iter_rows(named=True)
-        ]
 
     header = ["check", "title", "member / filing", "field", "row"]
-    blocking, more = _capped(outcome.blocking)
-    if blocking.height:
-        lines += [f"### Blocking ({outcome.blocking.height})", ""]
-        lines += _table([*header, "why"], finding_rows(blocking, "why"))
-        lines += ["", more or ""]
+    findings_files = "findings.csv and gate.json"
+    if outcome.blocking.height:
+        page.add(f"### Blocking ({outcome.blocking.height})", "")
+        page.table(
+            [*header, "why"],
+            finding_rows(outcome.blocking.head(LIST_CAP), "why"),
+            outcome.blocking.height,
+            findings_files,
+            LIST_CAP,
+        )
     new_other = outcome.findings.filter(~pl.col("blocking") & (pl.col("status") == NEW))
     if new_other.height:
-        shown, more = _capped(new_other.with_columns(state=_state_expr()))
-        lines += [f"### New, not blocking ({new_other.height})", ""]
-        lines += _table([*header, "state"], finding_rows(shown, "state"))
-        lines += ["", more or ""]
-    if outcome.resolved.height:
-        shown, more = _capped(outcome.resolved)
-        lines += [f"### Resolved since the baseline ({outcome.resolved.height})", ""]
-        lines += _table(
-            ["check", "title", "member / filing", "field", "severity"],
-            [
-                [
-                    f"`{r['check']}`",
-                    titles.get(r["check"], ""),
-                    r["anchor"],
-                    r["field"],
-                    r["severity"],
-                ]
-                for r in shown.iter_rows(named=True)
-            ],
+        shown = new_other.head(LIST_CAP).with_columns(state=_state_expr())
+        page.add(f"### New, not blocking ({new_other.height})", "")
+        page.table(
+            [*header, "state"],
+            finding_rows(shown, "state"),
+            new_other.height,
+            findings_files,
+            LIST_CAP,
         )
-        lines += ["", more or ""]
-    if outcome.waivers:
-        lines += ["### Waivers", ""]
-        lines += _table(
-            ["#", "check", "member / finding", "reason", "approved by", "expires", "status"],
-            [
+    if outcome.resolved.height:
+        page.add(f"### Resolved since the baseline ({outcome.resolved.height})", "")
+        page.table(
+            ["check", "title", "member / filing", "field", "severity"],
+            (
                 [
-                    s.waiver.number,
-                    f"`{s.waiver.check}`",
-                    s.waiver.member_id or s.waiver.finding,
-                    scrub(s.waiver.reason),
-                    scrub(s.waiver.approved_by),
+                    _code(r["check"]),
+                    _md(titles.get(r["check"], "")),
+                    _md(r["anchor"]),
+                    _column(r["field"] or ""),
+                    _md(r["severity"]),
+                ]
+                for r in outcome.resolved.head(LIST_CAP).iter_rows(named=True)
+            ),
+            outcome.resolved.height,
+            "gate.json",
+            LIST_CAP,
+        )
+    if outcome.waivers:
+        page.add(f"### Waivers ({len(outcome.waivers)})", "")
+        page.table(
+            ["#", "check", "member / finding", "reason", "approved by", "expires", "status"],
+            (
+                [
+                    str(s.waiver.number),
+                    _code(s.waiver.check),
+                    _md(s.waiver.member_id or s.waiver.finding),
+                    _md(scrub(s.waiver.reason)),
+                    _md(scrub(s.waiver.approved_by)),
                     s.waiver.expires_on.isoformat(),
-                    _waiver_status_text(s),
+                    _md(_waiver_status_text(s)),
                 ]
                 for s in outcome.waivers
-            ],
+            ),
+            len(outcome.waivers),
+            "waivers.csv and gate.json",
+            len(outcome.waivers),
         )
-        lines.append("")
     if outcome.diff is not None:
-        lines += ["### Roster changes since the baseline", ""]
-        lines += _diff_lines(outcome.diff)
-        lines.append("")
-    lines.append(
+        page.add("### Roster changes since the baseline", "")
+        for line in _diff_lines(outcome.diff):
+            if not page.fits(line):
+                page.add("- … the rest in gate.json (roster_diff)")
+                break
+            page.add(line)
+        page.add("")
+    page.add(
         "Details (names, dates, addresses as given) are in `findings.csv` and `report.html` "
         "in the run's output folder; this summary names members by id only."
     )
-    return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
+    return "\n".join(page.lines).replace("\n\n\n", "\n\n") + "\n"
+
+
+def undecided_markdown(message: str) -> str:
+    """The summary of a gate that could not decide; `message` is shown as data."""
+    return f"## recon gate: ❌ could not decide\n\n{_md(message, 4_000)}\n"
 
 
 def _state_expr() -> pl.Expr:
@@ -428,13 +557,16 @@ def _diff_lines(diff: RosterDiff) -> list[str]:
     if diff.changed:
         lines.append(f"- **{len(diff.changed)} changed:**")
         for member, fields in list(diff.changed.items())[:LIST_CAP]:
-            lines.append(f"  - `{member}`: {', '.join(fields)}")
+            lines.append(f"  - {_code(member)}: {', '.join(_column(f) for f in fields)}")
         if len(diff.changed) > LIST_CAP:
             lines.append(f"  - … and {len(diff.changed) - LIST_CAP} more (gate.json)")
     for label, items in (
-        ("moved overseas", [f"`{h}` ({s})" for h, s in diff.moved_overseas]),
-        ("back from overseas", [f"`{h}` (was {s})" for h, s in diff.moved_back]),
-        ("overseas type changed", [f"`{h}` ({a} → {b})" for h, a, b in diff.overseas_changed]),
+        ("moved overseas", [f"{_code(h)} ({_md(s)})" for h, s in diff.moved_overseas]),
+        ("back from overseas", [f"{_code(h)} (was {_md(s)})" for h, s in diff.moved_back]),
+        (
+            "overseas type changed",
+            [f"{_code(h)} ({_md(a)} → {_md(b)})" for h, a, b in diff.overseas_changed],
+        ),
     ):
         if items:
             extra = f" … and {len(items) - LIST_CAP} more" if len(items) > LIST_CAP else ""

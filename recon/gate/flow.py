@@ -121,6 +121,7 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     filings = request.filings or sample("filings.csv")
     work_key = key or keys.ephemeral()
     day = waivers.effective_day(as_of)
+    waivers.refuse_beyond(waiver_list, day, policy.certificate_max_years, request.waivers)
 
     # The revision is read before the long run: a wrong ref stops the gate at once.
     # Its files stay in memory: on disk they would be plain My Numbers a kill -9 leaves.
@@ -297,7 +298,7 @@ def undecided(request: Request, message: str, environ: Mapping[str, str]) -> lis
     file recon may not write: a `--junit` naming the roster is one of the
     reasons the gate could not decide.
     """
-    text = f"## recon gate: ❌ could not decide\n\n{message}\n"
+    text = ci.undecided_markdown(message)
     files = {"--junit": ci.undecided_junit(message), "--summary": text}
     for option, content in files.items():
         with suppress(OSError, InputError):

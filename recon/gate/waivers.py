@@ -17,11 +17,18 @@ waiver past its date no longer waives anything (the finding counts again,
 even if it is in the baseline), and a waiver that matches nothing is reported
 so that it can be removed. Expiry is judged on the later of today and
 `--as-of`: a back-dated run cannot revive an expired waiver.
+
+A waiver is a reviewed decision, so a blank reason or approver is refused, and
+so is an expiry beyond what a certificate could be valid for
+(`certificate_max_years` from the day the waivers are judged on, counted as
+SPEC §6.2 counts a certificate's period): a waiver that would hold forever is
+no longer reviewed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,37 +94,131 @@ def parse(document: dict, where: str) -> tuple[Waiver, ...]:
     return tuple(_waiver(entry, n, where) for n, entry in enumerate(entries, start=1))
 
 
+def _refused(message: str, *identifiers: str | None) -> InputError:
+    """An input error that quotes identifiers: they are printed as they are, never masked."""
+    error = InputError(message)
+    error.identifiers = tuple(i for i in identifiers if i)
+    return error
+
+
+# Nothing a reviewer could read: spaces of any width (the ideographic one too),
+# tabs, line breaks, C0/C1 controls, zero-width and direction marks.
+_BLANK = re.compile(r"[\s\x00-\x1f\x7f-\x9f\xad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]*")
+
+
+def _blank(text: str) -> bool:
+    return _BLANK.fullmatch(text) is not None
+
+
+class _At:
+    """`waivers.toml: waiver 3 (match.sex 1201-1006-01)`, how an operator finds it in
+    the file; spelled out only when a message needs it (files hold 100,000 waivers)."""
+
+    def __init__(self, where: str, number: int, entry: dict):
+        self.where, self.number, self.entry = where, number, entry
+
+    def __format__(self, spec: str) -> str:
+        said = [
+            self.entry[k].strip()
+            for k in ("check", "member_id", "finding")
+            if isinstance(self.entry.get(k), str) and not _blank(self.entry[k])
+        ]
+        return f"{self.where}: waiver {self.number}" + (f" ({' '.join(said)})" if said else "")
+
+
 def _waiver(entry: object, number: int, where: str) -> Waiver:
-    at = f"{where}: waiver {number}"
     if not isinstance(entry, dict):
-        raise InputError(f"{at} is not a table; write it as [[waiver]] with keys.")
+        raise InputError(f"{where}: waiver {number} is not a table; write it as [[waiver]].")
+    at = _At(where, number, entry)
+    ids = (entry.get("member_id"), entry.get("finding"))
+    ids = tuple(i for i in ids if isinstance(i, str))
     unknown = sorted(set(entry) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
         keys = ", ".join(_REQUIRED + _OPTIONAL)
-        raise InputError(f"{at}: unknown key(s) {unknown}; the keys are {keys}.")
+        raise _refused(f"{at}: unknown key(s) {unknown}; the keys are {keys}.", *ids)
     missing = [k for k in _REQUIRED if k not in entry or entry[k] in ("", None)]
     if missing:
-        raise InputError(f"{at} lacks {', '.join(missing)}: every waiver needs {_REQUIRED}.")
+        raise _refused(f"{at} lacks {', '.join(missing)}: every waiver needs {_REQUIRED}.", *ids)
     values = {}
     for k in ("check", "reason", "approved_by", *_OPTIONAL):
         if k in entry:
             if not isinstance(entry[k], str):
-                raise InputError(f"{at}: {k} must be text in quotes.")
+                raise _refused(f"{at}: {k} must be text in quotes.", *ids)
             values[k] = entry[k].strip() or None
+    # A waiver is a decision someone reviewed: who, and why, must be readable.
+    blank = [k for k in ("check", "reason", "approved_by") if _blank(entry[k])]
+    if blank:
+        raise _refused(
+            f"{at}: {' と '.join(blank)} が空白だけです。"
+            "免除は誰がなぜ認めたかを書いてください。 / "
+            f"{' and '.join(blank)} hold(s) only blanks: a waiver says who approved it and why.",
+            *ids,
+        )
     if not values.get("member_id") and not values.get("finding"):
-        raise InputError(
+        raise _refused(
             f"{at} names no finding: give member_id (or finding: for a finding without a "
-            f"member, its finding_id in gate.json)."
+            f"member, its finding_id in gate.json).",
+            *ids,
         )
     expires = entry["expires_on"]
-    if isinstance(expires, str):
-        try:
-            expires = dt.date.fromisoformat(expires.strip())
-        except ValueError:
-            expires = None
-    if isinstance(expires, dt.datetime) or not isinstance(expires, dt.date):
-        raise InputError(f"{at}: expires_on must be a date written YYYY-MM-DD.")
+    if isinstance(expires, dt.datetime):
+        raise _refused(
+            f"{at}: expires_on {expires.isoformat()} に時刻があります。日付だけを書いてください"
+            f"（例: expires_on = {expires.date().isoformat()}）。 / expires_on must be a date "
+            f"written YYYY-MM-DD, without a time: the waiver holds through that whole day.",
+            *ids,
+        )
+    if not isinstance(expires, dt.date):
+        shown = f'"{expires}"' if isinstance(expires, str) else repr(expires)
+        raise _refused(
+            f"{at}: expires_on = {shown[:40]} は日付ではありません。引用符なしで書いてください"
+            f"（例: expires_on = 2025-07-31）。 / expires_on must be a TOML date written "
+            f"YYYY-MM-DD without quotes, like expires_on = 2025-07-31.",
+            *ids,
+        )
     return Waiver(number=number, expires_on=expires, **values)
+
+
+def latest_expiry(day: dt.date, years: int) -> dt.date:
+    """The last day a waiver judged on `day` may hold: the end of a period of `years`
+    years starting on `day`, as SPEC §6.2 counts a certificate's (民法143条): the day
+    before the same date `years` later, or the end of the month when that year has
+    no such date (29 February)."""
+    try:
+        return day.replace(year=day.year + years) - dt.timedelta(days=1)
+    except ValueError:  # 29 February in a year without one: the month's last day
+        return dt.date(day.year + years, 2, 28)
+
+
+def refuse_beyond(waivers: Sequence[Waiver], day: dt.date, years: int, where: object) -> None:
+    """Exit 2 for a waiver that would outlive a certificate issued on `day`.
+
+    `years`: the policy's `certificate_max_years`; `day`: the day the waivers are
+    judged on (`effective_day`), so that a run cannot be back-dated to allow more.
+    """
+    latest = latest_expiry(day, years)
+    for w in waivers:
+        if w.expires_on > latest:
+            whom = w.member_id or w.finding
+            raise _refused(
+                f"{where}: waiver {w.number} ({w.check} {whom}): expires_on {w.expires_on} は"
+                f"遅すぎます。免除は資格確認書の有効期間（{years} 年）より長く続けられません。"
+                f"{latest} 以前の日付にして、期限が来たら見直してください。 / expires_on "
+                f"{w.expires_on} is too late: a waiver may hold at most {years} years "
+                f"(certificate_max_years), so no later than {latest}; review it again then.",
+                w.member_id,
+                w.finding,
+            )
+
+
+_WAIVER_SCHEMA = {
+    "number": pl.Int64,
+    "w_check": pl.String,
+    "w_member_id": pl.String,
+    "w_finding": pl.String,
+    "w_field": pl.String,
+    "expires_on": pl.Date,
+}
 
 
 def apply(
@@ -126,43 +227,77 @@ def apply(
     """Add `waiver` (its number), `waiver_state` and `waived_until` to the findings.
 
     When several waivers match a finding, one that holds wins over an expired one,
-    and the later expiry over the earlier.
+    the later expiry over the earlier, and the first in the file over a later one.
     """
-    chosen: list[Waiver | None] = []
-    matched = {w.number: 0 for w in waivers}
-    columns = ("check", "member_id", "field", "finding_id")
-    for check, member, field_, finding_id in findings.select(columns).iter_rows():
-        hits = [w for w in waivers if _matches(w, check, member, field_, finding_id)]
-        for w in hits:
-            matched[w.number] += 1
-        chosen.append(max(hits, key=lambda w: (w.holds_on(day), w.expires_on), default=None))
-    out = findings.with_columns(
-        waiver=pl.Series([w.number if w else None for w in chosen], dtype=pl.Int64),
-        waiver_state=pl.Series(
-            [None if w is None else ACTIVE if w.holds_on(day) else EXPIRED for w in chosen],
-            dtype=pl.String,
-        ),
-        waived_until=pl.Series(
-            [w.expires_on.isoformat() if w else None for w in chosen], dtype=pl.String
-        ),
+    table = pl.DataFrame(
+        [(w.number, w.check, w.member_id, w.finding, w.field, w.expires_on) for w in waivers],
+        schema=_WAIVER_SCHEMA,
+        orient="row",
+    ).with_columns(holds=pl.col("expires_on") >= day)
+    pairs = _matched_pairs(findings, table)
+    # The best waiver per finding: holds first, then the later expiry, then file order.
+    chosen = (
+        pairs.sort(
+            ["_finding", "holds", "expires_on", "number"], descending=[False, True, True, False]
+        )
+        .unique("_finding", keep="first", maintain_order=True)
+        .select(
+            "_finding",
+            waiver="number",
+            waiver_state=pl.when("holds").then(pl.lit(ACTIVE)).otherwise(pl.lit(EXPIRED)),
+            waived_until=pl.col("expires_on").cast(pl.String),
+        )
     )
-    known = {c.code for c in catalog()} | set(findings["check"].to_list())
+    out = (
+        findings.with_row_index("_finding")
+        .join(chosen, on="_finding", how="left", maintain_order="left")
+        .drop("_finding")
+    )
+    matched = dict(pairs.group_by("number").len().iter_rows())
+    known = {c.code for c in catalog()} | set(findings["check"].unique().to_list())
     statuses = []
     for w in waivers:
-        status = EXPIRED if not w.holds_on(day) else ACTIVE if matched[w.number] else UNUSED
+        hits = matched.get(w.number, 0)
+        status = EXPIRED if not w.holds_on(day) else ACTIVE if hits else UNUSED
         note = "" if w.check in known or w.check.startswith("gx.") else "unknown check code"
-        statuses.append(WaiverStatus(w, status, matched[w.number], note))
+        statuses.append(WaiverStatus(w, status, hits, note))
     return out, tuple(statuses)
 
 
-def _matches(w: Waiver, check, member, field_, finding_id) -> bool:
-    if w.check != check:
-        return False
-    if w.member_id and w.member_id != member:
-        return False
-    if w.finding and w.finding != finding_id:
-        return False
-    return not (w.field and w.field != field_)
+def _agree(given: str, found: str) -> pl.Expr:
+    """A key the waiver leaves out matches anything; one it gives must be equal."""
+    return pl.col(given).is_null() | (pl.col(given) == pl.col(found)).fill_null(False)
+
+
+def _matched_pairs(findings: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
+    """Every (finding, waiver) that matches, as two equi-joins.
+
+    A waiver names its finding by check and member id, or (without a member) by
+    check and finding id; the other keys it gives must then agree too. Every waiver
+    is in exactly one of the two joins, so no pair is counted twice, and each pair
+    is one the waiver really matches: no finding × waiver product is ever built.
+    """
+    cols = ("check", "member_id", "field", "finding_id")
+    frame = findings.select(*[pl.col(c).cast(pl.String) for c in cols]).with_row_index("_finding")
+    by_member = table.filter(pl.col("w_member_id").is_not_null()).join(
+        frame,
+        left_on=["w_check", "w_member_id"],
+        right_on=["check", "member_id"],
+        how="inner",
+    )
+    by_finding = table.filter(pl.col("w_member_id").is_null()).join(
+        frame,
+        left_on=["w_check", "w_finding"],
+        right_on=["check", "finding_id"],
+        how="inner",
+    )
+    return pl.concat(
+        [
+            by_member.filter(_agree("w_finding", "finding_id") & _agree("w_field", "field")),
+            by_finding.filter(_agree("w_field", "field")),
+        ],
+        how="diagonal",
+    ).select("_finding", "number", "holds", "expires_on")
 
 
 REPORT_COLUMNS = {
@@ -187,20 +322,17 @@ def report_rows(statuses: Sequence[WaiverStatus]) -> pl.DataFrame:
     member id and finding id are identifiers, written as they are.
     """
     return pl.DataFrame(
-        [
-            {
-                "check": s.waiver.check,
-                "member_id": s.waiver.member_id,
-                "finding": s.waiver.finding,
-                "field": s.waiver.field,
-                "reason": scrub(s.waiver.reason),
-                "approved_by": scrub(s.waiver.approved_by),
-                "expires_on": s.waiver.expires_on,
-                "status": s.status,
-                "matched": s.matched,
-                "note": scrub(s.note),
-            }
-            for s in statuses
-        ],
+        {
+            "check": [s.waiver.check for s in statuses],
+            "member_id": [s.waiver.member_id for s in statuses],
+            "finding": [s.waiver.finding for s in statuses],
+            "field": [s.waiver.field for s in statuses],
+            "reason": [scrub(s.waiver.reason) for s in statuses],
+            "approved_by": [scrub(s.waiver.approved_by) for s in statuses],
+            "expires_on": [s.waiver.expires_on for s in statuses],
+            "status": [s.status for s in statuses],
+            "matched": [s.matched for s in statuses],
+            "note": [scrub(s.note) for s in statuses],
+        },
         schema=REPORT_COLUMNS,
     )
