@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from recon.findings import Check, catalog
+from recon.findings import SEVERITIES, Check, catalog
 from recon.gate.compare import NEW, OPEN, RESOLVED, Outcome, RosterDiff
 from recon.gate.waivers import ACTIVE, EXPIRED, UNUSED
 from recon.masking import scrub
@@ -43,7 +43,7 @@ def checks() -> tuple[Check, ...]:
 
 
 def _titles(lang: str) -> dict[str, str]:
-    return {c.code: c.title_ja if lang == "ja" else c.title_en for c in checks()}
+    return {c.code: c.title(lang) for c in checks()}
 
 
 def _where(row: dict) -> str:
@@ -320,7 +320,7 @@ def markdown(outcome: Outcome, lang: str = "ja") -> str:
         lines += [f"Waivers judged on {ctx.get('waivers_judged_on', '')}.", ""]
     for note in ctx.get("notes", []):
         lines += [f"> {scrub(note)}", ""]
-    severities = ("error", "warning", "info")
+    severities = SEVERITIES
     waived = outcome.findings.filter(pl.col("waived"))
     lines += _table(
         ["", *severities],
