@@ -100,7 +100,12 @@ def _load(path: Path, made: Iterable[str], known: set[str]) -> Stage:
 
 @cache
 def stages() -> tuple[Stage, ...]:
-    paths = sorted(shipped("sql").glob("[0-9][0-9]_*.sql"))
+    """The shipped stages, in file order."""
+    return load(sorted(shipped("sql").glob("[0-9][0-9]_*.sql")))
+
+
+def load(paths: list[Path]) -> tuple[Stage, ...]:
+    """The stages of these files, in this order, their declarations checked."""
     known = set(INPUTS) | {p.stem.split("_", 1)[1] for p in paths}
     out: list[Stage] = []
     for path in paths:
