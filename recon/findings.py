@@ -165,7 +165,7 @@ def conform(frame: pl.DataFrame, producer: str) -> pl.DataFrame:
 
 def _reasons(cases: pl.DataFrame, frame: pl.DataFrame) -> str:
     reasons = []
-    for check, column, group in _grouped(cases):
+    for check, column, group, rows in _grouped(cases):
         if check == "column_in_dataframe":
             reasons.append(f"column {', '.join(map(repr, group))} missing")
         elif check == "column_in_schema":
@@ -176,21 +176,23 @@ def _reasons(cases: pl.DataFrame, frame: pl.DataFrame) -> str:
             pairs = _severity_pairs(cases, frame)
             if pairs:  # else a missing or mistyped column, reported as such
                 reasons.append(f"{_SEVERITY_CHECK}, not for {pairs}")
+        elif check == "not_nullable":
+            reasons.append(f"column {column!r} is empty in {rows} rows")
         elif column in ("check", "severity", "source"):  # codes: safe to quote
             shown = ", ".join(repr(v) for v in group[:5])
             reasons.append(f"column {column!r} must be {check}, not {shown}")
         else:
-            reasons.append(f"column {column!r} must be {check} ({len(group)} rows are not)")
+            reasons.append(f"column {column!r} must be {check} ({rows} rows are not)")
     return "; ".join(reasons)
 
 
-def _grouped(cases: pl.DataFrame) -> list[tuple[str, str | None, list]]:
-    grouped = (
+def _grouped(cases: pl.DataFrame) -> list[tuple[str, str | None, list, int]]:
+    """(check, column, its distinct failure cases, how many) per failed check."""
+    return (
         cases.group_by("check", "column", maintain_order=True)
-        .agg(pl.col("failure_case").unique(maintain_order=True))
+        .agg(pl.col("failure_case").unique(maintain_order=True), pl.len())
         .rows()
     )
-    return [(check, column, values) for check, column, values in grouped]
 
 
 def _severity_pairs(cases: pl.DataFrame, frame: pl.DataFrame) -> str:

@@ -127,8 +127,8 @@ def test_a_good_frame_passes_unchanged():
         (lambda f: f.with_columns(pl.col("row").cast(pl.Int32)), "'row' is Int32, not 'Int64'"),
         (lambda f: f.drop("severity"), "column 'severity' missing"),
         (lambda f: f.with_columns(check_order=0), "'check_order' is no column of a finding"),
-        (lambda f: f.with_columns(row=pl.lit(0, pl.Int64)), "'row' must be a 1-based data row"),
-        (lambda f: f.with_columns(detail=pl.lit(None, pl.String)), "column 'detail'"),
+        (lambda f: f.with_columns(row=pl.lit(0, pl.Int64)), "1-based data row (2 rows are not)"),
+        (lambda f: f.with_columns(detail=pl.lit(None, pl.String)), "'detail' is empty in 2 rows"),
     ],
     ids=[
         "unknown check",
