@@ -9,8 +9,6 @@ import polars as pl
 
 from recon import stages
 
-DECIDE_STAGES = ("decision",)
-
 # members.csv columns, in the order of SPEC §8.
 MEMBER_COLUMNS = (
     "member_id",
@@ -32,5 +30,5 @@ def decide(
     con: duckdb.DuckDBPyConnection, on_stage: Callable[[str, float], None] | None = None
 ) -> pl.DataFrame:
     """One decision row per roster row, in input order (with `row`)."""
-    stages.run(con, DECIDE_STAGES, on_stage, keep=("decision",))
+    stages.run(con, ("decision",), on_stage)
     return con.sql("SELECT * FROM decision ORDER BY row").pl()

@@ -13,19 +13,12 @@ import duckdb
 import polars as pl
 
 from recon import stages
-from recon.findings import catalog_frame
+from recon.errors import InvariantError
+from recon.findings import catalog_frame, conform
 from recon.policy import Policy
 
-MATCH_STAGES = (
-    "household",
-    "candidate_pair",
-    "filing_match",
-    "number_owner",
-    "member_filing",
-    "member",
-    "match_compare",
-    "finding",
-)
+# What `match` hands on: every filing row with its member, and every finding.
+MATCHED = ("filing_match", "finding")
 
 
 def load(
@@ -50,6 +43,8 @@ def load(
     """
     params = pl.DataFrame([{**policy.__dict__, "as_of": as_of}])
     tables |= {"catalog": catalog_frame(), "params": params}
+    if set(tables) != set(stages.INPUTS):
+        raise InvariantError(f"the SQL stages read {stages.INPUTS}, not {sorted(tables)}")
     for name in list(tables):
         arrow = tables.pop(name).to_arrow(compat_level=pl.CompatLevel.newest())
         if copy:
@@ -64,9 +59,11 @@ def match(
     con: duckdb.DuckDBPyConnection, on_stage: Callable[[str, float], None] | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(filing_match, finding): every filing row with its member, every finding."""
-    stages.run(con, MATCH_STAGES, on_stage, keep=("filing_match", "finding"))
+    stages.run(con, MATCHED, on_stage)
     filing_match = con.sql("SELECT * FROM filing_match ORDER BY filing_row").pl()
+    # check_order only sorts: a finding carries no column of the catalog's.
     finding = con.sql(
-        'SELECT * FROM finding ORDER BY source DESC, row, check_order, field, "check"'
+        "SELECT * EXCLUDE (check_order) FROM finding "
+        'ORDER BY source DESC, row, check_order, field, "check"'
     ).pl()
-    return filing_match, finding
+    return filing_match, conform(finding, "sql/08_finding.sql")

@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from recon import decide, gx_checks, match, normalize, outdir, read, report, stages, validate
+from recon import findings as findings_contract
 from recon.columns import Source
 from recon.errors import InputError, InvariantError
 from recon.policy import Policy
@@ -215,7 +216,10 @@ def analyse(
     if members is not None:
         tables = (members, filing_match, findings, roster_file.rows, filings_file.rows)
         quality = step("gx", gx_checks.validate, *tables, policy)
-        findings = pl.concat([findings, quality.findings], how="diagonal_relaxed")
+        gx_findings = findings_contract.conform(quality.findings, "Great Expectations")
+        # GX's findings are about whole tables: no member, so no roster row.
+        findings = pl.concat([findings, gx_findings], how="diagonal")
+    findings = findings_contract.conform(findings, "the run")
 
     result = Result(
         as_of=as_of,

@@ -23,7 +23,7 @@ import polars as pl
 
 from recon import __version__, proof, report_html
 from recon.decide import MEMBER_COLUMNS
-from recon.findings import FINDING_SCHEMA, SEVERITIES, Check, catalog
+from recon.findings import FINDING_SCHEMA, SEVERITIES, SEVERITY_RANK, Check, catalog
 from recon.gx_checks import gx_catalog
 from recon.masking import safe_frame, scrub, scrub_json, written_findings
 from recon.wording import word, word_expr, words_expr
@@ -41,7 +41,7 @@ REPORT_HTML = "report.html"
 
 # A cell that starts like a formula runs as one when Excel opens the CSV.
 _FORMULA_START = r"^[=+\-@\t\r]"
-_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+_SEVERITY_RANK = SEVERITY_RANK
 # What one cell of a list names: a member with 50,000 filings made a cell of
 # 9.8 million characters, and Excel shows at most 32,767. The first ones (the
 # most severe findings) are listed, the rest counted; the files hold them all.
@@ -205,8 +205,8 @@ def check_rows(result: Result, summary_: dict, lang: str) -> tuple[CheckRow, ...
                 severity=check.severity,
                 status=status,
                 count=outcome.count if outcome else count,
-                title=check.title_ja if lang == "ja" else check.title_en,
-                action=check.action_ja if lang == "ja" else check.action_en,
+                title=check.title(lang),
+                action=check.action(lang),
                 detail=outcome.detail if outcome else "",
             )
         )
@@ -219,7 +219,7 @@ def _member_findings(result: Result, lang: str) -> pl.DataFrame:
     Keyed by roster row, not member id: two rows with the same id (a duplicate
     member) each have findings of their own.
     """
-    titles = {c.code: c.title_ja if lang == "ja" else c.title_en for c in catalog()}
+    titles = {c.code: c.title(lang) for c in catalog()}
     return (
         result.findings.filter(pl.col("roster_row").is_not_null())
         .with_columns(

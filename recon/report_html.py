@@ -14,6 +14,7 @@ import html
 from typing import TYPE_CHECKING, NamedTuple
 
 from recon.errors import InvariantError
+from recon.findings import SEVERITY_RANK
 from recon.wording import word
 
 if TYPE_CHECKING:
@@ -343,7 +344,7 @@ _JS = """
 
 _SEVERITY_COLOUR = {"error": "#b00020", "warning": "#d08a00", "info": "#35608f"}
 _BAR_COLOUR = "#4a7ab5"
-_SORT_RANK = {"error": 0, "warning": 1, "info": 2, "": 3}
+_SORT_RANK = {**SEVERITY_RANK, "": len(SEVERITY_RANK)}
 
 
 def _e(value: object) -> str:

@@ -1,7 +1,17 @@
 """Runs the DuckDB SQL stages under `sql/`: one file, one named table.
 
-Like Splink's pipeline, each stage is small, named after the table it creates
+Like Splink's pipeline, each stage is small, named after the table it makes
 and run in file order, so a stage can be read, timed and tested on its own.
+Each file declares, in its header, the tables it reads and the one it makes:
+
+    -- reads: filing_match, filings
+    -- makes: number_owner
+
+From those alone come which stages a caller's tables need, in which order,
+and when each table is dropped (after its last reader). A declaration is
+checked when the stages are loaded: a read must be an input or made by an
+earlier file, and must be what the SQL reads (tests/test_stages.py holds
+every declaration to a real SQL parser as well).
 Nothing is downloaded: DuckDB's extension auto-loading is switched off (SPEC §9).
 """
 
@@ -12,7 +22,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -24,32 +34,128 @@ from recon import outdir
 from recon.errors import InputError, InvariantError
 from recon.resources import shipped
 
+# What `match.load` hands DuckDB before the first stage: the two files, the
+# validation findings, the check catalog and one row of run parameters.
+INPUTS = ("roster", "filings", "validation_finding", "catalog", "params")
 # The inputs `match.load` registered: views over Arrow data the connection holds.
 INPUT_VIEWS = "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal"
 SPILL_PREFIX = "recon-spill-"
 _CREATES = re.compile(r"CREATE OR REPLACE TABLE (\w+) AS", re.IGNORECASE)
+_DECLARATION = re.compile(r"-- (reads|makes):(.*)")
 
 
 @dataclass(frozen=True)
 class Stage:
-    name: str  # the table it creates
+    name: str  # the table it makes
     path: Path
     sql: str
+    reads: tuple[str, ...]  # as declared, in the declaration's order
+
+
+def _declaration(path: Path, sql: str) -> dict[str, tuple[str, ...]]:
+    """The `-- reads:` and `-- makes:` lines of the comment block a stage starts with."""
+    found: dict[str, tuple[str, ...]] = {}
+    for line in sql.splitlines():
+        if not line.startswith("--"):
+            break
+        declared = _DECLARATION.fullmatch(line.rstrip())
+        if declared:
+            key, names = declared.groups()
+            if key in found:
+                raise InvariantError(f"{path.name}: '-- {key}:' is declared twice")
+            found[key] = tuple(n.strip() for n in names.split(",") if n.strip())
+    missing = [k for k in ("reads", "makes") if k not in found]
+    if missing:
+        raise InvariantError(
+            f"{path.name}: its header must declare {' and '.join(f'-- {k}:' for k in missing)}"
+        )
+    return found
+
+
+def _load(path: Path, made: Iterable[str], known: set[str]) -> Stage:
+    sql = path.read_text(encoding="utf-8")
+    declared = _declaration(path, sql)
+    name = path.stem.split("_", 1)[1]
+    created = _CREATES.findall(sql)
+    if declared["makes"] != (name,) or created != [name]:
+        raise InvariantError(
+            f"{path.name} must make exactly one table named {name}: it declares "
+            f"{list(declared['makes'])} and creates {created}"
+        )
+    available = set(INPUTS) | set(made)
+    unmade = [t for t in declared["reads"] if t not in available]
+    if unmade:
+        raise InvariantError(
+            f"{path.name} reads {unmade}, which no earlier stage makes and which is no input "
+            f"(inputs: {', '.join(INPUTS)})"
+        )
+    mentioned = _mentions(sql) & known
+    if set(declared["reads"]) != mentioned - {name}:
+        raise InvariantError(
+            f"{path.name} declares that it reads {sorted(declared['reads'])}, "
+            f"but its SQL reads {sorted(mentioned - {name})}"
+        )
+    return Stage(name, path, sql, declared["reads"])
 
 
 @cache
 def stages() -> tuple[Stage, ...]:
-    out = []
-    for path in sorted(shipped("sql").glob("[0-9][0-9]_*.sql")):
-        sql = path.read_text(encoding="utf-8")
-        created = _CREATES.findall(sql)
-        name = path.stem.split("_", 1)[1]
-        if created != [name]:
-            raise InvariantError(
-                f"{path.name} must create exactly one table named {name}, not {created}"
-            )
-        out.append(Stage(name, path, sql))
+    """The shipped stages, in file order."""
+    return load(sorted(shipped("sql").glob("[0-9][0-9]_*.sql")))
+
+
+def load(paths: list[Path]) -> tuple[Stage, ...]:
+    """The stages of these files, in this order, their declarations checked."""
+    known = set(INPUTS) | {p.stem.split("_", 1)[1] for p in paths}
+    out: list[Stage] = []
+    for path in paths:
+        stage = _load(path, (s.name for s in out), known)
+        if stage.name in INPUTS or stage.name in {s.name for s in out}:
+            raise InvariantError(f"{path.name} makes {stage.name}, which already exists")
+        out.append(stage)
     return tuple(out)
+
+
+def _mentions(sql: str) -> set[str]:
+    """Every word of a stage's SQL outside comments and string literals.
+
+    The cheap check of a declaration at every run: the known tables among
+    these words are the ones the SQL reads.
+    """
+    code = re.sub(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", " ", sql, flags=re.DOTALL)
+    return set(re.findall(r"\b[a-z_][a-z0-9_]*\b", code.lower()))
+
+
+@cache
+def drop_points() -> dict[str, tuple[str, ...]]:
+    """stage -> the tables (made or input) it is the last reader of."""
+    last: dict[str, str] = {}
+    for stage in stages():
+        for table in stage.reads:
+            last[table] = stage.name
+    return {s.name: tuple(sorted(t for t, r in last.items() if r == s.name)) for s in stages()}
+
+
+def plan(targets: Iterable[str], present: Iterable[str] = ()) -> tuple[Stage, ...]:
+    """The stages that make `targets`, in file order, given the tables `present` already.
+
+    What a needed stage reads is needed in turn, unless present; an input
+    that is needed but not present was never loaded, or was already released.
+    """
+    makers = {s.name: s for s in stages()}
+    have = set(present)
+    needed: set[str] = set()
+    todo = list(targets)
+    while todo:
+        table = todo.pop()
+        if table in have or table in needed:
+            continue
+        if table not in makers:
+            where = "an input that is not loaded" if table in INPUTS else "made by no stage"
+            raise InvariantError(f"table {table} is needed but is {where}")
+        needed.add(table)
+        todo.extend(makers[table].reads)
+    return tuple(s for s in stages() if s.name in needed)
 
 
 @contextmanager
@@ -96,47 +202,25 @@ def session(
         shutil.rmtree(private, ignore_errors=True)
 
 
-def _mentions(sql: str) -> set[str]:
-    """Every word of a stage's SQL outside comments and string literals."""
-    code = re.sub(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", " ", sql, flags=re.DOTALL)
-    return set(re.findall(r"\b[a-z_][a-z0-9_]*\b", code.lower()))
-
-
-@cache
-def _last_reader() -> dict[str, str]:
-    """table -> the last stage that reads it (a table no stage reads is not listed)."""
-    last: dict[str, str] = {}
-    for stage in stages():
-        for word in _mentions(stage.sql) - {stage.name}:
-            last[word] = stage.name
-    return last
-
-
 def run(
     con: duckdb.DuckDBPyConnection,
-    names: tuple[str, ...],
+    targets: tuple[str, ...],
     on_stage: Callable[[str, float], None] | None = None,
     keep: tuple[str, ...] = (),
 ) -> None:
-    """Run the named stages in file order; `on_stage(name, seconds)` after each.
+    """Make the `targets` tables with the stages they need; `on_stage(name, seconds)` after each.
 
-    A table no later stage reads is dropped as soon as its last reader has run,
-    and a registered input released, unless the caller will read it (`keep`):
+    A table is dropped, and a registered input released, as soon as its last
+    reader has run, unless it is a target or the caller will read it (`keep`):
     at a million members the roster would otherwise stay in memory until the end.
     """
-    by_name = {s.name: s for s in stages()}
-    unknown = set(names) - set(by_name)
-    if unknown:
-        raise InvariantError(f"no SQL stage named {sorted(unknown)}")
     existing = {row[0] for row in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
     registered = {row[0] for row in con.sql(INPUT_VIEWS).fetchall()}
-    for stage in stages():
-        if stage.name not in names:
-            continue
+    for stage in plan(targets, existing | registered):
         started = time.perf_counter()
         con.execute(stage.sql)
         existing.add(stage.name)
-        done = {t for t, last in _last_reader().items() if last == stage.name} - set(keep)
+        done = set(drop_points()[stage.name]) - set(targets) - set(keep)
         for table in sorted(done & existing):
             con.execute(f"DROP TABLE {table}")
             existing.discard(table)

@@ -17,7 +17,7 @@ import pandera.polars as pa
 import polars as pl
 
 from recon.columns import JA_HEADER, SCHEMAS, Column, Source
-from recon.findings import empty_findings
+from recon.findings import conform, empty_findings, with_severity
 from recon.normalize.codes import CODES
 from recon.read import ROW
 
@@ -68,7 +68,8 @@ def validate(frame: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.Data
         schema(source).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
-        return _typed(frame, cases, source), _findings(cases, frame, source)
+        findings = conform(_findings(cases, frame, source), f"validation of the {source}")
+        return _typed(frame, cases, source), findings
     return _typed(frame, None, source), empty_findings()
 
 
@@ -97,7 +98,7 @@ def _findings(cases: pl.DataFrame, frame: pl.DataFrame, source: Source) -> pl.Da
         .then(pl.lit("empty, but required"))
         .otherwise(pl.format("{}: '{}'", pl.col("check"), _quoted_value(pl.col("failure_case"))))
     )
-    return (
+    return with_severity(
         cases.join(rows, on="index", how="left")
         .select(
             pl.lit("input.invalid_value").alias("check"),

@@ -1,5 +1,7 @@
 -- 世帯: one row per household (記号-番号) with its insured person (被保険者).
 -- Who is insured is decided by relation = 'self', never by branch 00.
+-- reads: roster
+-- makes: household
 CREATE OR REPLACE TABLE household AS
 SELECT
     household_id,

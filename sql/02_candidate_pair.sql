@@ -2,6 +2,8 @@
 -- the five matching keys of SPEC §3.2 holds for the pair. Kana keys have small
 -- kana folded and name keys have variant kanji folded, always: matching must
 -- find the person first; whether the names differ is reported afterwards.
+-- reads: filings, roster
+-- makes: candidate_pair
 CREATE OR REPLACE TABLE candidate_pair AS
 SELECT
     f.row AS filing_row,

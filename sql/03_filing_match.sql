@@ -3,6 +3,8 @@
 -- a key that finds several members says nothing. Key 4 (kana + relation) is what
 -- still matches a filing with a wrong birth date, so it is reported as
 -- match.birth_date instead of an orphan.
+-- reads: candidate_pair, filings
+-- makes: filing_match
 CREATE OR REPLACE TABLE filing_match AS
 WITH hits AS (
     SELECT

@@ -1,6 +1,8 @@
 -- What the filings say about each member that has at least one.
 -- `numbers` counts distinct cleaned numbers whatever their validity: a typo next
 -- to a good number is still two numbers for one person (my_number.conflict).
+-- reads: filing_match, filings, number_owner
+-- makes: member_filing
 CREATE OR REPLACE TABLE member_filing AS
 SELECT
     m.roster_row,

@@ -1,6 +1,8 @@
 -- Each roster row with the facts the rules read: whether the member is active,
 -- which row decides delivery (the insured person's, or the member's own when the
 -- household has no single insured row), and the overseas conditions of SPEC §6.3.
+-- reads: roster, params, household, member_filing, validation_finding
+-- makes: member
 CREATE OR REPLACE TABLE member AS
 WITH
 -- A join, not a correlated EXISTS: DuckDB materialized every pair to decorrelate it.

@@ -4,6 +4,8 @@
 -- either side leaves the link unverified: it is also match.birth_date /
 -- match.sex (SPEC §5, the 総点検 rule). Sex 3 (未設定) never mismatches. An
 -- unreadable filed_on is validation's alone: it does not touch the link.
+-- reads: filing_match, filings, roster, params, validation_finding
+-- makes: match_compare
 CREATE OR REPLACE TABLE match_compare AS
 WITH
 -- A join, not a correlated EXISTS: DuckDB materialized every pair to decorrelate it.

@@ -1,6 +1,8 @@
 -- Every finding of SPEC §5, one row each, with its severity from the catalog.
 -- `roster_row` is the member a finding concerns (internal: for the decisions);
 -- match.* and my_number.* sit on the filing row and carry the matched member.
+-- reads: validation_finding, roster, filings, household, filing_match, number_owner, member_filing, member, match_compare, catalog
+-- makes: finding
 CREATE OR REPLACE TABLE finding AS
 WITH
 fm AS (

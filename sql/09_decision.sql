@@ -1,5 +1,7 @@
 -- The decisions of SPEC §6 for every roster row: My Number status, notice wave,
 -- certificate, delivery route and who must confirm what.
+-- reads: finding, member, member_filing, params
+-- makes: decision
 CREATE OR REPLACE TABLE decision AS
 WITH
 flags AS (

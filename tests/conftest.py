@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
 import zlib
+from collections import defaultdict
 from pathlib import Path
 
 import polars as pl
@@ -182,3 +184,134 @@ def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001 - pytest hook sig
             f"CI: {len(skipped)} test(s) skipped; in CI every test must run", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# --- markers (pyproject.toml): where each applies, by file or by test ---------------------
+# From a measured run (`pytest --durations=0`). `slow`: over about 5 s on a loaded
+# 2-core machine. The session summary names any test that started a process or took
+# over 5 s without its marker, so this table cannot quietly go stale.
+SLOW_SECONDS = 5.0
+MARKS: dict[str, tuple[str, ...]] = {
+    # Whole files: each test runs a whole reconciliation through Great Expectations
+    # (1.5-2.5 s each, 10 s for the first), or starts processes. The rules they test
+    # end to end are tested stage by stage, fast, in test_sql_stages.py.
+    "tests/test_accuracy.py": ("slow",),
+    "tests/test_bad_inputs.py": ("slow",),
+    "tests/test_browser.py": ("browser", "subprocess", "slow"),
+    "tests/test_cli.py": ("slow",),
+    "tests/test_conservation.py": ("slow",),
+    "tests/test_gate.py": ("slow",),
+    "tests/test_gate_ci.py": ("subprocess", "slow"),
+    "tests/test_gate_example.py": ("subprocess", "slow"),
+    "tests/test_gx.py": ("slow",),
+    "tests/test_interrupts.py": ("slow",),
+    "tests/test_offline.py": ("slow",),
+    "tests/test_outdir.py": ("subprocess", "slow"),
+    "tests/test_packaging.py": ("subprocess", "slow"),
+    "tests/test_privacy.py": ("slow",),
+    "tests/test_proof.py": ("slow",),
+    "tests/test_properties.py": ("slow",),
+    "tests/test_real_ids.py": ("slow",),
+    "tests/test_report.py": ("slow",),
+    "tests/test_rules.py": ("slow",),
+    "tests/test_sample.py": ("subprocess", "slow"),
+    "tests/test_spill.py": ("slow",),
+    "tests/test_synthetic.py": ("slow",),
+    "tests/test_synthetic.py::test_sample_command_writes_three_files": ("subprocess",),
+    # Single slow tests: mostly Hypothesis properties over many examples.
+    "tests/test_read.py::test_every_encoding_and_format_gives_identical_outputs": ("slow",),
+    "tests/test_dates.py::test_seven_digit_era_form_never_leaves_the_window": ("slow",),
+    "tests/test_dates.py::test_output_is_a_plausible_date_or_the_stripped_input": ("slow",),
+    "tests/test_dates.py::test_every_spelling_round_trips": ("slow",),
+    "tests/test_text.py::test_address_key_is_idempotent": ("slow",),
+    "tests/test_text.py::test_kana_plain_is_idempotent": ("slow",),
+    "tests/test_findings_schema.py::test_the_runs_findings_are_findings": ("slow",),
+}
+
+
+# Single tests that start a process (python -m recon, git, unshare), by file.
+STARTS_A_PROCESS: dict[str, tuple[str, ...]] = {
+    "tests/test_cli.py": (
+        "test_run_on_clean_input_exits_0_and_says_where_the_report_is",
+        "test_gate_passes_clean_input_and_fails_on_warning_when_asked",
+        "test_gate_fails_on_error",
+        "test_missing_column_exits_2_with_one_paragraph_and_no_traceback",
+        "test_failed_run_leaves_the_previous_report_untouched",
+        "test_bad_as_of_and_bad_policy_exit_2",
+        "test_help_is_for_an_operator",
+        "test_check_prints_counts_and_writes_nothing",
+        "test_brackets_in_a_message_are_printed_not_parsed",
+        "test_as_of_at_its_earliest_runs",
+    ),
+    "tests/test_gx.py": (
+        "test_preload_in_a_background_thread_while_a_run_imports_and_works",
+        "test_the_recon_process_loads_scipy_stats_only_when_an_expectation_uses_it",
+    ),
+    "tests/test_privacy.py": ("test_every_byte_written_or_printed_by_a_generated_run",),
+    "tests/test_real_ids.py": (
+        "test_member_ids_are_written_as_read_in_members_and_mailing",
+        "test_findings_name_members_and_employee_ids_as_read_and_nothing_blocks_on_them",
+        "test_the_shifted_number_is_masked_in_every_file_that_writes_the_name",
+        "test_nothing_but_the_shifted_number_is_masked_and_it_is_nowhere_in_full",
+    ),
+    "tests/test_spill.py": (
+        "test_run_with_memory_limit_and_spill_dir_leaves_nothing_behind",
+        "test_check_takes_the_memory_limit_and_spill_dir_too",
+        "test_a_spill_folder_left_by_a_killed_run_is_removed_by_the_next_session",
+    ),
+    "tests/test_interrupts.py": (
+        "test_signal_during_writing_rolls_back",
+        "test_signal_while_the_program_is_still_loading_exits_130",
+        "test_staging_left_by_a_killed_run_is_removed_but_a_live_one_kept",
+    ),
+    "tests/test_offline.py": ("test_whole_run_in_a_namespace_without_network",),
+}
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest hook signature
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        test = item.nodeid.split("[", 1)[0]
+        for name in (*MARKS.get(path, ()), *MARKS.get(test, ())):
+            item.add_marker(name)
+        if item.originalname in STARTS_A_PROCESS.get(path, ()):
+            item.add_marker("subprocess")
+
+
+_unmarked: dict[str, set[str]] = {"subprocess": set(), "slow": set()}
+_seconds: defaultdict[str, float] = defaultdict(float)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):  # noqa: ARG001 - pytest hook signature
+    """Notes a test that starts a process (its fixtures included) or is slow, unmarked."""
+    real = subprocess.Popen.__init__
+
+    def noted(self, *args, **kwargs):
+        if not item.get_closest_marker("subprocess"):
+            _unmarked["subprocess"].add(item.nodeid)
+        real(self, *args, **kwargs)
+
+    subprocess.Popen.__init__ = noted  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        subprocess.Popen.__init__ = real  # type: ignore[method-assign]
+    if _seconds[item.nodeid] > SLOW_SECONDS and not item.get_closest_marker("slow"):
+        _unmarked["slow"].add(item.nodeid)
+
+
+def pytest_runtest_logreport(report):
+    _seconds[report.nodeid] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    for marker, tests in _unmarked.items():
+        if tests:
+            terminalreporter.write_line(
+                f"not marked {marker} in tests/conftest.py MARKS, but "
+                + ("started a process" if marker == "subprocess" else f"over {SLOW_SECONDS} s")
+                + ": "
+                + ", ".join(sorted(tests)),
+                yellow=True,
+            )

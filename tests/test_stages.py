@@ -1,14 +1,120 @@
-"""The SQL stages: each table is freed once no later stage reads it."""
+"""The SQL stages: declared reads and makes, the order and drops they give, and each
+table freed once no later stage reads it."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from recon import decide, match, normalize, read, stages, validate
+from recon.errors import InvariantError
 from recon.policy import load_policy
 from recon.resources import shipped
+
+
+def _parsed(sql: str) -> tuple[set[str], str]:
+    """(tables read, table made) of one stage, by a real SQL parser (DuckDB dialect)."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    assert isinstance(tree, exp.Create)
+    made = tree.this.name
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return {t.name for t in tree.find_all(exp.Table)} - ctes - {made}, made
+
+
+@pytest.mark.parametrize("stage", stages.stages(), ids=lambda s: s.path.name)
+def test_a_stage_declares_exactly_what_its_sql_reads_and_makes(stage):
+    reads, made = _parsed(stage.sql)
+    assert set(stage.reads) == reads
+    assert made == stage.name
+
+
+def test_the_match_and_decision_stages_come_from_the_declarations():
+    match_tables = [s.name for s in stages.plan(match.MATCHED, stages.INPUTS)]
+    assert match_tables == [
+        "household",
+        "candidate_pair",
+        "filing_match",
+        "number_owner",
+        "member_filing",
+        "member",
+        "match_compare",
+        "finding",
+    ]
+    # After match, what decision reads is there: it needs no earlier stage again.
+    present = {"finding", "member", "member_filing", "params"}
+    assert [s.name for s in stages.plan(("decision",), present)] == ["decision"]
+    # The roster was released after its last reader: a stage needing it again is a bug.
+    with pytest.raises(InvariantError, match="household is needed|roster is needed"):
+        stages.plan(("member",), {"member_filing", "params", "validation_finding"})
+
+
+def test_each_table_is_dropped_after_its_last_declared_reader():
+    drops = stages.drop_points()
+    assert drops["filing_match"] == ("candidate_pair",)
+    assert set(drops["finding"]) == {
+        "roster", "filings", "household", "filing_match", "number_owner",
+        "match_compare", "validation_finding", "catalog",
+    }  # fmt: skip
+    assert set(drops["decision"]) == {"finding", "member", "member_filing", "params"}
+
+
+def _stage_files(folder: Path, **files: str) -> list[Path]:
+    paths = []
+    for name, sql in files.items():
+        path = folder / f"{name}.sql"
+        path.write_text(sql, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+GOOD = "-- reads: roster\n-- makes: a\nCREATE OR REPLACE TABLE a AS SELECT row FROM roster;\n"
+
+
+@pytest.mark.parametrize(
+    ("second", "said"),
+    [
+        (
+            "-- reads: c\n-- makes: b\nCREATE OR REPLACE TABLE b AS SELECT * FROM c;",
+            "02_b.sql reads ['c'], which no earlier stage makes and which is no input",
+        ),
+        (
+            "-- reads: a\n-- makes: b\nCREATE OR REPLACE TABLE b AS SELECT * FROM a JOIN filings"
+            " USING (row);",
+            "02_b.sql declares that it reads ['a'], but its SQL reads ['a', 'filings']",
+        ),
+        (
+            "-- reads: a, filings\n-- makes: b\nCREATE OR REPLACE TABLE b AS SELECT * FROM a;",
+            "declares that it reads ['a', 'filings'], but its SQL reads ['a']",
+        ),
+        (
+            "-- reads: a\n-- makes: c\nCREATE OR REPLACE TABLE c AS SELECT * FROM a;",
+            "02_b.sql must make exactly one table named b",
+        ),
+        (
+            "-- b, from a\nCREATE OR REPLACE TABLE b AS SELECT * FROM a;",
+            "its header must declare -- reads: and -- makes:",
+        ),
+    ],
+    ids=["reads an unmade table", "reads undeclared", "declares unread", "wrong name", "none"],
+)
+def test_a_wrong_declaration_fails_loudly(tmp_path, second, said):
+    paths = _stage_files(tmp_path, **{"01_a": GOOD, "02_b": second})
+    with pytest.raises(InvariantError) as raised:
+        stages.load(paths)
+    assert said in str(raised.value)
+
+
+def test_a_read_of_a_later_stage_fails(tmp_path):
+    later = "-- reads: b\n-- makes: a\nCREATE OR REPLACE TABLE a AS SELECT * FROM b;"
+    made = "-- reads: roster\n-- makes: b\nCREATE OR REPLACE TABLE b AS SELECT * FROM roster;"
+    paths = _stage_files(tmp_path, **{"01_a": later, "02_b": made})
+    with pytest.raises(InvariantError, match="01_a.sql reads \\['b'\\], which no earlier"):
+        stages.load(paths)
+    assert [s.name for s in stages.load(paths[::-1])] == ["b", "a"]
 
 
 def test_mentions_ignore_comments_and_string_literals():

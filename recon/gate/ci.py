@@ -30,7 +30,7 @@ from pathlib import Path
 
 import polars as pl
 
-from recon.findings import Check, catalog
+from recon.findings import SEVERITIES, Check, catalog
 from recon.gate.compare import NEW, OPEN, RESOLVED, Outcome, RosterDiff
 from recon.gate.waivers import ACTIVE, EXPIRED, UNUSED
 from recon.masking import scrub
@@ -77,7 +77,7 @@ def checks() -> tuple[Check, ...]:
 
 
 def _titles(lang: str) -> dict[str, str]:
-    return {c.code: c.title_ja if lang == "ja" else c.title_en for c in checks()}
+    return {c.code: c.title(lang) for c in checks()}
 
 
 def fold(value: object) -> str:
@@ -430,7 +430,7 @@ def markdown(outcome: Outcome, lang: str = "ja", size_cap: int = SUMMARY_CAP) ->
         line = f"> {_md(scrub(note), 1_000)}"
         if page.fits(line):
             page.add(line, "")
-    severities = ("error", "warning", "info")
+    severities = SEVERITIES
     waived = outcome.findings.filter(pl.col("waived"))
     counts = [
         ["new", *[outcome.count(NEW, s) for s in severities]],

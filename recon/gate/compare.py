@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from recon.findings import SEVERITY_RANK
 from recon.gate.baseline import FINDING_COLUMNS, Snapshot
 from recon.gate.waivers import ACTIVE, EXPIRED, WaiverStatus
 from recon.masking import scrub
 
-RANK = {"error": 0, "warning": 1, "info": 2}
+RANK = SEVERITY_RANK
 NEW, OPEN, RESOLVED = "new", "open", "resolved"
 
 
