@@ -197,6 +197,7 @@ MARKS: dict[str, tuple[str, ...]] = {
     # end to end are tested stage by stage, fast, in test_sql_stages.py.
     "tests/test_accuracy.py": ("slow",),
     "tests/test_bad_inputs.py": ("slow",),
+    "tests/test_ci_texts.py": ("subprocess", "slow"),
     "tests/test_browser.py": ("browser", "subprocess", "slow"),
     "tests/test_cli.py": ("slow",),
     "tests/test_conservation.py": ("slow",),
@@ -226,6 +227,7 @@ MARKS: dict[str, tuple[str, ...]] = {
     "tests/test_text.py::test_address_key_is_idempotent": ("slow",),
     "tests/test_text.py::test_kana_plain_is_idempotent": ("slow",),
     "tests/test_findings_schema.py::test_the_runs_findings_are_findings": ("slow",),
+    "tests/test_waivers.py::test_the_cli_exits_2_for_a_waiver_for_ever": ("subprocess", "slow"),
 }
 
 
