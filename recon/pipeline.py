@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from recon import decide, gx_checks, match, normalize, outdir, read, report, stages, validate
+from recon.cli import stop_signals
 from recon.columns import Source
 from recon.errors import InputError, InvariantError
 from recon.policy import Policy
@@ -313,18 +314,17 @@ def _signals_deferred():
 
     An exception raised by a signal can land anywhere, even on the first line of
     the clean-up (one Ctrl-C surfaces twice: polars polls for signals, then
-    Python raises again), so the write never takes one.
+    Python raises again), so the write never takes one. A signal the process
+    was started with ignored stays ignored (`cli.stop_signals`): noting it would
+    turn it into an interruption after all.
     """
     if threading.current_thread() is not threading.main_thread():
         yield []
         return
     noted: list[int] = []
-    previous = {s: signal.signal(s, lambda signum, _: noted.append(signum)) for s in _STOPS}
+    previous = {s: signal.signal(s, lambda signum, _: noted.append(signum)) for s in stop_signals()}
     try:
         yield noted
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-
-
-_STOPS = (signal.SIGINT, signal.SIGTERM)
