@@ -145,9 +145,9 @@ def analyse(
         raise InputError(
             f"{roster_path}: the same file was given as the roster and as the filings."
         )
-    for path in on_disk:  # before any thread starts: a typo fails at once
-        if not path.is_file():
-            raise InputError(f"{path}: no such file.")
+    for path, source in ((roster_path, "roster"), (filings_path, "filings")):
+        if isinstance(path, Path):  # before any thread starts: a typo fails at once
+            read.require_file(path, f"--{source}", *read.TABLE_NAMES[source])
     if with_decisions:
         # Importing Great Expectations alone takes ~1.5 s: it happens in the
         # background while polars and DuckDB work; gx_checks.validate waits for it.
