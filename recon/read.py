@@ -80,12 +80,12 @@ def require_file(path: Path, option: str, what_ja: str, what_en: str) -> None:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        link = f" (a symbolic link to {os.readlink(path)}, which does not exist)"
         dangling = path.is_symlink()
+        link_ja = "（リンク先がありません）" if dangling else ""
+        link_en = f" (a symbolic link to {os.readlink(path)}, which is missing)" if dangling else ""
         raise InputError(
-            f"{path}: ファイルがありません{'（リンク先がありません）' if dangling else ''}。"
-            f"{option} のパスを確かめてください。 / {path}: no such file"
-            f"{link if dangling else ''}; check the path given to {option}."
+            f"{path}: ファイルがありません{link_ja}。{option} のパスを確かめてください。 / "
+            f"{path}: no such file{link_en}; check the path given to {option}."
         ) from None
     except OSError as exc:
         raise InputError(
