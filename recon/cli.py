@@ -65,6 +65,20 @@ def stop_signals() -> tuple[signal.Signals, ...]:
     return tuple(s for s in _STOPS if signal.getsignal(s) != signal.SIG_IGN)
 
 
+def keep_ignored() -> None:
+    """Put back, at the operating system, the stop signals the process inherited as ignored.
+
+    polars (since 1.22) hooks SIGINT in C when it is imported, whatever the
+    disposition was, and then stops its own work with KeyboardInterrupt on
+    Ctrl-C: Python's table still says SIG_IGN, the process no longer ignores
+    it. Called once the libraries are imported, and again wherever recon
+    handles signals, in case one was imported late.
+    """
+    for s in _STOPS:
+        if signal.getsignal(s) == signal.SIG_IGN:
+            signal.signal(s, signal.SIG_IGN)
+
+
 def is_interruption(exc: BaseException) -> bool:
     """Whether `exc` is Ctrl-C or SIGTERM as DuckDB reports it.
 
@@ -120,11 +134,18 @@ def main() -> None:
     for s in stop_signals():
         signal.signal(s, _interrupt)
     try:
+        if signal.SIGINT not in stop_signals():
+            # polars hooks SIGINT as it loads (`keep_ignored`): load it first and undo that
+            # at once, before anything could run polars code with the hook in place.
+            import polars  # noqa: F401
+
+            keep_ignored()
         from recon.gx_adapter import defer_scipy_stats
 
         with suppress(Exception):  # a speed-up only: GX imports scipy.stats as usual without it
             defer_scipy_stats()
         application = globals().get("app") or _app()
+        keep_ignored()  # importing polars hooked SIGINT even if it was ignored
         try:
             application()
             code: object = 0

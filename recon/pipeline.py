@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from recon import decide, gx_checks, match, normalize, outdir, read, report, stages, validate
-from recon.cli import stop_signals
+from recon.cli import keep_ignored, stop_signals
 from recon.columns import Source
 from recon.errors import InputError, InvariantError
 from recon.policy import Policy
@@ -322,6 +322,7 @@ def _signals_deferred():
         yield []
         return
     noted: list[int] = []
+    keep_ignored()
     previous = {s: signal.signal(s, lambda signum, _: noted.append(signum)) for s in stop_signals()}
     try:
         yield noted

@@ -33,7 +33,13 @@ from rich.console import Console
 from rich.text import Text
 
 from recon import pipeline
-from recon.cli import INTERRUPTED, INTERRUPTED_EXIT, is_interruption, stop_signals
+from recon.cli import (
+    INTERRUPTED,
+    INTERRUPTED_EXIT,
+    is_interruption,
+    keep_ignored,
+    stop_signals,
+)
 from recon.errors import InputError, InvariantError
 from recon.masking import error_text, scrub
 from recon.normalize.dates import parse_date
@@ -352,6 +358,7 @@ def exit_codes(
     The keywords are what the command was given: messages about DuckDB's memory,
     a full disk or the spill folder name them (and size the advice on `inputs`).
     """
+    keep_ignored()
     terminate = signal.SIGTERM in stop_signals()
     previous = signal.signal(signal.SIGTERM, _terminate) if terminate else None
     try:
