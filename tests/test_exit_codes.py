@@ -342,15 +342,25 @@ def test_a_full_disk_names_the_output_folder_and_what_to_do(tmp_path, monkeypatc
     assert sorted(p.name for p in tmp_path.iterdir()) == ["filings.csv", "out", "roster.csv"]
 
 
-def test_a_full_spill_folder_names_it_and_the_option(tmp_path, monkeypatch):
+SPILL_FULL = {
+    "io": duckdb.IOException(
+        'IO Error: Could not write file "duckdb_temp_storage-0.tmp": No space left on device'
+    ),
+    "out of memory": duckdb.OutOfMemoryException(
+        "Out of Memory Error: failed to offload data block of size 256.0 KiB "
+        "(No space left on device)"
+    ),
+}
+
+
+@pytest.mark.parametrize("how", SPILL_FULL, ids=list(SPILL_FULL))
+def test_a_full_spill_folder_names_it_and_the_option(tmp_path, monkeypatch, how):
     roster, filings = _inputs(tmp_path)
     spill = tmp_path / "spill"
     spill.mkdir()
 
     def spill_fills_up(*args, **kwargs):
-        raise duckdb.IOException(
-            'IO Error: Could not write file "duckdb_temp_storage-0.tmp": No space left on device'
-        )
+        raise SPILL_FULL[how]
 
     monkeypatch.setattr(match, "match", spill_fills_up)
     args = ["check", "--roster", str(roster), "--filings", str(filings)]

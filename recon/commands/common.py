@@ -387,11 +387,12 @@ def exit_codes(
         if is_interruption(exc):  # Ctrl-C or SIGTERM while DuckDB ran a query
             err.print(INTERRUPTED, markup=False)
             raise typer.Exit(INTERRUPTED_EXIT) from None
+        if isinstance(exc, duckdb.Error) and no_space(exc):
+            # Before the memory case: a spill that finds the disk full can surface as either.
+            _input_error(_spill_full_message(spill_dir))
+            raise typer.Exit(2) from None
         if isinstance(exc, duckdb.OutOfMemoryException):
             _input_error(memory_message(exc, memory_limit, inputs))
-            raise typer.Exit(2) from None
-        if isinstance(exc, duckdb.Error) and no_space(exc):
-            _input_error(_spill_full_message(spill_dir))
             raise typer.Exit(2) from None
         err.print(
             f"recon: internal error (a bug, please report it): {type(exc).__name__}: "
