@@ -346,9 +346,14 @@ SPILL_FULL = {
     "io": duckdb.IOException(
         'IO Error: Could not write file "duckdb_temp_storage-0.tmp": No space left on device'
     ),
-    "out of memory": duckdb.OutOfMemoryException(
-        "Out of Memory Error: failed to offload data block of size 256.0 KiB "
-        "(No space left on device)"
+    # As DuckDB 2.0 says it with --spill-dir on a 1 MB tmpfs, at 200,000 members and 120MB.
+    "no room to offload": duckdb.OutOfMemoryException(
+        "Out of Memory Error: failed to offload data block of size 256.0 KiB (800.0 KiB/921.5 KiB "
+        "used).\nThis limit was set by the 'max_temp_directory_size' setting.\nBy default, this "
+        "setting utilizes the available disk space on the drive where the 'temp_directory' is "
+        "located.\nYou can adjust this setting, by using (for example) PRAGMA "
+        "max_temp_directory_size='10GiB'\n\nPossible solutions:\n* Reducing the number of threads "
+        "(SET threads=X)"
     ),
 }
 

@@ -304,6 +304,16 @@ def _spill_full_message(spill_dir: Path | None) -> str:
     )
 
 
+def _spill_limit(exc: BaseException) -> bool:
+    """DuckDB could not spill: its temporary folder's disk has no room (its default limit).
+
+    DuckDB caps what it spills at the free space of the spill folder's disk
+    and then reports "Out of Memory ... failed to offload data block ... set by
+    the 'max_temp_directory_size' setting": the disk, not the memory, is short.
+    """
+    return "max_temp_directory_size" in str(exc)
+
+
 # DuckDB's own advice quotes its limit and what it had in use: "(56.9 MiB/57.2 MiB used)".
 _DUCKDB_USED = re.compile(r"\(([\d.]+ \w+)/([\d.]+ \w+) used\)")
 # What DuckDB needs, measured on recon's stages: 200k members (50 MB of CSV) run in
@@ -387,7 +397,7 @@ def exit_codes(
         if is_interruption(exc):  # Ctrl-C or SIGTERM while DuckDB ran a query
             err.print(INTERRUPTED, markup=False)
             raise typer.Exit(INTERRUPTED_EXIT) from None
-        if isinstance(exc, duckdb.Error) and no_space(exc):
+        if isinstance(exc, duckdb.Error) and (no_space(exc) or _spill_limit(exc)):
             # Before the memory case: a spill that finds the disk full can surface as either.
             _input_error(_spill_full_message(spill_dir))
             raise typer.Exit(2) from None
