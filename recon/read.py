@@ -64,8 +64,8 @@ def _blank_rows(frame: pl.DataFrame) -> pl.Series:
 
 # What each input is, as messages name it: (Japanese, English).
 TABLE_NAMES: dict[Source, tuple[str, str]] = {
-    "roster": ("加入者台帳", "the roster file (CSV, xlsx or Parquet)"),
-    "filings": ("事業主届出", "the filings file (CSV, xlsx or Parquet)"),
+    "roster": ("加入者台帳のファイル", "the roster file (CSV, xlsx or Parquet)"),
+    "filings": ("事業主届出のファイル", "the filings file (CSV, xlsx or Parquet)"),
 }
 _TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 
@@ -95,35 +95,41 @@ def require_file(path: Path, option: str, what_ja: str, what_en: str) -> None:
         return
     if stat.S_ISDIR(mode):
         inside = _files_inside(path)
-        hint_ja = f"（例: {option} {inside[0]}）" if inside else ""
+        # The example is a file named like the option (roster.csv for --roster), if any.
+        named = [p for p in inside if option.lstrip("-") in p.name.lower()]
+        hint_ja = f"（例: {option} {named[0]}）" if named else ""
         hint_en = f" (in it: {', '.join(str(p.name) for p in inside)})" if inside else ""
         raise InputError(
-            f"{path} はフォルダです。{option} にはその中の{what_ja}のファイルを指定してください"
+            f"{path} はフォルダです。{option} にはその中の{what_ja}を指定してください"
             f"{hint_ja}。 / {path} is a folder, not a file: pass {option} {what_en} inside it"
             f"{hint_en}."
         )
     if stat.S_ISFIFO(mode):
-        kind_ja, kind_en = "パイプ（FIFO）", "a pipe (FIFO)"
-    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        raise InputError(
+            f"{path} はパイプ（FIFO）で、ファイルではありません。流れてくる内容をいったん"
+            f"ファイルに保存し、{option} にはその{what_ja}を指定してください。 / "
+            f"{path} is a pipe (FIFO), not a file: save what comes through it to a file first, "
+            f"and pass {option} that file."
+        )
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         kind_ja, kind_en = "デバイス", "a device"
     elif stat.S_ISSOCK(mode):
         kind_ja, kind_en = "ソケット", "a socket"
     else:
         kind_ja, kind_en = "特殊ファイル", "a special file"
     raise InputError(
-        f"{path} は{kind_ja}で、ファイルではありません。内容をいったんファイルに保存し、"
-        f"{option} にはその{what_ja}のファイルを指定してください。 / {path} is {kind_en}, not a "
-        f"file: save its content to a file first and pass {option} {what_en}."
+        f"{path} は{kind_ja}で、ファイルではありません。{option} には{what_ja}を指定して"
+        f"ください。 / {path} is {kind_en}, not a file: pass {option} {what_en}."
     )
 
 
 def _files_inside(folder: Path) -> list[Path]:
-    """Up to three files in `folder` that could be the input, for the message's example."""
+    """Up to five files in `folder` that could be the input, for the message."""
     try:
         names = sorted(os.listdir(folder))
     except OSError:
         return []
-    return [folder / n for n in names if n.lower().endswith(_TABLE_SUFFIXES)][:3]
+    return [folder / n for n in names if n.lower().endswith(_TABLE_SUFFIXES)][:5]
 
 
 def _read_raw(path: Path, source: Source, data: bytes | None = None) -> pl.DataFrame:

@@ -210,6 +210,20 @@ def test_a_policy_that_is_not_a_file_is_refused_before_it_is_read(tmp_path, make
     assert str(policy) in said and "not a file" in said and "--policy" in said, said
 
 
+def test_a_folder_s_example_is_the_file_named_like_the_option(tmp_path):
+    """A sample folder holds filings.csv before roster.csv: --roster's example is roster.csv."""
+    folder = tmp_path / "sample"
+    folder.mkdir()
+    roster, filings = _inputs(folder)
+    for option, wanted in (("--roster", roster), ("--filings", filings)):
+        given = {"--roster": roster, "--filings": filings} | {option: folder}
+        done = _invoke(run_args(given["--roster"], given["--filings"], tmp_path / "out"))
+        said = _flat(done.output)
+        assert done.exit_code == 2, done.output
+        assert f"（例: {option} {wanted}）" in said, said
+        assert "(in it: filings.csv, roster.csv)" in said
+
+
 def test_a_filings_folder_names_the_filings_option(tmp_path):
     roster, _ = _inputs(tmp_path)
     done = _invoke(run_args(roster, tmp_path, tmp_path / "out"))
