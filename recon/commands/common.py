@@ -329,22 +329,35 @@ def _input_bytes(inputs: Sequence[Path | None]) -> int:
     return total
 
 
+class _Unknown:
+    """`exit_codes` was not told the command's --memory-limit (nor whether one was given)."""
+
+
+UNKNOWN = _Unknown()
+
+
 def memory_message(
-    exc: BaseException, memory_limit: str | None, inputs: Sequence[Path | None] = ()
+    exc: BaseException,
+    memory_limit: str | None | _Unknown,
+    inputs: Sequence[Path | None] = (),
 ) -> str:
-    """DuckDB ran out of memory: say which limit, and about how much these inputs need."""
+    """DuckDB ran out of memory: say which limit, and about how much these inputs need.
+
+    When the command's limit is unknown, the one DuckDB quotes stands for it.
+    """
     used = _DUCKDB_USED.search(str(exc))
-    if memory_limit is None and used is None:
+    if isinstance(memory_limit, _Unknown):
+        memory_limit = used[2].replace(" ", "") if used else None
+    if memory_limit is None:
         return (
             "DuckDB がこのコンピューターのメモリを使い切りました。ほかのプログラムを閉じるか、"
             "--memory-limit と --spill-dir でディスクに退避させてください。 / DuckDB ran out of "
             "this computer's memory: close other programs, or pass --memory-limit (with "
             "--spill-dir on a disk with room) so that it spills to disk."
         )
-    limit = memory_bytes(memory_limit) if memory_limit else None
-    given = memory_limit or used[2].replace(" ", "")  # type: ignore[index]
+    given = memory_limit
     need = max(
-        2 * (limit or memory_bytes(given) or MEMORY_FLOOR),
+        2 * (memory_bytes(given) or MEMORY_FLOOR),
         _NEED_PER_INPUT_BYTE * _input_bytes(inputs),
     )
     return (
@@ -358,7 +371,7 @@ def memory_message(
 @contextmanager
 def exit_codes(
     *,
-    memory_limit: str | None = None,
+    memory_limit: str | None | _Unknown = UNKNOWN,
     spill_dir: Path | None = None,
     inputs: Sequence[Path | None] = (),
     out_dir: Path | None = None,
@@ -367,6 +380,7 @@ def exit_codes(
 
     The keywords are what the command was given: messages about DuckDB's memory,
     a full disk or the spill folder name them (and size the advice on `inputs`).
+    `memory_limit` is None when the command was given none, UNKNOWN when not told.
     """
     keep_ignored()
     terminate = signal.SIGTERM in stop_signals()
