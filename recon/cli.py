@@ -52,6 +52,50 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def stop_signals() -> tuple[signal.Signals, ...]:
+    """The stop signals recon may handle: those the process did not inherit as ignored.
+
+    A process started with SIGINT ignored (`nohup`, `&` in a non-interactive
+    shell, some CI runners) was told by whoever started it that Ctrl-C is not
+    for it; Python leaves such a signal ignored at start-up, and recon must not
+    take it back at one moment and not another. Every place that installs a
+    handler asks this first, and the only other change recon makes is to
+    SIG_IGN on the way out, so "ignored now" means "ignored when recon started".
+    """
+    return tuple(s for s in _STOPS if signal.getsignal(s) != signal.SIG_IGN)
+
+
+def keep_ignored() -> None:
+    """Put back, at the operating system, the stop signals the process inherited as ignored.
+
+    polars (since 1.22) hooks SIGINT in C when it is imported, whatever the
+    disposition was, and then stops its own work with KeyboardInterrupt on
+    Ctrl-C: Python's table still says SIG_IGN, the process no longer ignores
+    it. Called once the libraries are imported, and again wherever recon
+    handles signals, in case one was imported late.
+    """
+    for s in _STOPS:
+        if signal.getsignal(s) == signal.SIG_IGN:
+            signal.signal(s, signal.SIG_IGN)
+
+
+def is_interruption(exc: BaseException) -> bool:
+    """Whether `exc` is Ctrl-C or SIGTERM as DuckDB reports it.
+
+    DuckDB checks for signals while a query runs; when the handler raises
+    KeyboardInterrupt, DuckDB cancels the query and raises its own error in
+    its place (`RuntimeError: Query interrupted` in DuckDB 1.x-2.x, or its
+    `InterruptException`), so the KeyboardInterrupt never arrives. Told by
+    name and text, so that this module keeps importing nothing but the
+    standard library.
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    if type(exc).__name__ == "InterruptException" and "duckdb" in type(exc).__module__:
+        return True
+    return type(exc) is RuntimeError and str(exc).strip() == "Query interrupted"
+
+
 def _interrupt(signum, frame):  # noqa: ARG001 - signal handler signature
     # SIGTERM (a CI timeout, systemd) is handled like Ctrl-C: both roll back a
     # write in progress and end with 130, wherever they land.
@@ -83,20 +127,34 @@ def main() -> None:
     interpreter tearing down Great Expectations' few thousand modules, which
     took half a second of every `recon run`. Embed `app` instead to keep the
     interpreter (it raises SystemExit like any click application).
+
+    A process started with SIGINT or SIGTERM ignored keeps ignoring it
+    throughout (`stop_signals`): it runs to the end as if never signalled.
     """
-    for s in _STOPS:
+    for s in stop_signals():
         signal.signal(s, _interrupt)
     try:
+        if signal.SIGINT not in stop_signals():
+            # polars hooks SIGINT as it loads (`keep_ignored`): load it first and undo that
+            # at once, before anything could run polars code with the hook in place.
+            import polars  # noqa: F401
+
+            keep_ignored()
         from recon.gx_adapter import defer_scipy_stats
 
         with suppress(Exception):  # a speed-up only: GX imports scipy.stats as usual without it
             defer_scipy_stats()
         application = globals().get("app") or _app()
+        keep_ignored()  # importing polars hooked SIGINT even if it was ignored
         try:
             application()
             code: object = 0
         except SystemExit as done:
             code = done.code
+        except Exception as exc:
+            if not is_interruption(exc):
+                raise
+            raise KeyboardInterrupt from None
     except KeyboardInterrupt:
         for s in _STOPS:
             signal.signal(s, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short

@@ -21,6 +21,7 @@ import polars as pl
 
 from recon import decide, gx_checks, match, normalize, outdir, read, report, stages, validate
 from recon import findings as findings_contract
+from recon.cli import keep_ignored, stop_signals
 from recon.columns import Source
 from recon.errors import InputError, InvariantError
 from recon.policy import Policy
@@ -145,9 +146,9 @@ def analyse(
         raise InputError(
             f"{roster_path}: the same file was given as the roster and as the filings."
         )
-    for path in on_disk:  # before any thread starts: a typo fails at once
-        if not path.is_file():
-            raise InputError(f"{path}: no such file.")
+    for path, source in ((roster_path, "roster"), (filings_path, "filings")):
+        if isinstance(path, Path):  # before any thread starts: a typo fails at once
+            read.require_file(path, f"--{source}", *read.TABLE_NAMES[source])
     if with_decisions:
         # Importing Great Expectations alone takes ~1.5 s: it happens in the
         # background while polars and DuckDB work; gx_checks.validate waits for it.
@@ -317,18 +318,18 @@ def _signals_deferred():
 
     An exception raised by a signal can land anywhere, even on the first line of
     the clean-up (one Ctrl-C surfaces twice: polars polls for signals, then
-    Python raises again), so the write never takes one.
+    Python raises again), so the write never takes one. A signal the process
+    was started with ignored stays ignored (`cli.stop_signals`): noting it would
+    turn it into an interruption after all.
     """
     if threading.current_thread() is not threading.main_thread():
         yield []
         return
     noted: list[int] = []
-    previous = {s: signal.signal(s, lambda signum, _: noted.append(signum)) for s in _STOPS}
+    keep_ignored()
+    previous = {s: signal.signal(s, lambda signum, _: noted.append(signum)) for s in stop_signals()}
     try:
         yield noted
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-
-
-_STOPS = (signal.SIGINT, signal.SIGTERM)

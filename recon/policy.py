@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from recon import tomlfile
 from recon.errors import InputError, InvariantError
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
@@ -182,18 +183,10 @@ def _decode_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
 
 
 def _read(path: Path) -> dict:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(
-            f"{path}: the policy file cannot be read ({exc.strerror or exc})."
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: the policy file is not valid TOML (not UTF-8: {exc}).") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(_decode_error(path, text, exc)) from None
+    def explain(text: str, exc: tomllib.TOMLDecodeError) -> str:
+        return _decode_error(path, text, exc)
+
+    return tomlfile.load(path, "--policy", "policy", explain)
 
 
 def _unknown(path: Path, keys: list[str]) -> str:

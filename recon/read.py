@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
+import stat
 from pathlib import Path
 
 import polars as pl
@@ -60,9 +62,79 @@ def _blank_rows(frame: pl.DataFrame) -> pl.Series:
     return undecided.gather(positions)
 
 
+# What each input is, as messages name it: (Japanese, English).
+TABLE_NAMES: dict[Source, tuple[str, str]] = {
+    "roster": ("加入者台帳のファイル", "the roster file (CSV, xlsx or Parquet)"),
+    "filings": ("事業主届出のファイル", "the filings file (CSV, xlsx or Parquet)"),
+}
+_TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+
+def require_file(path: Path, option: str, what_ja: str, what_en: str) -> None:
+    """Refuse, before opening it, a `path` that is not a regular file, saying what it is.
+
+    A folder or a typo is the usual mistake; a pipe (`<(…)`, a FIFO) would be
+    read once and then found empty when read again, and a device such as
+    `/dev/zero` never ends. `what_ja` / `what_en` name the file the option wants.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        dangling = path.is_symlink()
+        link_ja = "（リンク先がありません）" if dangling else ""
+        link_en = f" (a symbolic link to {os.readlink(path)}, which is missing)" if dangling else ""
+        raise InputError(
+            f"{path}: ファイルがありません{link_ja}。{option} のパスを確かめてください。 / "
+            f"{path}: no such file{link_en}; check the path given to {option}."
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"{path}: 読めません（{exc.strerror}）。 / {path}: cannot be read ({exc.strerror})."
+        ) from None
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        inside = _files_inside(path)
+        # The example is a file named like the option (roster.csv for --roster), if any.
+        named = [p for p in inside if option.lstrip("-") in p.name.lower()]
+        hint_ja = f"（例: {option} {named[0]}）" if named else ""
+        hint_en = f" (in it: {', '.join(str(p.name) for p in inside)})" if inside else ""
+        raise InputError(
+            f"{path} はフォルダです。{option} にはその中の{what_ja}を指定してください"
+            f"{hint_ja}。 / {path} is a folder, not a file: pass {option} {what_en} inside it"
+            f"{hint_en}."
+        )
+    if stat.S_ISFIFO(mode):
+        raise InputError(
+            f"{path} はパイプ（FIFO）で、ファイルではありません。流れてくる内容をいったん"
+            f"ファイルに保存し、{option} にはその{what_ja}を指定してください。 / "
+            f"{path} is a pipe (FIFO), not a file: save what comes through it to a file first, "
+            f"and pass {option} that file."
+        )
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind_ja, kind_en = "デバイス", "a device"
+    elif stat.S_ISSOCK(mode):
+        kind_ja, kind_en = "ソケット", "a socket"
+    else:
+        kind_ja, kind_en = "特殊ファイル", "a special file"
+    raise InputError(
+        f"{path} は{kind_ja}で、ファイルではありません。{option} には{what_ja}を指定して"
+        f"ください。 / {path} is {kind_en}, not a file: pass {option} {what_en}."
+    )
+
+
+def _files_inside(folder: Path) -> list[Path]:
+    """Up to five files in `folder` that could be the input, for the message."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [folder / n for n in names if n.lower().endswith(_TABLE_SUFFIXES)][:5]
+
+
 def _read_raw(path: Path, source: Source, data: bytes | None = None) -> pl.DataFrame:
-    if data is None and not path.is_file():
-        raise InputError(f"{path}: no such file.")
+    if data is None:
+        require_file(path, f"--{source}", *TABLE_NAMES[source])
     if data is None:
         with path.open("rb") as handle:
             head = handle.read(8)
@@ -114,6 +186,19 @@ def _utf8(data: bytes, path: Path) -> bytes:
     return data
 
 
+def _line_breaks(data: bytes) -> bytes:
+    """Every line break as LF, when the file has any CR alone (old Mac, or files joined).
+
+    A CR alone is a line break to Excel, to Python's csv module and to every
+    editor: a CR-only file read as one line would look like a header naming
+    the same column over and over. CRLF and LF files (nearly all) pass as they
+    are; the two counts run at memory speed.
+    """
+    if data.count(b"\r") == data.count(b"\r\n"):
+        return data
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
 def _from_cp932(data: bytes, path: Path) -> bytes:
     try:
         return data.decode("cp932").encode("utf-8")
@@ -155,7 +240,7 @@ def _read_csv(path: Path, data: bytes | None = None) -> pl.DataFrame:
     data = path.read_bytes() if data is None else data
     if not data.strip():
         raise InputError(f"{path}: the file is empty; it needs a header row.")
-    data = _utf8(data, path)
+    data = _line_breaks(_utf8(data, path))
     try:
         if _looks_utf8(data):
             try:

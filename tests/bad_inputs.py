@@ -157,6 +157,30 @@ CASES = [
         finding=("input.invalid_value", 2, "sex"),
     ),
     Case(
+        "old-Mac CR-only line endings",
+        _roster_text(_header() + "\r" + _line() + "\r" + _line(employee="E2", sex="9") + "\r"),
+        0,
+        finding=("input.invalid_value", 2, "sex"),
+    ),
+    Case(
+        "mixed CR and CRLF line endings",
+        _roster_text(_header() + "\r\n" + _line() + "\r" + _line(employee="E2", sex="9") + "\r\n"),
+        0,
+        finding=("input.invalid_value", 2, "sex"),
+    ),
+    Case(
+        "CR-only with a quoted line break in a value",
+        _roster_text(
+            _header()
+            + "\r"
+            + _line(address='"東京都\r千代田区"')
+            + "\r"
+            + _line(employee="E2", sex="9")
+        ),
+        0,
+        finding=("input.invalid_value", 2, "sex"),
+    ),
+    Case(
         "quoted field with embedded newline",
         _embedded_newline,
         0,

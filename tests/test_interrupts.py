@@ -6,13 +6,16 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
 from recon import outdir, pipeline, report
 from recon.policy import load_policy
+from recon.resources import shipped
 from recon.synthetic import generate
 from tests.conftest import AS_OF, FILINGS, ROSTER, filing, member, run_args, write_csv
 
@@ -139,3 +142,123 @@ def test_staging_left_by_a_killed_run_is_removed_but_a_live_one_kept(tmp_path):
     live.mkdir()
     pipeline.write(_small_result(tmp_path), tmp_path / "out")
     assert not stale.exists() and live.exists()
+
+
+# --- while DuckDB runs a query, and with signals the process was started to ignore ---------
+
+
+@pytest.fixture(scope="module")
+def sample_200k(tmp_path_factory) -> tuple[Path, Path]:
+    """200,000 members, where DuckDB's stages take seconds (issue 14: 3.5-4.0 s into a run)."""
+    folder = tmp_path_factory.mktemp("s200k") / "sample"
+    subprocess.run(
+        [sys.executable, "-m", "recon", "sample", "--members", "200000", "--out", str(folder)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return folder / "roster.csv", folder / "filings.csv"
+
+
+def _start(args: list[str], ignore: tuple[int, ...] = ()) -> subprocess.Popen:
+    def ignoring() -> None:  # in the child, before exec: as `nohup` or a CI runner starts it
+        for signum in ignore:
+            signal.signal(signum, signal.SIG_IGN)
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "recon", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ignoring,  # noqa: PLW1509 - only signal dispositions, no locks taken
+    )
+
+
+@pytest.mark.parametrize(
+    ("signum", "into_duckdb"),
+    [(signal.SIGINT, 0.1), (signal.SIGINT, 0.5), (signal.SIGINT, 1.0), (signal.SIGTERM, 0.5)],
+)
+def test_signal_while_duckdb_runs_a_query_exits_130(tmp_path, sample_200k, signum, into_duckdb):
+    """DuckDB turns the KeyboardInterrupt into its own `RuntimeError: Query interrupted`.
+
+    The DuckDB session's private spill folder (`--spill-dir`) exists from just
+    before the first query until the last one has run: the signal is sent while
+    it is there, `into_duckdb` seconds after it appeared.
+    """
+    out = tmp_path / "out"
+    before = _previous_report(out)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    proc = _start([*run_args(*sample_200k, out), "--spill-dir", str(spill)])
+    deadline = time.monotonic() + 300
+    while not list(spill.glob(f"recon-spill-{proc.pid}-*")):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    time.sleep(into_duckdb)
+    in_session = bool(list(spill.glob(f"recon-spill-{proc.pid}-*")))
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=300)
+    assert in_session, "DuckDB had finished before the signal: nothing was tested"
+    assert proc.returncode == 130, stderr
+    assert "recon: interrupted" in stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr
+    assert (out / "members.csv").read_bytes() == before
+    assert list(spill.iterdir()) == []  # the spill folder goes with the session
+
+
+def _keep_signalling(proc: subprocess.Popen, signals: tuple[int, ...], every: float) -> list:
+    """Send `signals` in turn every `every` seconds until `proc` ends; returns what was sent."""
+    sent: list[int] = []
+
+    def loop() -> None:
+        while proc.poll() is None:
+            signum = signals[len(sent) % len(signals)]
+            with suppress(ProcessLookupError):
+                proc.send_signal(signum)
+                sent.append(signum)
+            time.sleep(every)
+
+    threading.Thread(target=loop, daemon=True).start()
+    return sent
+
+
+def test_signals_ignored_at_start_stay_ignored_at_every_moment(tmp_path, sample_200k):
+    """Started with SIGINT and SIGTERM ignored, a run completes however often they come.
+
+    They arrive throughout: while the commands are imported, files are read,
+    DuckDB runs its stages, Great Expectations validates and the report is
+    written, each a place where recon installs or changes a handler.
+    """
+    out = tmp_path / "out"
+    proc = _start(run_args(*sample_200k, out), ignore=(signal.SIGINT, signal.SIGTERM))
+    sent = _keep_signalling(proc, (signal.SIGINT, signal.SIGTERM), every=0.1)
+    try:
+        stdout, stderr = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "interrupted" not in stderr and "internal error" not in stderr
+    assert len(sent) > 50  # signalled all along a run of several seconds
+    assert "report:" in stdout
+    members = (out / "members.csv").read_text(encoding="utf-8").count("\n")
+    assert members == 200_001  # the header and every member: the run was not cut short
+
+
+def test_a_signal_still_handled_interrupts_when_the_other_is_ignored(tmp_path):
+    """SIGINT ignored (nohup) leaves SIGTERM what it always is: an interruption, 130."""
+    roster, filings = (shipped("sample_data") / n for n in ("roster.csv", "filings.csv"))
+    out = tmp_path / "out"
+    proc = _start(run_args(roster, filings, out), ignore=(signal.SIGINT,))
+    for _ in range(5):
+        time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+    assert proc.poll() is None, proc.communicate()  # SIGINT did nothing
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "recon: interrupted" in stderr
+    assert not out.exists()

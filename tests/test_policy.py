@@ -173,5 +173,5 @@ def test_every_problem_is_named_at_once(tmp_path):
 def test_a_policy_that_is_not_utf8_is_an_input_error(tmp_path):
     path = tmp_path / "p.toml"
     path.write_bytes("# 方針\ncertificate_max_years = 5\n".encode("cp932"))
-    with pytest.raises(InputError, match="not valid TOML"):
+    with pytest.raises(InputError, match="not valid TOML: line 1 has bytes that are not UTF-8"):
         load_policy(path)

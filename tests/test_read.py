@@ -42,6 +42,15 @@ def _japanese_csv(path: Path, rows, columns, encoding: str, newline: str) -> Pat
     return path
 
 
+def _mixed_breaks_csv(path: Path, rows, columns) -> Path:
+    """An old-Mac export (CR) appended to a Windows one (CRLF), as files get joined."""
+    headers = [c.headers[0] for c in columns]
+    lines = [",".join(headers)] + [",".join(r.get(c.name, "") for c in columns) for r in rows]
+    text = "".join(line + ("\r" if i % 2 else "\r\n") for i, line in enumerate(lines))
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
 def _xlsx(path: Path, rows, columns) -> Path:
     book = xlsxwriter.Workbook(path)
     sheet = book.add_worksheet()
@@ -67,6 +76,10 @@ WRITERS = {
     ),
     "cp932 crlf": lambda p, r, c: _japanese_csv(p.with_suffix(".csv"), r, c, "cp932", "\r\n"),
     "cp932 lf": lambda p, r, c: _japanese_csv(p.with_suffix(".csv"), r, c, "cp932", "\n"),
+    # Old Mac exports end lines with CR alone; joined files mix CR and CRLF.
+    "utf-8 cr": lambda p, r, c: _japanese_csv(p.with_suffix(".csv"), r, c, "utf-8", "\r"),
+    "cp932 cr": lambda p, r, c: _japanese_csv(p.with_suffix(".csv"), r, c, "cp932", "\r"),
+    "mixed cr and crlf": lambda p, r, c: _mixed_breaks_csv(p.with_suffix(".csv"), r, c),
     "xlsx": lambda p, r, c: _xlsx(p.with_suffix(".xlsx"), r, c),
     "parquet": lambda p, r, c: _parquet(p.with_suffix(".parquet"), r, c),
 }

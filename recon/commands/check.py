@@ -11,6 +11,7 @@ from recon.commands.common import (
     analyse,
     exit_codes,
     print_counts,
+    sample,
 )
 
 
@@ -22,7 +23,8 @@ def check(
     spill_dir: SpillOpt = None,
 ) -> None:
     """Validate the inputs only: print the findings per check, write nothing."""
-    with exit_codes():
+    inputs = (roster or sample("roster.csv"), filings or sample("filings.csv"))
+    with exit_codes(memory_limit=memory_limit, spill_dir=spill_dir, inputs=inputs):
         result = analyse(
             roster,
             filings,

@@ -12,23 +12,34 @@ operator; every message passes through `recon.masking.scrub`.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import inspect
+import math
 import os
+import re
 import signal
 import sys
-from collections.abc import Callable
-from contextlib import contextmanager
+import tempfile
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, get_type_hints
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from recon import pipeline
-from recon.cli import INTERRUPTED, INTERRUPTED_EXIT
+from recon.cli import (
+    INTERRUPTED,
+    INTERRUPTED_EXIT,
+    is_interruption,
+    keep_ignored,
+    stop_signals,
+)
 from recon.errors import InputError, InvariantError
 from recon.masking import error_text, scrub
 from recon.normalize.dates import parse_date
@@ -76,8 +87,59 @@ OutOpt = Annotated[
         "report.html (replaced atomically).",
     ),
 ]
+# What --memory-limit takes: DuckDB's own forms (4GB, 512MB, 1.5GiB, 4G), nothing it
+# would take by surprise (a negative number it reads as "no limit", a bare 0).
+_MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt])(i?b)?\s*", re.IGNORECASE)
+_MEMORY_UNITS = {"k": 1, "m": 2, "g": 3, "t": 4}
+# Below this DuckDB cannot even run the shipped sample (measured: 16MB fails, 32MB runs).
+MEMORY_FLOOR = 32_000_000
+
+
+def memory_bytes(limit: str) -> int | None:
+    """The bytes `--memory-limit` stands for, as DuckDB reads it; None when it is not an amount."""
+    found = _MEMORY.fullmatch(limit)
+    if not found:
+        return None
+    base = 1024 if found[3] and found[3].lower() == "ib" else 1000
+    return int(float(found[1]) * base ** _MEMORY_UNITS[found[2].lower()])
+
+
+def amount(size: float) -> str:
+    """A size rounded up to a figure an operator types: 32MB, 150MB, 1.3GB."""
+    if size >= 1e9:
+        return f"{math.ceil(size / 1e8) / 10:g}GB"
+    if size >= 1e8:
+        return f"{math.ceil(size / 1e7) * 10}MB"
+    return f"{max(math.ceil(size / 1e6), 1)}MB"
+
+
+def check_memory_limit(value: str | None) -> str | None:
+    """`--memory-limit`, refused up front (exit 2) unless it is an amount DuckDB can work in."""
+    if value is None:
+        return None
+    size = memory_bytes(value)
+    if size is None:
+        raise typer.BadParameter(
+            f"{value!r} はメモリの量ではありません。4GB や 512MB のように、正の数と単位"
+            f"（MB, GB, MiB, GiB）で指定してください。 / {value!r} is not an amount of memory; "
+            "write a positive number and a unit, like 4GB or 512MB (MB, GB, MiB or GiB).",
+            param_hint="--memory-limit",
+        )
+    if size < MEMORY_FLOOR:
+        raise typer.BadParameter(
+            f"{value!r} では少なすぎます。DuckDB が動くには少なくとも {amount(MEMORY_FLOOR)} "
+            f"必要です（例: --memory-limit 4GB）。 / {value!r} is too little: DuckDB needs at "
+            f"least {amount(MEMORY_FLOOR)} to run at all (for example --memory-limit 4GB).",
+            param_hint="--memory-limit",
+        )
+    return value.strip()
+
+
 MemoryOpt = Annotated[
-    str | None, typer.Option("--memory-limit", help="Cap DuckDB's memory, e.g. 4GB.")
+    str | None,
+    typer.Option(
+        "--memory-limit", help="Cap DuckDB's memory, e.g. 4GB.", callback=check_memory_limit
+    ),
 ]
 
 
@@ -200,17 +262,133 @@ def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
     raise KeyboardInterrupt
 
 
+def _input_error(message: str) -> None:
+    # Text, not markup: a path or header like `[/old]` must print, not parse.
+    err.print(Text("recon: input error ", style="bold red") + Text(message), soft_wrap=True)
+
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def no_space(exc: BaseException) -> bool:
+    """A full disk or quota, as Python (errno) or polars and DuckDB (text only) report it."""
+    if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+        return True
+    text = str(exc)
+    return any(os.strerror(code) in text for code in _NO_SPACE)
+
+
+def disk_full_message(exc: BaseException, out: Path | None = None) -> str:
+    """Which file or folder could not be written, and what the operator can do."""
+    written = getattr(exc, "filename", None)
+    if out is not None:
+        # The outputs go to a staging folder beside --out first: name the folder given.
+        where = f"{out}" + (f" ({Path(written).name})" if written else "")
+    else:
+        where = str(written) if written else "an output file"
+    return (
+        f"{where} を書いている途中でディスクがいっぱいになりました。空き容量を増やすか、"
+        f"空きのある別のディスクを --out に指定してください。前回のレポートはそのままです。 / "
+        f"the disk filled up while writing {where} (No space left on device): free some "
+        f"space, or pass --out on another disk with room. The previous report is unchanged."
+    )
+
+
+def _spill_full_message(spill_dir: Path | None) -> str:
+    where = spill_dir if spill_dir is not None else Path(tempfile.gettempdir())
+    return (
+        f"DuckDB が一時ファイルを書く {where} のディスクがいっぱいになりました。空き容量を"
+        f"増やすか、空きのある別のフォルダを --spill-dir に指定してください。 / the disk "
+        f"holding {where}, where DuckDB spills to disk, is full (No space left on device): "
+        f"free some space there, or pass --spill-dir on a disk with room."
+    )
+
+
+def _spill_limit(exc: BaseException) -> bool:
+    """DuckDB could not spill: its temporary folder's disk has no room (its default limit).
+
+    DuckDB caps what it spills at the free space of the spill folder's disk
+    and then reports "Out of Memory ... failed to offload data block ... set by
+    the 'max_temp_directory_size' setting": the disk, not the memory, is short.
+    """
+    return "max_temp_directory_size" in str(exc)
+
+
+# DuckDB's own advice quotes its limit and what it had in use: "(56.9 MiB/57.2 MiB used)".
+_DUCKDB_USED = re.compile(r"\(([\d.]+ \w+)/([\d.]+ \w+) used\)")
+# What DuckDB needs, measured on recon's stages: 200k members (50 MB of CSV) run in
+# 120MB and fail in 90MB; three times the input files leaves room for wider rows.
+_NEED_PER_INPUT_BYTE = 3
+
+
+def _input_bytes(inputs: Sequence[Path | None]) -> int:
+    total = 0
+    for path in inputs:
+        with suppress(OSError):
+            total += path.stat().st_size if path is not None else 0
+    return total
+
+
+class _Unknown:
+    """`exit_codes` was not told the command's --memory-limit (nor whether one was given)."""
+
+
+UNKNOWN = _Unknown()
+
+
+def memory_message(
+    exc: BaseException,
+    memory_limit: str | None | _Unknown,
+    inputs: Sequence[Path | None] = (),
+) -> str:
+    """DuckDB ran out of memory: say which limit, and about how much these inputs need.
+
+    When the command's limit is unknown, the one DuckDB quotes stands for it.
+    """
+    used = _DUCKDB_USED.search(str(exc))
+    if isinstance(memory_limit, _Unknown):
+        memory_limit = used[2].replace(" ", "") if used else None
+    if memory_limit is None:
+        return (
+            "DuckDB がこのコンピューターのメモリを使い切りました。ほかのプログラムを閉じるか、"
+            "--memory-limit と --spill-dir でディスクに退避させてください。 / DuckDB ran out of "
+            "this computer's memory: close other programs, or pass --memory-limit (with "
+            "--spill-dir on a disk with room) so that it spills to disk."
+        )
+    given = memory_limit
+    need = max(
+        2 * (memory_bytes(given) or MEMORY_FLOOR),
+        _NEED_PER_INPUT_BYTE * _input_bytes(inputs),
+    )
+    return (
+        f"--memory-limit {given} ではこの入力を処理できません。--memory-limit を上げてください"
+        f"（目安: 約 {amount(need)}）。指定しなければ RAM の 8 割まで使います。 / "
+        f"--memory-limit {given} is too small for these inputs: raise --memory-limit (needs "
+        f"about {amount(need)}), or leave it out to let DuckDB use up to 80% of the RAM."
+    )
+
+
 @contextmanager
-def exit_codes():
-    """Turn every failure into its exit code and one masked paragraph."""
-    previous = signal.signal(signal.SIGTERM, _terminate)
+def exit_codes(
+    *,
+    memory_limit: str | None | _Unknown = UNKNOWN,
+    spill_dir: Path | None = None,
+    inputs: Sequence[Path | None] = (),
+    out_dir: Path | None = None,
+):
+    """Turn every failure into its exit code and one masked paragraph.
+
+    The keywords are what the command was given: messages about DuckDB's memory,
+    a full disk or the spill folder name them (and size the advice on `inputs`).
+    `memory_limit` is None when the command was given none, UNKNOWN when not told.
+    """
+    keep_ignored()
+    terminate = signal.SIGTERM in stop_signals()
+    previous = signal.signal(signal.SIGTERM, _terminate) if terminate else None
     try:
         yield
     except InputError as exc:
-        # Text, not markup: a path or header like `[/old]` must print, not parse.
-        err.print(
-            Text("recon: input error ", style="bold red") + Text(error_text(exc)), soft_wrap=True
-        )
+        _input_error(error_text(exc))
         raise typer.Exit(2) from None
     except InvariantError as exc:
         err.print(
@@ -223,10 +401,23 @@ def exit_codes():
     except typer.Exit:
         raise
     except OSError as exc:
-        # A full disk or a folder without write permission: the operator can act on it.
-        err.print(f"recon: cannot complete: {error_text(exc)}", markup=False)
+        if no_space(exc):
+            _input_error(disk_full_message(exc, out_dir))
+        else:
+            # A folder without write permission and the like: the operator can act on it.
+            err.print(f"recon: cannot complete: {error_text(exc)}", markup=False)
         raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - an unexpected failure is a bug: exit 3, never a traceback
+        if is_interruption(exc):  # Ctrl-C or SIGTERM while DuckDB ran a query
+            err.print(INTERRUPTED, markup=False)
+            raise typer.Exit(INTERRUPTED_EXIT) from None
+        if isinstance(exc, duckdb.Error) and (no_space(exc) or _spill_limit(exc)):
+            # Before the memory case: a spill that finds the disk full can surface as either.
+            _input_error(_spill_full_message(spill_dir))
+            raise typer.Exit(2) from None
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            _input_error(memory_message(exc, memory_limit, inputs))
+            raise typer.Exit(2) from None
         err.print(
             f"recon: internal error (a bug, please report it): {type(exc).__name__}: "
             f"{error_text(exc)}",
@@ -238,7 +429,21 @@ def exit_codes():
             err.print(scrub(traceback.format_exc()), markup=False)
         raise typer.Exit(3) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if terminate:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def exit_context(options: RunOptions) -> dict:
+    """What `exit_codes` names in its messages, for a command with the run options."""
+    return {
+        "memory_limit": options.memory_limit,
+        "spill_dir": options.spill_dir,
+        "inputs": (
+            options.roster or sample("roster.csv"),
+            options.filings or sample("filings.csv"),
+        ),
+        "out_dir": options.out_dir,
+    }
 
 
 def analyse(roster, filings, as_of, policy, *, with_decisions, memory_limit=None, spill_dir=None):

@@ -7,6 +7,7 @@ from recon.commands.common import (
     RunOptions,
     analyse,
     exit_codes,
+    exit_context,
     out,
     print_counts,
     sample,
@@ -40,5 +41,5 @@ def run_and_write(options: RunOptions) -> pipeline.Result:
 @with_run_options
 def run(options: RunOptions) -> None:
     """Reconcile, decide per member and write the reports (exit 0 when it completes)."""
-    with exit_codes():
+    with exit_codes(**exit_context(options)):
         run_and_write(options)

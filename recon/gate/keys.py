@@ -59,7 +59,8 @@ def load_key(key_file: Path | None, environ: dict[str, str] | None = None) -> Ke
     environ = os.environ if environ is None else environ
     if key_file is not None:
         try:
-            secret = key_file.read_bytes().strip()
+            # Notepad saves a UTF-8 byte order mark first: it is not part of the key.
+            secret = key_file.read_bytes().removeprefix(b"\xef\xbb\xbf").strip()
         except OSError as exc:
             raise InputError(f"{key_file}: the key file cannot be read ({exc.strerror}).") from None
         return _checked(Key(secret, f"key file {key_file}"))
