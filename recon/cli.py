@@ -17,9 +17,15 @@ import sys
 from contextlib import suppress
 from functools import cache
 
-INTERRUPTED = "recon: interrupted; the previous report, if any, is unchanged."
-INTERRUPTED_EXIT = 130
-_STOPS = (signal.SIGINT, signal.SIGTERM)
+from recon.signals import (
+    INTERRUPTED,
+    INTERRUPTED_EXIT,
+    STOPS,
+    interrupt,
+    is_interruption,
+    keep_ignored,
+    stop_signals,
+)
 
 
 @cache
@@ -52,59 +58,9 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def stop_signals() -> tuple[signal.Signals, ...]:
-    """The stop signals recon may handle: those the process did not inherit as ignored.
-
-    A process started with SIGINT ignored (`nohup`, `&` in a non-interactive
-    shell, some CI runners) was told by whoever started it that Ctrl-C is not
-    for it; Python leaves such a signal ignored at start-up, and recon must not
-    take it back at one moment and not another. Every place that installs a
-    handler asks this first, and the only other change recon makes is to
-    SIG_IGN on the way out, so "ignored now" means "ignored when recon started".
-    """
-    return tuple(s for s in _STOPS if signal.getsignal(s) != signal.SIG_IGN)
-
-
-def keep_ignored() -> None:
-    """Put back, at the operating system, the stop signals the process inherited as ignored.
-
-    polars (since 1.22) hooks SIGINT in C when it is imported, whatever the
-    disposition was, and then stops its own work with KeyboardInterrupt on
-    Ctrl-C: Python's table still says SIG_IGN, the process no longer ignores
-    it. Called once the libraries are imported, and again wherever recon
-    handles signals, in case one was imported late.
-    """
-    for s in _STOPS:
-        if signal.getsignal(s) == signal.SIG_IGN:
-            signal.signal(s, signal.SIG_IGN)
-
-
-def is_interruption(exc: BaseException) -> bool:
-    """Whether `exc` is Ctrl-C or SIGTERM as DuckDB reports it.
-
-    DuckDB checks for signals while a query runs; when the handler raises
-    KeyboardInterrupt, DuckDB cancels the query and raises its own error in
-    its place (`RuntimeError: Query interrupted` in DuckDB 1.x-2.x, or its
-    `InterruptException`), so the KeyboardInterrupt never arrives. Told by
-    name and text, so that this module keeps importing nothing but the
-    standard library.
-    """
-    if isinstance(exc, KeyboardInterrupt):
-        return True
-    if type(exc).__name__ == "InterruptException" and "duckdb" in type(exc).__module__:
-        return True
-    return type(exc) is RuntimeError and str(exc).strip() == "Query interrupted"
-
-
-def _interrupt(signum, frame):  # noqa: ARG001 - signal handler signature
-    # SIGTERM (a CI timeout, systemd) is handled like Ctrl-C: both roll back a
-    # write in progress and end with 130, wherever they land.
-    raise KeyboardInterrupt
-
-
 def _finish(code: int) -> None:
     """Flush and end the process now, with `code`; no signal can change it any more."""
-    for s in _STOPS:
+    for s in STOPS:
         signal.signal(s, signal.SIG_IGN)
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
@@ -132,7 +88,7 @@ def main() -> None:
     throughout (`stop_signals`): it runs to the end as if never signalled.
     """
     for s in stop_signals():
-        signal.signal(s, _interrupt)
+        signal.signal(s, interrupt)
     try:
         if signal.SIGINT not in stop_signals():
             # polars hooks SIGINT as it loads (`keep_ignored`): load it first and undo that
@@ -156,7 +112,7 @@ def main() -> None:
                 raise
             raise KeyboardInterrupt from None
     except KeyboardInterrupt:
-        for s in _STOPS:
+        for s in STOPS:
             signal.signal(s, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short
         with suppress(OSError):
             sys.stderr.write(INTERRUPTED + "\n")

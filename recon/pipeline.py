@@ -21,10 +21,10 @@ import polars as pl
 
 from recon import decide, gx_checks, match, normalize, outdir, read, report, stages, validate
 from recon import findings as findings_contract
-from recon.cli import keep_ignored, stop_signals
 from recon.columns import Source
 from recon.errors import InputError, InvariantError
 from recon.policy import Policy
+from recon.signals import keep_ignored, stop_signals
 
 Progress = Callable[[str], None]
 
@@ -319,7 +319,7 @@ def _signals_deferred():
     An exception raised by a signal can land anywhere, even on the first line of
     the clean-up (one Ctrl-C surfaces twice: polars polls for signals, then
     Python raises again), so the write never takes one. A signal the process
-    was started with ignored stays ignored (`cli.stop_signals`): noting it would
+    was started with ignored stays ignored (`signals.stop_signals`): noting it would
     turn it into an interruption after all.
     """
     if threading.current_thread() is not threading.main_thread():

@@ -33,18 +33,18 @@ from rich.console import Console
 from rich.text import Text
 
 from recon import pipeline
-from recon.cli import (
+from recon.errors import InputError, InvariantError
+from recon.masking import error_text, scrub
+from recon.normalize.dates import parse_date
+from recon.policy import load_policy
+from recon.resources import shipped
+from recon.signals import (
     INTERRUPTED,
     INTERRUPTED_EXIT,
     is_interruption,
     keep_ignored,
     stop_signals,
 )
-from recon.errors import InputError, InvariantError
-from recon.masking import error_text, scrub
-from recon.normalize.dates import parse_date
-from recon.policy import load_policy
-from recon.resources import shipped
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
