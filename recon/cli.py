@@ -87,10 +87,6 @@ def main() -> None:
     for s in _STOPS:
         signal.signal(s, _interrupt)
     try:
-        from recon.gx_adapter import defer_scipy_stats
-
-        with suppress(Exception):  # a speed-up only: GX imports scipy.stats as usual without it
-            defer_scipy_stats()
         application = globals().get("app") or _app()
         try:
             application()

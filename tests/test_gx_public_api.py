@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -125,6 +126,103 @@ def test_gx_says_what_it_said_when_it_replaced_gx_internals(tmp_path):
     assert failed >= {c.name for s in gx_checks.suites() for c in s.checks} - {
         "finding_detail_shows_no_my_number"  # tests/test_gx.py makes that one fail
     }
+
+
+# Run in a fresh `recon` process (cli.main, as the command runs): the GX modules
+# a run loads (found by a first run) are imported, every function, class and
+# class attribute of theirs is noted, then `recon run` runs and each is compared
+# by identity with what it was. scipy.stats must be the real module, not a stand-in.
+_UNTOUCHED = r"""
+import importlib, inspect, json, sys
+from recon import cli
+
+modules = json.loads(sys.argv[1])
+for name in modules:
+    importlib.import_module(name)
+
+def parts():
+    found = {}
+    for name in modules:
+        for attr, value in list(vars(sys.modules[name]).items()):
+            if inspect.isfunction(value) or inspect.isclass(value) or inspect.ismodule(value):
+                found[f"{name}.{attr}"] = value
+            if inspect.isclass(value) and value.__module__ == name:
+                for key, member in list(vars(value).items()):
+                    if not key.startswith("__") or key in ("__init__", "__new__", "__call__"):
+                        found[f"{name}.{attr}.{key}"] = member
+    return found
+
+before = parts()
+
+def probe():
+    code = cli._app()(sys.argv[2:], standalone_mode=False)
+    after = parts()
+    changed = sorted(k for k, v in before.items() if after.get(k, before) is not v)
+    stats = sys.modules.get("scipy.stats")
+    print(json.dumps({
+        "code": code,
+        "parts": len(before),
+        "changed": changed,
+        "scipy_stats": None if stats is None else [
+            type(stats).__name__, type(stats.__spec__.loader).__name__
+        ],
+    }))
+
+cli.app = probe
+cli.main()
+"""
+
+_LOADED = r"""
+import json, sys
+from recon import cli
+
+def probe():
+    code = cli._app()(sys.argv[1:], standalone_mode=False)
+    loaded = [m for m in sys.modules if m.split(".")[0] == "great_expectations"]
+    stats = sys.modules.get("scipy.stats")
+    print(json.dumps({
+        "code": code,
+        "modules": sorted(loaded),
+        "scipy_stats": None if stats is None else [
+            type(stats).__name__, type(stats.__spec__.loader).__name__
+        ],
+    }))
+
+cli.app = probe
+cli.main()
+"""
+
+
+def _recon(script: str, *args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_run_leaves_every_part_of_gx_as_gx_made_it(tmp_path):
+    run = ["run", "--as-of", "2025-06-30", "--out"]
+    loaded = _recon(_LOADED, *run, str(tmp_path / "first"))
+    assert loaded["code"] in (None, 0, 1)  # typer returns what the command returned
+    # GX imports scipy.stats itself, and recon leaves it that way.
+    assert loaded["scipy_stats"] == ["module", "SourceFileLoader"]
+    modules = loaded["modules"]
+    # The parts recon once replaced are among those watched.
+    assert {
+        "great_expectations.execution_engine.pandas_execution_engine",
+        "great_expectations.render.view.view",
+    } <= set(modules)
+    said = _recon(_UNTOUCHED, json.dumps(modules), *run, str(tmp_path / "second"))
+    assert said["code"] in (None, 0, 1)
+    assert said["parts"] > 10_000  # the walk saw GX, not an empty list
+    assert said["changed"] == []
+    assert said["scipy_stats"] == ["module", "SourceFileLoader"]
+    assert (tmp_path / "second" / "gx" / "index.html").exists()
 
 
 if __name__ == "__main__":  # capture: python -m tests.test_gx_public_api
