@@ -346,6 +346,7 @@ class _Session:
 
     def __init__(self, suites: Sequence[Mapping[str, Any]]):
         import great_expectations as gx
+        import pyarrow.compute  # noqa: F401 - imported here, ahead, rather than by `_cheapest`
         from great_expectations.data_context.types.base import (
             DataContextConfig,
             InMemoryStoreBackendDefaults,
