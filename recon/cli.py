@@ -96,10 +96,6 @@ def main() -> None:
             import polars  # noqa: F401
 
             keep_ignored()
-        from recon.gx_adapter import defer_scipy_stats
-
-        with suppress(Exception):  # a speed-up only: GX imports scipy.stats as usual without it
-            defer_scipy_stats()
         application = globals().get("app") or _app()
         keep_ignored()  # importing polars hooked SIGINT even if it was ignored
         try:

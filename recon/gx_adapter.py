@@ -14,18 +14,17 @@ scrubbed (unlike report.html, which lists members by id).
 
 Speed (a million members): GX's import takes seconds, so `preload` imports it
 and builds the context ahead, in a background thread if the caller likes.
-Each frame is the cheapest GX computes the same results on (`_pandas`:
-categorical text, vectorizable numbers). Three of GX's own costs are cut where
-they are paid, each explained where it is installed: a row condition's filter
-made once per run instead of once per metric, a batch fingerprint hashed from
-the column buffers, and Data Docs templates compiled once per process. Each
-falls back to GX's own behaviour if a GX version lacks the part it replaces.
+GX is used through its public API only: no part of it is replaced. What makes
+it cheap is what it is handed. The suites have no row conditions (the caller
+computes the few columns a condition selected, see `recon.gx_checks`), each
+suite gets only the columns it names, and each column arrives as the cheapest
+frame GX computes the same results on (`_pandas`: categorical text and flags,
+vectorizable numbers).
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import html
 import json
 import os
@@ -34,10 +33,7 @@ import shutil
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
-from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -90,24 +86,26 @@ class Outcome:
 
 
 def needed_columns(suite: Mapping[str, Any]) -> list[str]:
-    """Every column a GX suite (as JSON) reads, row conditions included."""
+    """Every column a GX suite (as JSON) reads, in the order it names them."""
     found: list[str] = []
-
-    def walk(node: object, key: str | None = None) -> None:
-        if isinstance(node, dict):
-            if key in ("column", "column_A", "column_B") and isinstance(node.get("name"), str):
-                found.append(node["name"])  # a row condition's column
-            for k, v in node.items():
-                walk(v, k)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item, "column" if key == "column_list" else key)
-        elif isinstance(node, str) and key in ("column", "column_A", "column_B"):
-            found.append(node)
-
     for expectation in suite["expectations"]:
-        walk(expectation["kwargs"])
+        kwargs = expectation["kwargs"]
+        found += [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+        found += kwargs.get("column_list", [])
     return list(dict.fromkeys(found))
+
+
+def refuse_row_conditions(suite: Mapping[str, Any]) -> None:
+    """A suite reaches GX without row conditions: GX's pandas engine filters the
+    whole frame again for every metric of a conditioned expectation (four times
+    or more), which at a million rows is most of a run's GX time. The caller
+    computes the selected rows as a column instead (`recon.gx_checks`)."""
+    for expectation in suite["expectations"]:
+        if "row_condition" in expectation["kwargs"]:
+            raise InvariantError(
+                f"GX suite {suite['name']}: {expectation['meta'].get('name')} has a row_condition; "
+                "compute the rows it selects as a column of the table instead"
+            )
 
 
 # Expectations known to give the same answer on a categorical column as on
@@ -125,33 +123,17 @@ _CATEGORICAL_SAFE = frozenset(
         "expect_table_row_count_to_equal",
     }
 )
-_EQUALITY_OPERATORS = frozenset({"==", "!=", "IN", "NOT IN"})
 
 
-def text_columns(suite: Mapping[str, Any]) -> set[str] | None:
-    """The columns that must reach GX as text, not categorical; None: any of them
-    (a row condition recon cannot read, such as a pandas query string)."""
+def text_columns(suite: Mapping[str, Any]) -> set[str]:
+    """The columns that must reach GX as text, not categorical: those an
+    expectation reads beyond membership, nullity, uniqueness or a pattern."""
     found: set[str] = set()
-
-    def walk_condition(node: object) -> bool:
-        if not isinstance(node, dict):
-            return False
-        if "conditions" in node:  # and / or
-            return all(walk_condition(c) for c in node["conditions"])
-        column = node.get("column")
-        if not isinstance(column, dict) or "name" not in column:
-            return False  # pass_through and other forms: cannot tell
-        if node.get("type") == "comparison" and node.get("operator") not in _EQUALITY_OPERATORS:
-            found.add(column["name"])
-        return True
-
     for expectation in suite["expectations"]:
         kwargs = expectation["kwargs"]
         if expectation["type"] not in _CATEGORICAL_SAFE:
             found.update(kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs)
             found.update(kwargs.get("column_list", []))
-        if "row_condition" in kwargs and not walk_condition(kwargs["row_condition"]):
-            return None
     return found
 
 
@@ -243,6 +225,7 @@ def validate(
     context serves one call: its Data Docs show this run's results, no other's.
     """
     for suite_json, table in batches:
+        refuse_row_conditions(suite_json)
         refused = _REFUSED_COLUMNS & set(table.column_names)
         if refused:
             raise InvariantError(
@@ -252,14 +235,13 @@ def validate(
     outcomes: list[Outcome] = []
     for suite_json, table in batches:
         name = suite_json["name"]
-        frame = _pandas(table.select(needed_columns(suite_json)), text_columns(suite_json))
+        frame = _pandas(_columns(table, needed_columns(suite_json)), text_columns(suite_json))
         try:
-            with _row_filters_shared():
-                run = session.definitions[name].run(
-                    batch_parameters={"dataframe": frame},
-                    expectation_parameters=dict(parameters),
-                    result_format=RESULT_FORMAT,
-                )
+            run = session.definitions[name].run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters=dict(parameters),
+                result_format=RESULT_FORMAT,
+            )
         finally:
             del frame
             session.release(name)
@@ -271,6 +253,66 @@ def validate(
                 )
             outcomes.append(_outcome(name, result))
     return Validation(session.context, tuple(outcomes))
+
+
+def _columns(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    """The columns a suite reads; one column at least, so that a suite of table-level
+    expectations alone still sees every row (a frame without columns has none)."""
+    return table.select(list(names) or table.column_names[:1])
+
+
+def _pandas(table: pa.Table, keep_text: Collection[str] | None = ()) -> Any:
+    """The table as the cheapest pandas frame GX's pandas engine computes the same results on.
+
+    Text with few distinct values becomes categorical (GX's membership tests
+    and its batch fingerprint read int8 codes instead of a million strings),
+    and so do flags with gaps (pandas would make them a column of Python
+    objects); dates become datetime64 rather than Python objects; integers
+    become int64 and floats float64, the types GX's `between` compares
+    vectorized (on any other it calls a Python function per row). Text that
+    must stay text (`keep_text`, see `text_columns`; None: all of it) does.
+    """
+
+    def cheapest(name: str) -> pa.ChunkedArray:
+        text_as_is = keep_text is None or name in keep_text
+        return _cheapest(table[name], categorical=not text_as_is)
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="recon-gx") as pool:
+        columns = list(pool.map(cheapest, table.column_names))  # Arrow releases the GIL
+    return pa.table(columns, names=table.column_names).to_pandas(date_as_object=False)
+
+
+def _cheapest(column: pa.ChunkedArray, categorical: bool) -> pa.ChunkedArray:
+    import pyarrow.compute as pc
+
+    kind = column.type
+    is_text = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+    if not categorical and pa.types.is_dictionary(kind):  # categorical, but must be plain
+        if not any(test(kind.value_type) for test in is_text):
+            return pa.chunked_array([c.dictionary_decode() for c in column.chunks], kind.value_type)
+        # Through large_string: Arrow cannot take from string views.
+        return pa.chunked_array(
+            [
+                pa.DictionaryArray.from_arrays(
+                    c.indices, c.dictionary.cast(pa.large_string())
+                ).dictionary_decode()
+                for c in column.chunks
+            ],
+            pa.large_string(),
+        )
+    if categorical and pa.types.is_boolean(kind) and column.null_count:
+        return pc.dictionary_encode(column)
+    if categorical and any(test(kind) for test in is_text):
+        encoded = pc.dictionary_encode(column)
+        distinct = max((len(chunk.dictionary) for chunk in encoded.chunks), default=0)
+        return encoded if distinct * 4 <= len(column) else column
+    wider = pa.int64() if pa.types.is_integer(kind) else pa.float64()
+    if (pa.types.is_integer(kind) or pa.types.is_floating(kind)) and kind != wider:
+        try:
+            return column.cast(wider)
+        except pa.ArrowInvalid:  # an unsigned value beyond int64: left as it is
+            return column
+    return column
 
 
 # Read by GX at import and context creation. Set here, at recon's import in the
@@ -299,10 +341,12 @@ def _session(suites: Sequence[Mapping[str, Any]]) -> _Session:
 
 
 class _Session:
-    """One ephemeral context holding a validation definition for each suite."""
+    """One ephemeral context holding a validation definition for each suite, each
+    suite on a data source of its own."""
 
     def __init__(self, suites: Sequence[Mapping[str, Any]]):
-        gx = _great_expectations()
+        import great_expectations as gx
+        import pyarrow.compute  # noqa: F401 - imported here, ahead, rather than by `_cheapest`
         from great_expectations.data_context.types.base import (
             DataContextConfig,
             InMemoryStoreBackendDefaults,
@@ -322,254 +366,29 @@ class _Session:
                 progress_bars=ProgressBarsConfig(globally=False),
             ),
         )
-        source = self.context.data_sources.add_pandas("recon")
         self.definitions: dict[str, Any] = {}
         for spec in suites:
             name = spec["name"]
             # A copy: GX writes into the dicts it is given (its version, into `meta`).
             fresh = copy.deepcopy({k: v for k, v in spec.items() if k != "id"})
             suite = self.context.suites.add(gx.ExpectationSuite(**fresh))
+            source = self.context.data_sources.add_pandas(name)
             batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
             self.definitions[name] = self.context.validation_definitions.add(
                 gx.ValidationDefinition(name=name, data=batch, suite=suite)
             )
 
     def release(self, name: str) -> None:
-        """Let go of the suite's batch: GX's engine keeps its frame and every metric
-        computed on it (whole-column masks) for as long as the context lives."""
-        # Only memory is at stake: a GX without these parts keeps its frames, and the
-        # run's own result or error must not be replaced by one from here.
-        with suppress(Exception):
-            engine = self.definitions[name].data.data_asset.datasource.get_execution_engine()
-            engine.batch_manager.reset_batch_cache()
-            engine.batch_manager.batch_data_cache.clear()  # the frames themselves
-            cached = getattr(engine, "_metric_cache", None)
-            if isinstance(cached, dict):
-                cached.clear()
+        """Let go of the suite's frame once it has run.
 
-
-@cache
-def _great_expectations() -> Any:
-    """GX, imported once, usage statistics off, with the speed-ups below installed."""
-    import great_expectations as gx
-
-    for speed_up in (
-        _install_shared_row_filters,
-        _install_fast_fingerprint,
-        _install_template_cache,
-        _warm_up,
-    ):
-        # A GX without that part, or where it fails, does it its own way. Each
-        # install checks the part it replaces first, so none is left half done.
-        with suppress(Exception):
-            speed_up()
-    return gx
-
-
-def defer_scipy_stats() -> None:
-    """Let `scipy.stats` load on first use instead of during GX's import.
-
-    GX imports it (`from scipy import stats`) in three modules for expectations
-    recon does not use (KL divergence, KS tests); loading it was 0.5 s of GX's
-    2 s import, spent holding the GIL while polars and DuckDB wait on it. The
-    module is bound on `scipy` itself: through scipy's `__getattr__`, the import
-    system would touch the lazy module and load it at once (Python 3.11).
-
-    Process-wide, so only the `recon` process itself calls it (`cli.main`):
-    before Python 3.12.3 a lazy module is not safe for two threads touching it
-    first at the same moment, which an application embedding recon might do.
-    """
-    import importlib.util
-    import sys
-
-    if "scipy.stats" in sys.modules:
-        return
-    import scipy
-
-    spec = importlib.util.find_spec("scipy.stats")
-    if spec is None or spec.loader is None:
-        return
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["scipy.stats"] = module
-    spec.loader.exec_module(module)
-    scipy.stats = module
-
-
-def _warm_up() -> None:
-    """What the first run would otherwise pay for: Data Docs' templates compiled into
-    the shared cache, and the modules pandas and Arrow import on first use."""
-    import pandas as pd
-    import pyarrow.compute  # noqa: F401
-    from great_expectations.render.view.view import DefaultJinjaPageView
-
-    pd.DataFrame({"a": [1]}).query("a == 1")
-    env = DefaultJinjaPageView().env
-    for template in env.list_templates(filter_func=lambda name: name.endswith(".j2")):
-        env.get_template(template)
-
-
-def _pandas(table: pa.Table, keep_text: Collection[str] | None = ()) -> Any:
-    """The table as the cheapest pandas frame GX's pandas engine computes the same results on.
-
-    Text with few distinct values becomes categorical (GX filters the whole
-    frame once per row condition: taking int8 codes is cheap, taking a million
-    strings is not); dates become datetime64 rather than Python objects;
-    integers become int64 and floats float64, the types GX's `between`
-    compares vectorized (on any other it calls a Python function per row).
-    Text that must stay text (`keep_text`, see `text_columns`; None: all of it) does.
-    """
-
-    def cheapest(name: str) -> pa.ChunkedArray:
-        text_as_is = keep_text is None or name in keep_text
-        return _cheapest(table[name], categorical=not text_as_is)
-
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="recon-gx") as pool:
-        columns = list(pool.map(cheapest, table.column_names))  # Arrow releases the GIL
-    return pa.table(columns, names=table.column_names).to_pandas(date_as_object=False)
-
-
-def _cheapest(column: pa.ChunkedArray, categorical: bool) -> pa.ChunkedArray:
-    import pyarrow.compute as pc
-
-    kind = column.type
-    is_text = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
-    if categorical and any(test(kind) for test in is_text):
-        encoded = pc.dictionary_encode(column)
-        distinct = max((len(chunk.dictionary) for chunk in encoded.chunks), default=0)
-        return encoded if distinct * 4 <= len(column) else column
-    wider = pa.int64() if pa.types.is_integer(kind) else pa.float64()
-    if (pa.types.is_integer(kind) or pa.types.is_floating(kind)) and kind != wider:
-        try:
-            return column.cast(wider)
-        except pa.ArrowInvalid:  # an unsigned value beyond int64: left as it is
-            return column
-    return column
-
-
-# GX's pandas engine filters the whole batch by an expectation's row condition
-# once for every metric the expectation needs (its row count, its column
-# types, its null count, its own condition...): four times or more, the same
-# filter. While one of our runs resolves its metrics, a filter already made on
-# the same frame for the same condition is handed out again. This is what GX
-# already does without a row condition, where every metric gets the same batch
-# frame: its metrics read the frame they are given and never modify it.
-_shared_row_filters: ContextVar[dict[tuple, tuple[Any, Any]] | None] = ContextVar(
-    "recon_gx_row_filters", default=None
-)
-
-
-@contextmanager
-def _row_filters_shared():
-    token = _shared_row_filters.set({})
-    try:
-        yield
-    finally:
-        _shared_row_filters.reset(token)
-
-
-# GX marks each pandas batch with a fingerprint: an MD5 of pandas' row hashes,
-# every column hashed row by row and combined. Categorical codes and numeric
-# columns are already bytes: an MD5 of those buffers marks the same batch in a
-# fraction of the time. Anything else is hashed as GX hashes it.
-def _install_fast_fingerprint() -> None:
-    from great_expectations.execution_engine import pandas_execution_engine as engine
-
-    original = getattr(engine, "hash_pandas_dataframe", None)
-    if original is None or getattr(original, "recon_fast", False):
-        return
-
-    def hash_pandas_dataframe(df):
-        import numpy as np
-        import pandas as pd
-
-        digest = hashlib.md5(usedforsecurity=False)
-        digest.update(repr((list(df.columns), [str(t) for t in df.dtypes], len(df))).encode())
-        try:
-            parts = [column for _, column in df.items()]
-            if isinstance(df.index, pd.RangeIndex):
-                digest.update(repr(df.index).encode())
-            else:
-                parts.append(df.index.to_series())
-            for column in parts:
-                values = column.array
-                if isinstance(values, pd.Categorical):
-                    digest.update(np.ascontiguousarray(values.codes).view(np.uint8))
-                    digest.update(pd.util.hash_array(np.asarray(values.categories)).view(np.uint8))
-                elif isinstance(column.dtype, np.dtype) and column.dtype.kind in "biufmM":
-                    digest.update(np.ascontiguousarray(column.to_numpy()).view(np.uint8))
-                else:
-                    digest.update(pd.util.hash_pandas_object(column, index=False).to_numpy())
-        except TypeError:  # unhashable values: GX has its own way
-            return original(df)
-        return digest.hexdigest()
-
-    hash_pandas_dataframe.recon_fast = True  # type: ignore[attr-defined]
-    engine.hash_pandas_dataframe = hash_pandas_dataframe
-
-
-# Every Data Docs page view builds its own Jinja environment and compiles the
-# same templates again: most of the time a build took. They share one cache of
-# compiled templates (Jinja's own bytecode cache, keyed by template and source
-# checksum), filled once per process; `preload` fills it ahead.
-def _install_template_cache() -> None:
-    import jinja2
-    from great_expectations.render.view.view import DefaultJinjaView
-
-    original = DefaultJinjaView.__init__
-    if getattr(original, "recon_cached", False):
-        return
-
-    class Compiled(jinja2.BytecodeCache):
-        def __init__(self) -> None:
-            self._code: dict[str, bytes] = {}
-
-        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-            code = self._code.get(bucket.key)
-            if code is not None:
-                bucket.bytecode_from_string(code)
-
-        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-            self._code[bucket.key] = bucket.bytecode_to_string()
-
-    compiled = Compiled()
-
-    def __init__(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        self.env.bytecode_cache = compiled
-
-    __init__.recon_cached = True  # type: ignore[attr-defined]
-    DefaultJinjaView.__init__ = __init__
-
-
-def _condition_key(condition: object) -> str:
-    """A row condition as exact text: GX's repr prints `a == 1` and `a == "1"` alike."""
-    as_dict = getattr(condition, "dict", None)  # GX 1.x conditions are pydantic models
-    plain = as_dict() if callable(as_dict) else condition
-    return type(condition).__name__ + json.dumps(plain, sort_keys=True, default=repr)
-
-
-def _install_shared_row_filters() -> None:
-    from great_expectations.execution_engine.pandas_execution_engine import (
-        PandasExecutionEngine,
-    )
-
-    original = getattr(PandasExecutionEngine, "_apply_row_condition_filter", None)
-    if original is None or getattr(original, "recon_shared", False):
-        return  # another GX: filter as it does, only slower
-
-    def apply_row_condition_filter(self, data, row_condition, domain_kwargs):
-        shared = _shared_row_filters.get()
-        if shared is None:
-            return original(self, data, row_condition, domain_kwargs)
-        key = (id(data), _condition_key(row_condition), domain_kwargs.get("condition_parser"))
-        found = shared.get(key)
-        if found is None or found[0] is not data:  # `data` is kept: its id is not reused
-            found = shared[key] = (data, original(self, data, row_condition, domain_kwargs))
-        return found[1]
-
-    apply_row_condition_filter.recon_shared = True  # type: ignore[attr-defined]
-    PandasExecutionEngine._apply_row_condition_filter = apply_row_condition_filter
+        GX's engine keeps each batch's frame and every metric computed on it
+        (whole-column masks) for as long as its data source lives. The data
+        source served this one run: deleting it, and the definition that
+        reaches it, lets them go. The results, and with them the Data Docs,
+        live in the context's stores, which do not hold the data.
+        """
+        del self.definitions[name]
+        self.context.data_sources.delete(name)
 
 
 def _outcome(suite: str, result: Any) -> Outcome:

@@ -10,6 +10,13 @@ means and what to do, in Japanese and English, for the report.
 A failed expectation is one finding: `check = gx.<name>`, severity from the
 suite (GX `critical` is our `error`), no member and no row (it is about a
 table), `field` = the column it tests, and `detail` = how many rows fail.
+
+An expectation about some rows only (a notice only when linked, reasons only
+with a certificate) reads a column computed here, `SELECTED`: the value on the
+rows the rule is about and nothing elsewhere, which GX's column expectations
+skip. GX's own row conditions would do the same, but its pandas engine filters
+the whole table again for every metric an expectation needs; the suites reach
+GX as plain column expectations instead.
 """
 
 from __future__ import annotations
@@ -37,11 +44,81 @@ FINDING_COLUMNS_READ = ("check", "field", "detail")
 
 
 @dataclass(frozen=True)
+class Selected:
+    """A column of `tables`: `value` on the rows the rule is about (`rows`), empty elsewhere.
+
+    `rows` reads a missing value as GX's row conditions did (a pandas query):
+    never equal to anything, always different from anything.
+    """
+
+    table: str
+    field: str  # the column of the reconciled data it tests, as findings name it
+    rows: pl.Expr
+    value: pl.Expr
+
+
+def _is(column: str, value: object) -> pl.Expr:
+    return (pl.col(column) == value).fill_null(False)
+
+
+def _is_not(column: str, value: object) -> pl.Expr:
+    return (pl.col(column) != value).fill_null(True)
+
+
+_ACTIVE, _LOST = _is("active", True), _is("active", False)
+_CERTIFICATE, _NO_CERTIFICATE = _is("certificate", "yes"), _is("certificate", "no")
+
+SELECTED: dict[str, Selected] = {
+    # Whether the notice is missing, for the active members: GX skips empty rows,
+    # so "not null" on some rows is "never missing" on a flag that is empty elsewhere.
+    "notice_missing_when_active": Selected(
+        "members", "notice", _ACTIVE, pl.col("notice").is_null()
+    ),
+    "status_when_notice": Selected(
+        "members",
+        "my_number_status",
+        pl.col("notice").is_in(["wave1", "wave2", "on_enrolment"]).fill_null(False),
+        pl.col("my_number_status"),
+    ),
+    "reasons_when_no_certificate": Selected(
+        "members", "certificate_reasons", _NO_CERTIFICATE, pl.col("certificate_reasons")
+    ),
+    "reasons_when_certificate": Selected(
+        "members", "certificate_reasons", _CERTIFICATE, pl.col("certificate_reasons")
+    ),
+    "validity_missing_when_certificate": Selected(
+        "members",
+        "certificate_valid_until",
+        _CERTIFICATE,
+        pl.col("certificate_valid_until").is_null(),
+    ),
+    "delivery_when_document": Selected(
+        "members", "delivery", _is_not("notice", "none") | _CERTIFICATE, pl.col("delivery")
+    ),
+    "delivery_when_lost": Selected("members", "delivery", _LOST, pl.col("delivery")),
+    "confirm_by_when_must_confirm": Selected(
+        "members", "confirm_by", _is("must_confirm", True), pl.col("confirm_by")
+    ),
+    "status_when_active": Selected(
+        "members", "my_number_status", _ACTIVE, pl.col("my_number_status")
+    ),
+    # Households that get mail and that no roster.* finding already asks to fix.
+    "self_count_when_mailed": Selected(
+        "households",
+        "self_count",
+        _is("gets_mail", True) & _is("roster_flagged", False),
+        pl.col("self_count"),
+    ),
+}
+
+
+@dataclass(frozen=True)
 class GxCheck:
     check: Check  # code `gx.<name>`: the same shape as a catalog entry
     name: str
     suite: str
     field: str
+    column: str | None  # the column of the table it reads, when one
 
 
 @dataclass(frozen=True)
@@ -55,6 +132,7 @@ class Suite:
 
 def _field(kwargs: dict[str, Any]) -> str:
     columns = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+    columns = [SELECTED[c].field if c in SELECTED else c for c in columns]
     return ";".join([*columns, *kwargs.get("column_list", [])])
 
 
@@ -80,6 +158,7 @@ def _suite(path: Path) -> Suite:
                 name=meta["name"],
                 suite=spec["name"],
                 field=_field(expectation["kwargs"]),
+                column=expectation["kwargs"].get("column"),
             )
         )
     return Suite(spec["name"], recon_meta["table"], recon_meta["source"], spec, tuple(checks))
@@ -138,7 +217,8 @@ class Quality:
 def tables(
     members: pl.DataFrame, pairs: pl.DataFrame, findings: pl.DataFrame
 ) -> dict[str, pl.DataFrame]:
-    """The reconciled tables the suites read; none of them has a My Number column."""
+    """The reconciled tables the suites read, `SELECTED` columns included; none of
+    them has a My Number column."""
     flagged_rows = findings.filter(
         (pl.col("source") == "roster") & pl.col("check").str.starts_with("roster.")
     )["row"]
@@ -159,12 +239,37 @@ def tables(
         )
         .collect()
     )
-    return {
+    found = {
         "members": members,
         "households": households,
         "pairs": pairs,
         "findings": written_detail(findings),
     }
+    for table, frame in found.items():
+        selected = {n: s for n, s in SELECTED.items() if s.table == table}
+        if not selected:
+            continue
+        # Text the selected columns take is made categorical once, before it is
+        # copied into them: each then reaches GX as small codes, not strings
+        # hashed one column at a time.
+        read = {c for s in selected.values() for c in s.value.meta.root_names()}
+        text = [c for c in frame.columns if c in read and frame.schema[c] == pl.String]
+        found[table] = frame.with_columns(pl.col(text).cast(pl.Categorical)).with_columns(
+            pl.when(s.rows).then(s.value).alias(n) for n, s in selected.items()
+        )
+    return found
+
+
+def selected_rows(frames: dict[str, pl.DataFrame]) -> dict[str, int]:
+    """How many rows each `SELECTED` column is about: what GX counted as the
+    rows of a row condition, the "of" of a finding's detail."""
+    counts = {}
+    for table, frame in frames.items():
+        selected = {n: s for n, s in SELECTED.items() if s.table == table}
+        if selected:
+            row = frame.select(s.rows.sum().alias(n) for n, s in selected.items()).row(0)
+            counts.update(zip(selected, row, strict=True))
+    return counts
 
 
 def written_detail(findings: pl.DataFrame) -> pl.DataFrame:
@@ -207,12 +312,15 @@ def parameters(policy: Policy, roster_rows: int, filing_rows: int) -> dict[str, 
     }
 
 
-def _detail(outcome: gx_adapter.Outcome) -> str:
-    if outcome.unexpected_count is not None and outcome.element_count:
-        share = outcome.unexpected_count / outcome.element_count
-        return f"{outcome.unexpected_count} of {outcome.element_count} rows ({share:.1%})"
+def _detail(outcome: gx_adapter.Outcome, rows: int | None) -> str:
+    """How many rows fail, of the rows the expectation is about: `rows` for a
+    `SELECTED` column, the whole table otherwise."""
+    rows = outcome.element_count if rows is None else rows
+    if outcome.unexpected_count is not None and rows:
+        share = outcome.unexpected_count / rows
+        return f"{outcome.unexpected_count} of {rows} rows ({share:.1%})"
     if outcome.unexpected_count is not None:
-        return f"{outcome.unexpected_count} of {outcome.element_count} rows"
+        return f"{outcome.unexpected_count} of {rows} rows"
     return f"observed {outcome.observed}"
 
 
@@ -227,10 +335,12 @@ def preload() -> None:
     gx_adapter.preload([s.spec for s in suites()])
 
 
-def _arrow(frame: pl.DataFrame) -> pa.Table:
-    """The table handed to Arrow without a copy (text as string views): the adapter
-    checks every column it was given, then takes only those the suite reads."""
-    return frame.to_arrow(compat_level=pl.CompatLevel.newest())
+def _arrow(frame: pl.DataFrame, suite: Suite) -> pa.Table:
+    """The columns the suite reads (one at least: a table-level expectation still
+    counts the rows), handed to Arrow without copying text (string views).
+    Categorical columns cost a conversion: only those read are converted."""
+    read = gx_adapter.needed_columns(suite.spec) or frame.columns[:1]
+    return frame.select(read).to_arrow(compat_level=pl.CompatLevel.newest())
 
 
 def validate(
@@ -248,12 +358,18 @@ def validate(
     if unknown:
         raise InvariantError(f"checks/gx/: no table named {unknown}; there are {sorted(frames)}")
     validation = gx_adapter.validate(
-        [(s.spec, _arrow(frames[s.table])) for s in known.values()], params
+        [(s.spec, _arrow(frames[s.table], s)) for s in known.values()], params
     )
     by_name = {c.name: c for s in known.values() for c in s.checks}
     order = {c.name: i for i, c in enumerate(by_name.values())}
+    of_rows = selected_rows(frames)
     outcomes = tuple(
-        Outcome(by_name[o.name], o.success, o.unexpected_count, _detail(o))
+        Outcome(
+            by_name[o.name],
+            o.success,
+            o.unexpected_count,
+            _detail(o, of_rows.get(by_name[o.name].column)),
+        )
         for o in sorted(validation.outcomes, key=lambda o: order[o.name])
     )
     return Quality(outcomes, {name: s.source for name, s in known.items()}, validation)

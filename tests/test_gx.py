@@ -1,6 +1,5 @@
 """Great Expectations on the reconciled tables: suites, findings, Data Docs, privacy."""
 
-import contextlib
 import datetime as dt
 import gc
 import json
@@ -64,26 +63,77 @@ def test_every_suite_is_gx_json_with_what_the_report_needs():
             assert c.title_ja and c.title_en and c.action_ja and c.action_en
 
 
-def test_needed_columns_include_row_condition_columns():
+def test_needed_columns_are_the_columns_expectations_name():
     suite = {
         "expectations": [
-            {
-                "kwargs": {
-                    "column": "delivery",
-                    "row_condition": {
-                        "type": "or",
-                        "conditions": [
-                            {"type": "comparison", "column": {"name": "notice"}},
-                            {"type": "comparison", "column": {"name": "certificate"}},
-                        ],
-                    },
-                }
-            },
+            {"kwargs": {"column": "delivery"}},
             {"kwargs": {"column_list": ["a", "b"]}},
+            {"kwargs": {"column_A": "c", "column_B": "delivery"}},
             {"kwargs": {"value": {"$PARAMETER": "roster_rows"}}},
         ]
     }
-    assert gx_adapter.needed_columns(suite) == ["delivery", "notice", "certificate", "a", "b"]
+    assert gx_adapter.needed_columns(suite) == ["delivery", "a", "b", "c"]
+
+
+def test_a_suite_with_a_row_condition_is_refused():
+    # GX's pandas engine filters the whole frame again for each metric of such an
+    # expectation: the rows it selects are a column of the table instead.
+    suite = _probe_suite()
+    suite["expectations"][0]["kwargs"]["row_condition"] = {
+        "type": "comparison", "column": {"name": "on"}, "operator": "==", "parameter": True
+    }  # fmt: skip
+    with pytest.raises(InvariantError, match="row_condition"):
+        gx_adapter.validate([(suite, _probe_table())], {})
+    for shipped in gx_checks.suites():
+        gx_adapter.refuse_row_conditions(shipped.spec)
+
+
+def test_selected_columns_read_missing_values_as_gx_row_conditions_did():
+    """A pandas query: a missing value equals nothing and differs from everything."""
+    members = pl.DataFrame(
+        {
+            "row": [1, 2, 3, 4, 5],
+            "household_id": ["h"] * 5,
+            "relation": ["self"] + ["child"] * 4,
+            "active": [True, None, False, True, True],
+            "notice": ["wave1", None, "none", None, "none"],
+            "my_number_status": ["linked", "missing", "linked", None, "missing"],
+            "certificate": ["yes", "no", None, "no", "yes"],
+            "certificate_reasons": ["card_none", "", "x", None, ""],
+            "certificate_valid_until": [None, None, dt.date(2026, 1, 1), None, None],
+            "delivery": ["household", None, "none", "household", "none"],
+            "must_confirm": [True, None, False, True, None],
+            "confirm_by": ["hr", "", "", None, ""],
+        }
+    )
+    empty = pl.DataFrame(schema={"source": pl.String, "check": pl.String, "row": pl.Int64,
+                                 "field": pl.String, "detail": pl.String})  # fmt: skip
+    frames = gx_checks.tables(members, pl.DataFrame(), empty)
+    of_members = [n for n, c in gx_checks.SELECTED.items() if c.table == "members"]
+    assert frames["members"].select(of_members).to_dict(as_series=False) == {
+        "notice_missing_when_active": [False, None, None, True, False],
+        "status_when_notice": ["linked", None, None, None, None],
+        "reasons_when_no_certificate": [None, "", None, None, None],
+        "reasons_when_certificate": ["card_none", None, None, None, ""],
+        "validity_missing_when_certificate": [True, None, None, None, True],
+        # A missing notice is not "none": the member is selected.
+        "delivery_when_document": ["household", None, None, "household", "none"],
+        "delivery_when_lost": [None, None, "none", None, None],
+        "confirm_by_when_must_confirm": ["hr", None, None, None, None],
+        "status_when_active": ["linked", None, None, None, "missing"],
+    }
+    assert gx_checks.selected_rows(frames) == {
+        "notice_missing_when_active": 3,
+        "status_when_notice": 1,
+        "reasons_when_no_certificate": 2,
+        "reasons_when_certificate": 2,
+        "validity_missing_when_certificate": 2,
+        "delivery_when_document": 4,
+        "delivery_when_lost": 1,
+        "confirm_by_when_must_confirm": 2,
+        "status_when_active": 3,
+        "self_count_when_mailed": 1,
+    }
 
 
 def test_a_clean_household_passes_every_expectation(reconcile):
@@ -261,11 +311,7 @@ def nothing_prepared():
 
 
 def _probe_suite(name: str = "probe") -> dict:
-    """A suite with row conditions: several expectations filter by the same condition."""
-
-    def when(column, operator, value):
-        return {"type": "comparison", "column": {"name": column}, "operator": operator,
-                "parameter": value}  # fmt: skip
+    """A suite of plain column expectations, some on columns empty outside their rows."""
 
     def expect(kind, meta, **kwargs):
         return {"type": kind, "kwargs": kwargs, "meta": {"name": meta}}
@@ -273,26 +319,31 @@ def _probe_suite(name: str = "probe") -> dict:
     return {
         "name": name,
         "expectations": [
-            expect("expect_column_values_to_be_in_set", "a", column="kind",
-                   value_set=["x", "y"], row_condition=when("on", "==", True)),
-            expect("expect_column_values_to_not_be_null", "b", column="until",
-                   row_condition=when("on", "==", True)),
+            expect("expect_column_values_to_be_in_set", "a", column="kind_when_on",
+                   value_set=["x", "y"]),
+            expect("expect_column_values_to_be_in_set", "b", column="until_missing_when_on",
+                   value_set=[False]),
             expect("expect_column_values_to_not_be_in_set", "c", column="kind",
-                   value_set=["z"], row_condition=when("kind", "IN", ["x", "z"])),
+                   value_set=["z"]),
             expect("expect_column_values_to_be_between", "d", column="n",
-                   min_value=1, max_value=2, row_condition=when("on", "==", False)),
+                   min_value=1, max_value=2),
             expect("expect_column_values_to_be_unique", "e", column="id"),
         ],
     }  # fmt: skip
 
 
 def _probe_table(rows: int = 60):
+    on = [i % 4 != 0 for i in range(rows)]
+    kind = [("x", "y", "z", None)[i % 7 % 4] for i in range(rows)]
+    until = [None if i % 9 == 0 else dt.date(2026, 1, 1 + i % 28) for i in range(rows)]
     return pl.DataFrame(
         {
             "id": [i % (rows - 3) for i in range(rows)],  # three duplicates
-            "on": [i % 4 != 0 for i in range(rows)],
-            "kind": [("x", "y", "z", None)[i % 7 % 4] for i in range(rows)],
-            "until": [None if i % 9 == 0 else dt.date(2026, 1, 1 + i % 28) for i in range(rows)],
+            "kind": kind,
+            "kind_when_on": [k if o else None for k, o in zip(kind, on, strict=True)],
+            "until_missing_when_on": [
+                (u is None) if o else None for u, o in zip(until, on, strict=True)
+            ],
             "n": pl.Series([i % 3 for i in range(rows)], dtype=pl.UInt32),
         }
     ).to_arrow()
@@ -302,31 +353,13 @@ def _said(validation) -> list[tuple]:
     return [(o.name, o.success, o.element_count, o.unexpected_count) for o in validation.outcomes]
 
 
-def test_shared_row_filters_and_cheap_frames_say_what_plain_gx_says(monkeypatch, nothing_prepared):
+def test_cheap_frames_say_what_plain_gx_says(monkeypatch, nothing_prepared):
     suite, table = _probe_suite(), _probe_table()
     fast = gx_adapter.validate([(suite, table)], {})
-    monkeypatch.setattr(gx_adapter, "_row_filters_shared", contextlib.nullcontext)
-    monkeypatch.setattr(gx_adapter, "_pandas", lambda t, ordered=(): t.to_pandas())
+    monkeypatch.setattr(gx_adapter, "_pandas", lambda t, keep_text=(): t.to_pandas())
     plain = gx_adapter.validate([(suite, table)], {})
     assert _said(fast) == _said(plain)
     assert [o.success for o in fast.outcomes] == [False, False, False, False, False]
-
-
-def test_a_row_condition_is_filtered_once_per_run(monkeypatch, nothing_prepared):
-    import pandas as pd
-
-    filters = []
-    query = pd.DataFrame.query
-
-    def counted(self, expr, **kwargs):
-        filters.append(expr)
-        return query(self, expr, **kwargs)
-
-    monkeypatch.setattr(pd.DataFrame, "query", counted)
-    gx_adapter.validate([(_probe_suite(), _probe_table())], {})
-    # Three conditions (on, not on, kind IN ...), each filtered once, where GX
-    # alone filters again for each metric an expectation needs.
-    assert len(filters) == len(set(filters)) == 3
 
 
 def test_cheapest_frame_keeps_every_value_and_null():
@@ -335,15 +368,19 @@ def test_cheapest_frame_keeps_every_value_and_null():
             "few": ["a", "b", None, "a"] * 25,
             "many": [f"v{i}" for i in range(100)],
             "ordered": ["a", "b", None, "a"] * 25,
+            "already": pl.Series(["a", "b", None, "a"] * 25, dtype=pl.Categorical),
+            "flag": [True, None, False, True] * 25,
             "count": pl.Series(range(100), dtype=pl.UInt32),
             "small": pl.Series(range(100), dtype=pl.Int16),
             "day": [dt.date(2026, 1, 1), None] * 50,
         }
     ).to_arrow(compat_level=pl.CompatLevel.newest())
-    frame = gx_adapter._pandas(table, keep_text={"ordered"})
+    frame = gx_adapter._pandas(table, keep_text={"ordered", "already"})
     kinds = {c: str(t) for c, t in frame.dtypes.items()}
-    assert kinds["few"] == "category" and kinds["many"] != "category"
-    assert kinds["ordered"] != "category"  # pandas cannot order a category against a value
+    assert kinds["few"] == kinds["flag"] == "category" and kinds["many"] != "category"
+    # pandas cannot order a category against a value: text that must be text is,
+    # even when it came categorical.
+    assert kinds["ordered"] != "category" and kinds["already"] != "category"
     assert kinds["count"] == kinds["small"] == "int64"  # what GX's `between` vectorizes
     assert kinds["day"].startswith("datetime64")
     expected = table.to_pandas()
@@ -359,31 +396,11 @@ def test_cheapest_frame_keeps_every_value_and_null():
 def test_text_columns_are_those_an_expectation_reads_beyond_membership():
     suite = _probe_suite()
     assert gx_adapter.text_columns(suite) == {"n"}  # between: by order
-    suite["expectations"][0]["kwargs"]["row_condition"] = {
-        "type": "and",
-        "conditions": [
-            {"type": "comparison", "column": {"name": "kind"}, "operator": ">", "parameter": "m"},
-            {"type": "nullity", "column": {"name": "until"}, "is_null": False},
-        ],
-    }
-    assert gx_adapter.text_columns(suite) == {"n", "kind"}
     # An expectation not known to be safe on categoricals keeps its column text.
     suite["expectations"].append(
         {"type": "expect_column_values_to_be_of_type", "kwargs": {"column": "id", "type_": "str"}}
     )
-    assert gx_adapter.text_columns(suite) == {"n", "kind", "id"}
-    suite["expectations"][1]["kwargs"]["row_condition"] = 'kind > "m"'  # a pandas query
-    assert gx_adapter.text_columns(suite) is None
-    suite["expectations"][1]["kwargs"]["row_condition"] = {"type": "pass_through", "x": 1}
-    assert gx_adapter.text_columns(suite) is None
-
-
-def test_filters_are_shared_only_between_identical_conditions():
-    from great_expectations.expectations.row_conditions import Column
-
-    one, text_one = Column("a") == 1, Column("a") == "1"
-    assert gx_adapter._condition_key(one) != gx_adapter._condition_key(text_one)
-    assert gx_adapter._condition_key(one) == gx_adapter._condition_key(Column("a") == 1)
+    assert gx_adapter.text_columns(suite) == {"n", "id"}
 
 
 def test_the_shipped_suites_are_not_changed_by_running_them(reconcile, nothing_prepared):
@@ -485,19 +502,6 @@ def test_a_context_built_meanwhile_does_not_disturb_a_run(monkeypatch, tmp_path,
     assert "other" not in index.read_text(encoding="utf-8")
 
 
-def test_the_fingerprint_follows_the_data(nothing_prepared):
-    from great_expectations.execution_engine import pandas_execution_engine as engine
-
-    gx_adapter.preload()
-    fingerprint = engine.hash_pandas_dataframe
-    assert getattr(fingerprint, "recon_fast", False)
-    frame = gx_adapter._pandas(_probe_table())
-    assert fingerprint(frame) == fingerprint(frame.copy())
-    changed = frame.copy()
-    changed.loc[5, "n"] = 7
-    assert fingerprint(changed) != fingerprint(frame)
-
-
 def _python(script: str) -> subprocess.CompletedProcess:
     """`script` in a fresh interpreter at the project's root: imports start from nothing."""
     return subprocess.run(
@@ -528,25 +532,3 @@ def test_preload_in_a_background_thread_while_a_run_imports_and_works(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["gx"]["expectations"] == len(gx_checks.gx_catalog())
     assert (out / "gx" / "index.html").exists()
-
-
-def test_the_recon_process_loads_scipy_stats_only_when_an_expectation_uses_it():
-    """In the `recon` process GX's import leaves scipy.stats unloaded (recon's suites
-    never use it), and it still works on use; a process embedding recon is left alone."""
-    probe = (
-        "def probe():\n"
-        "    import sys\n"
-        "    from recon import gx_adapter\n"
-        "    gx_adapter._great_expectations()\n"
-        "    print('scipy.stats._stats_py' in sys.modules)\n"
-        "    from scipy import stats\n"
-        "    print(round(float(stats.entropy([0.5, 0.5], [0.25, 0.75])), 6))\n"
-    )
-    as_recon = probe + "from recon import cli\ncli.app = probe\ncli.main()\n"
-    embedded = probe + "probe()\n"
-    outputs = []
-    for script in (as_recon, embedded):
-        done = _python(script)
-        assert done.returncode == 0, done.stderr[-3000:]
-        outputs.append(done.stdout.split())
-    assert outputs == [["False", "0.143841"], ["True", "0.143841"]]
