@@ -264,6 +264,29 @@ def test_the_shared_loader_refuses_a_deeply_nested_waivers_file(tmp_path):
         tomlfile.loads(DEEP.encode(), "HEAD:waivers.toml", "waivers")
 
 
+def test_a_deeply_nested_waivers_file_stops_the_gate_with_exit_2(tmp_path, monkeypatch):
+    roster, filings = _inputs(tmp_path)
+    waivers = tmp_path / "waivers.toml"
+    waivers.write_text(DEEP, encoding="utf-8")
+    monkeypatch.setenv("RECON_GATE_KEY", KEY)
+    args = ["gate", *run_args(roster, filings, tmp_path / "out")[1:], "--waivers", str(waivers)]
+    done = _invoke(args)
+    said = _flat(done.output)
+    assert done.exit_code == 2, done.output
+    assert f"{waivers}: the waivers file nests arrays or tables too deeply" in said, said
+    assert "RecursionError" not in said
+
+
+def test_a_waivers_file_saved_with_a_byte_order_mark_is_read_by_the_gate(tmp_path, monkeypatch):
+    roster, filings = _inputs(tmp_path)
+    waivers = tmp_path / "waivers.toml"
+    waivers.write_bytes(b"\xef\xbb\xbf# \xe5\x85\x8d\xe9\x99\xa4\n")  # a BOM, then a comment
+    monkeypatch.setenv("RECON_GATE_KEY", KEY)
+    args = ["gate", *run_args(roster, filings, tmp_path / "out")[1:], "--waivers", str(waivers)]
+    done = _invoke(args)
+    assert done.exit_code == 0, done.output
+
+
 def test_a_policy_saved_with_a_byte_order_mark_is_read(tmp_path):
     roster, filings = _inputs(tmp_path)
     policy = tmp_path / "policy.toml"

@@ -19,6 +19,7 @@ from recon.commands.common import (
     RunOptions,
     err,
     exit_codes,
+    exit_context,
     out,
     print_counts,
     with_run_options,
@@ -102,7 +103,7 @@ def gate(
         summary=summary,
         key_file=key_file,
     )
-    with exit_codes():
+    with exit_codes(**exit_context(options)):
         try:
             done = flow.run(request)
         except Exception as exc:

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from recon import tomlfile
 from recon.errors import InputError
 from recon.findings import catalog
 from recon.masking import scrub
@@ -75,13 +75,8 @@ def effective_day(as_of: dt.date, today: dt.date | None = None) -> dt.date:
 
 def load(path: Path) -> tuple[Waiver, ...]:
     """Read and check a waivers file; anything malformed is an input error (exit 2)."""
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: the waivers file cannot be read ({exc.strerror}).") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: the waivers file is not valid TOML: {exc}.") from None
-    return parse(document, str(path))
+    # The one TOML loader: a BOM is read, deep nesting and non-files are exit 2.
+    return parse(tomlfile.load(path, "--waivers", "waivers"), str(path))
 
 
 def parse(document: dict, where: str) -> tuple[Waiver, ...]:
