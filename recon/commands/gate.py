@@ -112,7 +112,8 @@ def gate(
         print_counts(done.result)
         out.print(f"report: {done.written / 'report.html'}", markup=False)
         for note in done.notes:
-            err.print(scrub(f"gate: note: {note}"), markup=False, soft_wrap=True)
+            # A note quotes paths and waiver texts: one line each, controls made visible.
+            err.print(ci.fold(scrub(f"gate: note: {note}")), markup=False, soft_wrap=True)
         for line in ci.terminal_lines(done.outcome):
             out.print(line, markup=False, soft_wrap=True)
         _annotate(flow.publish(request, done.outcome, os.environ))
