@@ -16,6 +16,7 @@ from recon.normalize.numbers import (
     my_number_problem,
     padded_digits,
 )
+from tests.conftest import member
 
 
 def _problems(values: list[str | None]) -> list[str | None]:
@@ -80,6 +81,21 @@ def test_insurer_number_agrees_with_luhn():
     numbers = [f"{rng.randrange(10**8):08d}" for _ in range(20_000)]
     ours = pl.DataFrame({"n": numbers}).select(insurer_check_ok(pl.col("n"))).to_series().to_list()
     assert ours == [luhn.is_valid(n) for n in numbers]
+
+
+@pytest.mark.parametrize(
+    "value", ["000000;1", "0104001x", "104001", "010400130", "０１０４００１３"]
+)
+def test_insurer_check_digit_is_not_judged_on_what_is_not_eight_digits(value):
+    # Validation reports these as input.invalid_value; a check digit computed from the
+    # digits that happen to be there once added a roster.insurer_number with no detail.
+    assert pl.select(insurer_check_ok(pl.lit(value))).item() is None
+
+
+def test_a_roster_row_with_a_damaged_insurer_number_is_one_invalid_value(reconcile):
+    result = reconcile([member(insurer_number="000000;1")], [])
+    checks = result.findings.filter(pl.col("field") == "insurer_number")["check"].to_list()
+    assert checks == ["input.invalid_value"]
 
 
 def test_insurer_number_padded_before_checking():

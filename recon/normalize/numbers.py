@@ -41,10 +41,18 @@ def my_number_check_ok(expr: pl.Expr) -> pl.Expr:
 
 
 def insurer_check_ok(expr: pl.Expr) -> pl.Expr:
-    """True when an 8-digit insurer number carries the right Luhn check digit."""
+    """True when an 8-digit insurer number carries the right Luhn check digit.
+
+    Null for anything that is not eight ASCII digits (`000000;1`): validation
+    reports that as `input.invalid_value`, and a check digit computed from the
+    digits that happen to be there would add a `roster.insurer_number` finding
+    about a number nobody wrote (sum_horizontal skips the nulls of non-digits).
+    """
     products = [_digit(expr, i) * w for i, w in enumerate(_INSURER_WEIGHTS)]
     total = pl.sum_horizontal((p // 10) + (p % 10) for p in products)
-    return (10 - total % 10) % 10 == _digit(expr, 7)
+    return pl.when(expr.str.contains(r"^[0-9]{8}$")).then(
+        (10 - total % 10) % 10 == _digit(expr, 7)
+    )
 
 
 def my_number_problem(cleaned: pl.Expr) -> pl.Expr:
