@@ -560,7 +560,7 @@ def _parse(document: dict, members_raw: bytes, origin: str) -> Snapshot:
     findings = document["findings"]
     if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
         raise TypeError("findings is not a list of objects")
-    finding_frame = pl.DataFrame(findings, schema=FINDING_COLUMNS, strict=False)
+    finding_frame = pl.DataFrame(findings, schema=FINDING_COLUMNS, strict=True)
     if (
         finding_frame["finding_id"].null_count()
         or finding_frame["finding_id"].is_duplicated().any()
