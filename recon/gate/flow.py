@@ -137,6 +137,9 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     findings, statuses = waivers.apply(findings, waiver_list, day)
     needs_snapshot = key is not None or base is not None
     current = baseline.snapshot(result, work_key, findings) if needs_snapshot else None
+    # Fingerprinted: the rows are not needed for the report, and `recon run` would have
+    # freed them long ago (this is the gate's peak otherwise).
+    result.roster_rows = result.filing_rows = None
     outcome = compare.compare(findings, statuses, base, current, request.fail_on, request.strict)
     if key is None:
         notes.append(
