@@ -126,7 +126,8 @@ def test_finding_ids_are_the_keyed_tags_they_always_were(secret):
         keep_rows=True,
     )
     key = keys.Key(secret, "t")
-    identified = baseline.identify(result, key)
+    rows = baseline.keep(result.roster_rows, result.filing_rows, key, fingerprint=False)
+    identified = baseline.identify(result.findings, rows, key)
     kinds = set()
     for f in result.findings.iter_rows(named=True):
         kinds.add("member" if f["member_id"] else "filing" if f["source"] == "filings" else "other")
@@ -150,14 +151,7 @@ def test_whole_table_and_row_findings_get_the_same_tags_as_before():
         },
         schema_overrides={"row": pl.Int64},
     )
-
-    class Result:
-        pass
-
-    result = Result()
-    result.findings = findings
-    result.filing_rows = None
-    identified = baseline.identify(result, key)
+    identified = baseline.identify(findings, None, key)
     expected = [
         letters(key.tag("table", "gx.members_equal_roster_rows", "roster", "row")),
         letters(key.tag("row", "input.invalid_value", "filings", None, 12)),

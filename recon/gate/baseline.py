@@ -103,7 +103,55 @@ def letters(hex_tag: str) -> str:
     return hex_tag.translate(_LETTERS)
 
 
-def identify(result, key: Key) -> pl.DataFrame:
+@dataclass
+class Rows:
+    """What the gate keeps of a run's validated rows: never the rows themselves.
+
+    Made by `keep` while the pipeline hands the rows over (`pipeline.analyse`'s
+    `on_rows`), so that a million rows are not held through the whole run.
+    """
+
+    filings: (
+        pl.DataFrame
+    )  # per filing row: its identity text and employee id (FILING_IDENTITY_COLUMNS)
+    members: pl.DataFrame | None = None  # `roster_fingerprints`, when a snapshot is needed
+    households: pl.DataFrame | None = None
+
+
+FILING_IDENTITY_COLUMNS = {
+    "_filing_row": pl.Int64,
+    "_employee_id": pl.String,
+    "_identity": pl.String,
+    "_my_number_masked": pl.String,
+}
+
+
+def keep(roster: pl.DataFrame, filings: pl.DataFrame, key: Key, *, fingerprint: bool) -> Rows:
+    have = [c for c in FILING_IDENTITY if c in filings.columns]
+    values = [
+        (pl.col(c).cast(pl.String) if c in have else pl.lit(None, pl.String)).fill_null("")
+        for c in FILING_IDENTITY
+    ]
+    masked = (
+        pl.col("my_number_masked").cast(pl.String)
+        if "my_number_masked" in filings.columns
+        else pl.lit(None, pl.String)
+    )
+    identity = filings.select(
+        pl.col("row").cast(pl.Int64).alias("_filing_row"),
+        pl.col("employee_id").cast(pl.String).alias("_employee_id"),
+        pl.concat_str(values, separator=_SEP).alias("_identity"),
+        masked.alias("_my_number_masked"),
+    )
+    if not fingerprint:
+        return Rows(identity)
+    return Rows(identity, roster_fingerprints(roster, key), households(roster))
+
+
+_SEP = "\x1f"  # as `Key.tag` joins its parts
+
+
+def identify(findings: pl.DataFrame, rows: Rows | None, key: Key) -> pl.DataFrame:
     """The run's findings with `finding_id` and `anchor` (what a reviewer reads).
 
     The identity is `key.tag` of the same parts as always (so that a waiver's
@@ -111,21 +159,7 @@ def identify(result, key: Key) -> pl.DataFrame:
     findings at once: the message per finding is composed in polars, HMAC-SHA256
     runs in SQL.
     """
-    findings = result.findings
-    filings = result.filing_rows
-    have = [c for c in FILING_IDENTITY if filings is not None and c in filings.columns]
-    content = (
-        filings.select(
-            pl.col("row").cast(pl.Int64).alias("_filing_row"),
-            pl.col("employee_id").cast(pl.String).alias("_employee_id"),
-            *[pl.col(c).cast(pl.String).alias(f"_{c}") for c in have],
-        )
-        if filings is not None
-        else pl.DataFrame(schema={"_filing_row": pl.Int64, "_employee_id": pl.String})
-    )
-    content = content.with_columns(
-        pl.lit(None, pl.String).alias(f"_{c}") for c in FILING_IDENTITY if c not in have
-    )
+    content = rows.filings if rows is not None else pl.DataFrame(schema=FILING_IDENTITY_COLUMNS)
     # A finding names one filing row at most: a left join on the row keeps one row per finding.
     joined = findings.with_columns(
         _filing_row=pl.when(pl.col("source") == "filings").then(pl.col("row").cast(pl.Int64))
@@ -139,35 +173,31 @@ def identify(result, key: Key) -> pl.DataFrame:
         & pl.col("_employee_id").is_not_null()
     )
     is_row = pl.col("row").is_not_null()
-    sep = "\x1f"
     message = (
         pl.when(is_member)
         .then(
             pl.concat_str(
-                [pl.lit("member"), part("check"), part("member_id"), part("field")], separator=sep
+                [pl.lit("member"), part("check"), part("member_id"), part("field")],
+                separator=_SEP,
             )
         )
         .when(is_filing)
         .then(
             pl.concat_str(
-                [
-                    pl.lit("filing"),
-                    part("check"),
-                    part("field"),
-                    *[part(f"_{c}") for c in FILING_IDENTITY],
-                ],
-                separator=sep,
+                [pl.lit("filing"), part("check"), part("field"), pl.col("_identity")],
+                separator=_SEP,
             )
         )
         .when(is_row)
         .then(
             pl.concat_str(
-                [pl.lit("row"), part("check"), part("source"), part("field"), line], separator=sep
+                [pl.lit("row"), part("check"), part("source"), part("field"), line],
+                separator=_SEP,
             )
         )
         .otherwise(
             pl.concat_str(
-                [pl.lit("table"), part("check"), part("source"), part("field")], separator=sep
+                [pl.lit("table"), part("check"), part("source"), part("field")], separator=_SEP
             )
         )
     )
@@ -246,8 +276,9 @@ class Snapshot:
     quality_judged: bool = True
 
 
-def snapshot(result, key: Key, findings: pl.DataFrame) -> Snapshot:
-    """`findings` is `identify`'s frame with the waiver columns of `waivers.apply`."""
+def snapshot(as_of: dt.date, key: Key, findings: pl.DataFrame, rows: Rows) -> Snapshot:
+    """`findings` is `identify`'s frame with the waiver columns of `waivers.apply`;
+    `rows` is `keep(..., fingerprint=True)` of the same run."""
     grouped = (
         findings.group_by("finding_id", maintain_order=True)
         .agg(
@@ -265,10 +296,12 @@ def snapshot(result, key: Key, findings: pl.DataFrame) -> Snapshot:
     )
     return Snapshot(
         key_fingerprint=key.fingerprint,
-        as_of=result.as_of.isoformat(),
+        as_of=as_of.isoformat(),
         findings=safe_frame(grouped),
-        members=roster_fingerprints(result.roster_rows, key),
-        households=households(result.roster_rows),
+        members=rows.members if rows.members is not None else _empty_members(),
+        households=rows.households
+        if rows.households is not None
+        else pl.DataFrame(schema=HOUSEHOLD_COLUMNS),
         created_at=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
     )
 

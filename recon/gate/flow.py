@@ -131,15 +131,13 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
         at_ref = gitref.files_at(request.baseline_ref, paths)
         base = _base_at(request, at_ref, policy, as_of, work_key, day, notes)
         del at_ref  # the revision's bytes (plain My Numbers) are freed before the update's run
-    result = _analyse(request, roster, filings, policy, as_of)
-
-    findings = baseline.identify(result, work_key)
-    findings, statuses = waivers.apply(findings, waiver_list, day)
     needs_snapshot = key is not None or base is not None
-    current = baseline.snapshot(result, work_key, findings) if needs_snapshot else None
-    # Fingerprinted: the rows are not needed for the report, and `recon run` would have
-    # freed them long ago (this is the gate's peak otherwise).
-    result.roster_rows = result.filing_rows = None
+    result, rows = _analyse(request, roster, filings, policy, as_of, work_key, needs_snapshot)
+
+    findings = baseline.identify(result.findings, rows, work_key)
+    findings, statuses = waivers.apply(findings, waiver_list, day)
+    current = baseline.snapshot(as_of, work_key, findings, rows) if needs_snapshot else None
+    del rows
     outcome = compare.compare(findings, statuses, base, current, request.fail_on, request.strict)
     if key is None:
         notes.append(
@@ -169,20 +167,35 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
 
 
 def _analyse(
-    request: Request, roster, filings, policy, as_of, *, with_decisions: bool = True
-) -> pipeline.Result:
+    request: Request,
+    roster,
+    filings,
+    policy,
+    as_of,
+    key: keys.Key,
+    fingerprint: bool,
+    *,
+    with_decisions: bool = True,
+) -> tuple[pipeline.Result, baseline.Rows]:
+    """The pipeline's result, and what the gate keeps of its rows (`baseline.keep`)."""
+    kept: list[baseline.Rows] = []
+
+    def on_rows(roster_rows: pl.DataFrame, filing_rows: pl.DataFrame) -> None:
+        kept.append(baseline.keep(roster_rows, filing_rows, key, fingerprint=fingerprint))
+
     with terminal_progress() as progress:
-        return pipeline.analyse(
+        result = pipeline.analyse(
             roster,
             filings,
             policy,
             as_of,
             with_decisions=with_decisions,
-            keep_rows=True,  # the baseline fingerprints the validated rows
+            on_rows=on_rows,  # the rows themselves are freed as in `recon run`
             progress=progress,
             memory_limit=request.memory_limit,
             spill_dir=request.spill_dir,
         )
+    return result, kept[0]
 
 
 def _base_at(
@@ -211,16 +224,23 @@ def _base_at(
         notes.append(f"the waivers at {ref} cannot be read, so none is assumed there: {exc}")
         base_waivers = ()
     try:
-        result = _analyse(
-            request, found["roster"], found["filings"], policy, as_of, with_decisions=False
+        result, rows = _analyse(
+            request,
+            found["roster"],
+            found["filings"],
+            policy,
+            as_of,
+            key,
+            True,
+            with_decisions=False,
         )
     except InputError as exc:
         # Stricter, never looser: without a baseline every finding counts as new.
         notes.append(f"the inputs at {ref} cannot be read ({exc}): every finding is new.")
         return None
-    findings = baseline.identify(result, key)
+    findings = baseline.identify(result.findings, rows, key)
     findings, _ = waivers.apply(findings, base_waivers, day)
-    snap = baseline.snapshot(result, key, findings)
+    snap = baseline.snapshot(as_of, key, findings, rows)
     snap.origin = f"{ref} (git)"
     snap.quality_judged = False
     return snap
