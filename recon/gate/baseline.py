@@ -19,6 +19,10 @@ date is stored in clear.
 free text: ids, codes, counts and tags, written as they are (SPEC §9). Tags are
 written in the letters a-p (four bits each), so that no reader can mistake one
 for a twelve-digit number.
+
+The two files are sealed together (`seal`): an HMAC-SHA256 under the key of
+their exact bytes, checked before a baseline is used, so that nobody without
+the key can add a finding id to the accepted ones or change a member's tags.
 """
 
 from __future__ import annotations
