@@ -131,6 +131,7 @@ def analyse(
     *,
     with_decisions: bool = True,
     keep_rows: bool = False,
+    on_rows: Callable[[pl.DataFrame, pl.DataFrame], None] | None = None,
     progress: Progress | None = None,
     memory_limit: str | None = None,
     spill_dir: Path | None = None,
@@ -139,7 +140,9 @@ def analyse(
 
     `keep_rows` keeps the validated rows on the result (the gate fingerprints
     them); otherwise they are freed once DuckDB has its copy. Either input may
-    be `Content` held in memory instead of a file.
+    be `Content` held in memory instead of a file. `on_rows(roster, filings)`
+    sees the validated rows before DuckDB takes them (the gate keeps only
+    their fingerprints, instead of the rows through the whole run).
     """
     on_disk = [p for p in (roster_path, filings_path) if isinstance(p, Path)]
     if len(on_disk) == 2 and roster_path.resolve() == filings_path.resolve():  # type: ignore[union-attr]
@@ -201,6 +204,8 @@ def analyse(
     )
     seconds["read+normalize+validate"] = time.perf_counter() - started
 
+    if on_rows is not None:
+        on_rows(roster, filings)
     with stages.session(memory_limit, spill_dir) as con:
         inputs = {
             "roster": roster,

@@ -19,16 +19,24 @@ date is stored in clear.
 free text: ids, codes, counts and tags, written as they are (SPEC §9). Tags are
 written in the letters a-p (four bits each), so that no reader can mistake one
 for a twelve-digit number.
+
+The two files are sealed together (`seal`): an HMAC-SHA256 under the key of
+their exact bytes, checked before a baseline is used, so that nobody without
+the key can add a finding id to the accepted ones or change a member's tags.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import polars as pl
 
 from recon import __version__
@@ -38,7 +46,7 @@ from recon.masking import safe_frame
 from recon.normalize.text import address_key
 
 FILE = "baseline.json"
-FORMAT = "recon-gate-baseline/1"
+FORMAT = "recon-gate-baseline/2"
 
 # The filing's content that identifies it across runs (never a My Number).
 FILING_IDENTITY = (
@@ -99,65 +107,158 @@ def letters(hex_tag: str) -> str:
     return hex_tag.translate(_LETTERS)
 
 
-def identify(result, key: Key) -> pl.DataFrame:
-    """The run's findings with `finding_id` and `anchor` (what a reviewer reads)."""
-    findings = result.findings
-    filings = result.filing_rows
-    have = [c for c in FILING_IDENTITY if filings is not None and c in filings.columns]
-    content = (
-        filings.select(
-            pl.col("row").alias("_filing_row"),
-            pl.col("employee_id").alias("_employee_id"),
-            *[pl.col(c).cast(pl.String).alias(f"_{c}") for c in have],
-        )
-        if filings is not None
-        else pl.DataFrame(schema={"_filing_row": pl.Int64, "_employee_id": pl.String})
+@dataclass
+class Rows:
+    """What the gate keeps of a run's validated rows: never the rows themselves.
+
+    Made by `keep` while the pipeline hands the rows over (`pipeline.analyse`'s
+    `on_rows`), so that a million rows are not held through the whole run.
+    """
+
+    filings: (
+        pl.DataFrame
+    )  # per filing row: its identity text and employee id (FILING_IDENTITY_COLUMNS)
+    members: pl.DataFrame | None = None  # `roster_fingerprints`, when a snapshot is needed
+    households: pl.DataFrame | None = None
+
+
+FILING_IDENTITY_COLUMNS = {
+    "_filing_row": pl.Int64,
+    "_employee_id": pl.String,
+    "_identity": pl.String,
+    "_my_number_masked": pl.String,
+}
+
+
+def keep(roster: pl.DataFrame, filings: pl.DataFrame, key: Key, *, fingerprint: bool) -> Rows:
+    have = [c for c in FILING_IDENTITY if c in filings.columns]
+    values = [
+        (pl.col(c).cast(pl.String) if c in have else pl.lit(None, pl.String)).fill_null("")
+        for c in FILING_IDENTITY
+    ]
+    masked = (
+        pl.col("my_number_masked").cast(pl.String)
+        if "my_number_masked" in filings.columns
+        else pl.lit(None, pl.String)
     )
-    joined = (
-        findings.with_row_index("_order")
-        .with_columns(
-            _filing_row=pl.when(pl.col("source") == "filings").then(pl.col("row").cast(pl.Int64))
+    identity = filings.select(
+        pl.col("row").cast(pl.Int64).alias("_filing_row"),
+        pl.col("employee_id").cast(pl.String).alias("_employee_id"),
+        pl.concat_str(values, separator=_SEP).alias("_identity"),
+        masked.alias("_my_number_masked"),
+    )
+    if not fingerprint:
+        return Rows(identity)
+    return Rows(identity, roster_fingerprints(roster, key), households(roster))
+
+
+_SEP = "\x1f"  # as `Key.tag` joins its parts
+
+
+def identify(findings: pl.DataFrame, rows: Rows | None, key: Key) -> pl.DataFrame:
+    """The run's findings with `finding_id` and `anchor` (what a reviewer reads).
+
+    The identity is `key.tag` of the same parts as always (so that a waiver's
+    `finding = ...` keeps naming its finding), computed in DuckDB for all
+    findings at once: the message per finding is composed in polars, HMAC-SHA256
+    runs in SQL.
+    """
+    content = rows.filings if rows is not None else pl.DataFrame(schema=FILING_IDENTITY_COLUMNS)
+    # A finding names one filing row at most: a left join on the row keeps one row per finding.
+    joined = findings.with_columns(
+        _filing_row=pl.when(pl.col("source") == "filings").then(pl.col("row").cast(pl.Int64))
+    ).join(content, on="_filing_row", how="left", maintain_order="left")
+    part = lambda c: pl.col(c).cast(pl.String).fill_null("")  # noqa: E731 - `None` as empty
+    line = pl.col("row").cast(pl.Int64).cast(pl.String)
+    is_member = pl.col("member_id").fill_null("") != ""
+    is_filing = (
+        (pl.col("source") == "filings")
+        & pl.col("row").is_not_null()
+        & pl.col("_employee_id").is_not_null()
+    )
+    is_row = pl.col("row").is_not_null()
+    message = (
+        pl.when(is_member)
+        .then(
+            pl.concat_str(
+                [pl.lit("member"), part("check"), part("member_id"), part("field")],
+                separator=_SEP,
+            )
         )
-        .join(
-            content.with_columns(pl.col("_filing_row").cast(pl.Int64)), on="_filing_row", how="left"
+        .when(is_filing)
+        .then(
+            pl.concat_str(
+                [pl.lit("filing"), part("check"), part("field"), pl.col("_identity")],
+                separator=_SEP,
+            )
+        )
+        .when(is_row)
+        .then(
+            pl.concat_str(
+                [pl.lit("row"), part("check"), part("source"), part("field"), line],
+                separator=_SEP,
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                [pl.lit("table"), part("check"), part("source"), part("field")], separator=_SEP
+            )
         )
     )
-    ids, anchors = [], []
-    for row in joined.iter_rows(named=True):
-        check, member, source, field_, line = (
-            row["check"],
-            row["member_id"],
-            row["source"],
-            row["field"],
-            row["row"],
+    masked = pl.col("_my_number_masked").fill_null("")
+    anchor = (
+        pl.when(is_member)
+        .then(pl.col("member_id"))
+        .when(is_filing)
+        .then(
+            pl.concat_str(
+                [pl.lit("filing "), pl.col("_employee_id"), pl.lit(" "), masked]
+            ).str.strip_chars()
         )
-        if member:
-            ids.append(key.tag("member", check, member, field_))
-            anchors.append(member)
-        elif source == "filings" and line is not None and row.get("_employee_id") is not None:
-            values = [row.get(f"_{c}") for c in FILING_IDENTITY]
-            ids.append(key.tag("filing", check, field_, *values))
-            masked = row.get("_my_number_masked") or ""
-            anchors.append(f"filing {row['_employee_id']} {masked}".strip())
-        elif line is not None:
-            # A row that no later step could read: the row number is all there is.
-            ids.append(key.tag("row", check, source, field_, line))
-            anchors.append(f"{source} row {line}")
-        else:
-            ids.append(key.tag("table", check, source, field_))
-            anchors.append(f"{source} (whole table)")
+        .when(is_row)
+        .then(pl.concat_str([part("source"), pl.lit(" row "), line]))
+        .otherwise(pl.concat_str([part("source"), pl.lit(" (whole table)")]))
+    )
+    tagged = joined.with_columns(_message=message, anchor=anchor)
+    ids = keyed_tags(tagged["_message"], key.secret, size=16)
+    return tagged.with_columns(finding_id=ids).select(*findings.columns, "finding_id", "anchor")
+
+
+def keyed_tags(messages: pl.Series, secret: bytes, size: int) -> pl.Series:
+    """Per message, HMAC-SHA256 under `secret` (RFC 2104) cut to `size` bytes, in letters a-p.
+
+    Equal to `letters(Key.tag(...))` of the same parts; DuckDB computes it for
+    the whole column. Each distinct message is hashed once.
+    """
+    block = 64
+    if len(secret) > block:
+        secret = hashlib.sha256(secret).digest()
+    padded = secret.ljust(block, b"\0")
+    inner = bytes(b ^ 0x36 for b in padded)
+    outer = bytes(b ^ 0x5C for b in padded)
+    distinct = pl.DataFrame({"message": messages.cast(pl.String)}).unique()
+    with duckdb.connect() as con:
+        con.register("distinct_message", distinct.to_arrow())
+        tags = con.sql(
+            "SELECT message, translate(substr(sha256($outer || unhex(sha256($inner || "
+            "encode(message)))), 1, $width), '0123456789abcdef', 'abcdefghijklmnop') AS tag "
+            "FROM distinct_message",
+            params={"inner": inner, "outer": outer, "width": 2 * size},
+        ).pl()
     return (
-        joined.with_columns(
-            finding_id=pl.Series([letters(i) for i in ids], dtype=pl.String),
-            anchor=pl.Series(anchors, dtype=pl.String),
-        )
-        .sort("_order")
-        .select(*findings.columns, "finding_id", "anchor")
+        pl.DataFrame({"message": messages.cast(pl.String)})
+        .join(tags, on="message", how="left", maintain_order="left")["tag"]
+        .alias("finding_id")
     )
 
 
 MEMBER_COLUMNS = {"member_id": pl.String, "household_id": pl.String, "tags": pl.String}
 HOUSEHOLD_COLUMNS = {"household_id": pl.String, "status": pl.String}
+TAG = "tag:"  # prefix of a field's tag column in `Snapshot.members`
+
+
+def tag_column(field_: str) -> str:
+    return TAG + field_
 
 
 @dataclass
@@ -167,20 +268,21 @@ class Snapshot:
     key_fingerprint: str
     as_of: str
     findings: pl.DataFrame  # FINDING_COLUMNS, one row per identity
-    members: pl.DataFrame  # MEMBER_COLUMNS: one row per member_id, its field tags joined
+    # One row per member_id: member_id, household_id, and per field of `fields` a UInt32
+    # tag column (`tag_column`); the file joins them as letters (MEMBER_COLUMNS).
+    members: pl.DataFrame
     households: pl.DataFrame  # HOUSEHOLD_COLUMNS: "domestic" | "overseas/<type>"
     fields: tuple[str, ...] = tuple(ROSTER_FIELDS)
     created_at: str = ""
     origin: str = ""  # where it came from, for messages
-
-    def split(self, tags: str) -> dict[str, str]:
-        """One member's joined tags -> {field: tag}."""
-        width = 2 * FIELD_TAG_BYTES
-        return {f: tags[i * width : (i + 1) * width] for i, f in enumerate(self.fields)}
+    # False when the run behind it made no decisions (`--baseline-ref` analyses the
+    # revision as `recon check` does): it holds no `gx.*` finding to compare with.
+    quality_judged: bool = True
 
 
-def snapshot(result, key: Key, findings: pl.DataFrame) -> Snapshot:
-    """`findings` is `identify`'s frame with the waiver columns of `waivers.apply`."""
+def snapshot(as_of: dt.date, key: Key, findings: pl.DataFrame, rows: Rows) -> Snapshot:
+    """`findings` is `identify`'s frame with the waiver columns of `waivers.apply`;
+    `rows` is `keep(..., fingerprint=True)` of the same run."""
     grouped = (
         findings.group_by("finding_id", maintain_order=True)
         .agg(
@@ -198,33 +300,52 @@ def snapshot(result, key: Key, findings: pl.DataFrame) -> Snapshot:
     )
     return Snapshot(
         key_fingerprint=key.fingerprint,
-        as_of=result.as_of.isoformat(),
+        as_of=as_of.isoformat(),
         findings=safe_frame(grouped),
-        members=roster_fingerprints(result.roster_rows, key),
-        households=households(result.roster_rows),
+        members=rows.members if rows.members is not None else _empty_members(),
+        households=rows.households
+        if rows.households is not None
+        else pl.DataFrame(schema=HOUSEHOLD_COLUMNS),
         created_at=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
     )
 
 
-def roster_fingerprints(roster: pl.DataFrame | None, key: Key) -> pl.DataFrame:
-    """One row per member: household, and a keyed tag per field of ROSTER_FIELDS.
+def _empty_members(fields: tuple[str, ...] = tuple(ROSTER_FIELDS)) -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "member_id": pl.String,
+            "household_id": pl.String,
+            **{tag_column(f): pl.UInt32 for f in fields},
+        }
+    )
 
-    Each tag is keyed BLAKE2b (RFC 7693's MAC mode, 4 bytes) under a key derived
-    per field from the gate's key with HMAC-SHA256, over the member id and the
-    value: equal values of two members give unrelated tags, so the file does not
-    even show who shares a birth date or an address. (A 100,000-member roster
-    makes two million tags; BLAKE2b does them in a third of HMAC's time.)
+
+def roster_fingerprints(roster: pl.DataFrame | None, key: Key) -> pl.DataFrame:
+    """One row per member: household, and a keyed 4-byte tag per field of ROSTER_FIELDS.
+
+    A field's tag is `pad XOR digest`: `digest` is keyed BLAKE2b (RFC 7693's MAC
+    mode) of the value under a key derived per field from the gate's key, and
+    `pad` is the member's own, taken from SHAKE-256 of a derived key and the
+    member id. So equal values of two members give unrelated tags (the file does
+    not show who shares a birth date or an address), a value gives the same tag
+    for the same member in every run under the key, and the work is one hash per
+    member and one per distinct value of a field, not one per member and field
+    (21 million at a million members). What two baselines of one member show
+    beyond "changed or not": the XOR of a field's two tags is the XOR of the two
+    values' digests, so that two members whose field changed from the same
+    value to the same value could be told apart from two that did not; never a
+    value, nor a guess testable without the key.
     """
     if roster is None or roster.is_empty():
-        return pl.DataFrame(schema=MEMBER_COLUMNS)
+        return _empty_members()
     columns = list(ROSTER_FIELDS.values())
     frame = roster.with_columns(
         designated_key=address_key(roster["designated_address"])
         if "designated_address" in roster.columns
         else pl.lit(None, pl.String)
     ).select(
-        "member_id",
-        "household_id",
+        pl.col("member_id").cast(pl.String),
+        pl.col("household_id").cast(pl.String),
         *[
             (
                 pl.col(c).cast(pl.String)
@@ -236,7 +357,8 @@ def roster_fingerprints(roster: pl.DataFrame | None, key: Key) -> pl.DataFrame:
             for c in columns
         ],
     )
-    # Twice the same member_id (roster.duplicate_member): both rows count, in any order.
+    # Twice the same member_id (roster.duplicate_member): all its rows count, in any
+    # order, as one member: bounded however many rows share the id.
     twice = pl.col("member_id").is_duplicated()
     frame = pl.concat(
         [
@@ -249,27 +371,42 @@ def roster_fingerprints(roster: pl.DataFrame | None, key: Key) -> pl.DataFrame:
             ),
         ]
     )
-    ids = frame["member_id"].to_list()
-    per_field = []
-    for name, column in ROSTER_FIELDS.items():
-        field_key = key.subkey("roster field " + name)
-        messages = frame.select(
-            pl.concat_str([pl.col("member_id"), pl.col(column)], separator="\x1f")
-        ).to_series()
-        per_field.append(
-            [
-                hashlib.blake2b(
-                    m.encode("utf-8"), key=field_key, digest_size=FIELD_TAG_BYTES
-                ).digest()
-                for m in messages
-            ]
-        )
-    tags = [letters(b"".join(parts).hex()) for parts in zip(*per_field, strict=True)]
-    members = pl.DataFrame(
-        {"member_id": ids, "household_id": frame["household_id"], "tags": tags},
-        schema=MEMBER_COLUMNS,
-    )
-    return safe_frame(members)
+    pads = _member_pads(frame["member_id"], key, len(ROSTER_FIELDS))
+    tags = []
+    for j, (name, column) in enumerate(ROSTER_FIELDS.items()):
+        digests = _value_digests(frame[column], key.subkey("roster field " + name))
+        tags.append(pl.Series(tag_column(name), digests ^ pads[:, j], dtype=pl.UInt32))
+    return frame.select("member_id", "household_id").with_columns(tags)
+
+
+def _member_pads(member_ids: pl.Series, key: Key, count: int) -> np.ndarray:
+    """(members, count) uint32: each member's pads, from SHAKE-256(subkey, member id)."""
+    start = hashlib.shake_256(key.subkey("roster member pads"))
+    width = 4 * count
+
+    def pad(member_id: str) -> bytes:
+        h = start.copy()
+        h.update(member_id.encode("utf-8"))
+        return h.digest(width)
+
+    raw = b"".join(map(pad, member_ids.to_list()))
+    return np.frombuffer(raw, dtype=">u4").reshape(-1, count).astype(np.uint32)
+
+
+def _value_digests(values: pl.Series, field_key: bytes) -> np.ndarray:
+    """uint32 per value: keyed BLAKE2b-32 of each distinct value, spread back to the rows."""
+    start = hashlib.blake2b(key=field_key, digest_size=FIELD_TAG_BYTES)
+
+    def digest(value: str) -> bytes:
+        h = start.copy()
+        h.update(value.encode("utf-8"))
+        return h.digest()
+
+    distinct = values.unique()
+    table = np.frombuffer(b"".join(map(digest, distinct.to_list())), dtype=">u4")
+    by_value = pl.DataFrame({"value": distinct, "digest": table.astype(np.uint32)})
+    spread = values.to_frame("value").join(by_value, on="value", how="left", maintain_order="left")
+    return spread["digest"].to_numpy()
 
 
 def households(roster: pl.DataFrame | None) -> pl.DataFrame:
@@ -294,9 +431,33 @@ def households(roster: pl.DataFrame | None) -> pl.DataFrame:
 # --- the files -------------------------------------------------------------------
 
 MEMBERS_FILE = "baseline-members.csv"
+SEAL = "hmac-sha256:"
+_UNSEALED = SEAL + "0" * 64  # the seal's place while the seal is computed
+_SEAL_TEXT = re.compile(r'"seal": "(hmac-sha256:[0-9a-f]{64})"')
 
 
-def dumps(snap: Snapshot) -> str:
+def _joined_tags(members: pl.DataFrame, fields: tuple[str, ...]) -> pl.Series:
+    """Each member's field tags as one text: 8 letters a-p (4 bits each) per field."""
+    if members.is_empty():
+        return pl.Series("tags", [], dtype=pl.String)
+    ints = np.stack([members[tag_column(f)].to_numpy() for f in fields], axis=1)
+    big_endian = np.ascontiguousarray(ints.astype(">u4")).view(np.uint8)
+    nibbles = np.empty((len(members), 2 * big_endian.shape[1]), dtype=np.uint8)
+    nibbles[:, 0::2] = big_endian >> 4
+    nibbles[:, 1::2] = big_endian & 15
+    text = (nibbles + ord("a")).view(f"S{nibbles.shape[1]}").ravel()
+    return pl.Series("tags", text, dtype=pl.Binary).cast(pl.String)
+
+
+def members_csv(snap: Snapshot) -> bytes:
+    frame = snap.members.select(
+        "member_id", "household_id", tags=_joined_tags(snap.members, snap.fields)
+    )
+    return safe_frame(frame).write_csv().encode("utf-8")
+
+
+def dumps(snap: Snapshot, members: bytes, key: Key) -> str:
+    """`baseline.json`, sealed with the members file it goes with."""
     document = {
         "format": FORMAT,
         "tool": {"name": "recon", "version": __version__},
@@ -310,65 +471,165 @@ def dumps(snap: Snapshot) -> str:
             "tag_bytes": FIELD_TAG_BYTES,
             "households": dict(snap.households.iter_rows()),
         },
+        "seal": _UNSEALED,
     }
     # Ids, codes, counts and keyed tags: no free text to scrub (scrubbing the
     # whole text would mask member ids whose digits pass the check digit).
-    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    return text.replace(_UNSEALED, seal(key, text, members), 1)
 
 
-def write(snap: Snapshot, folder: Path) -> None:
-    (folder / FILE).write_text(dumps(snap), encoding="utf-8")
-    safe_frame(snap.members).write_csv(folder / MEMBERS_FILE)
+def seal(key: Key, text: str, members: bytes) -> str:
+    """HMAC-SHA256 under the gate's key of both files' exact bytes (the seal's own value
+    in `text` as written before sealing: zeros). Byte-exact: a re-saved or reformatted
+    file is an edit, like any other."""
+    message = b"".join(
+        len(part).to_bytes(8, "big") + part
+        for part in (b"recon gate baseline seal v1", text.encode("utf-8"), members)
+    )
+    return SEAL + hmac.digest(key.subkey("baseline seal"), message, "sha256").hex()
+
+
+def write(snap: Snapshot, key: Key, folder: Path) -> None:
+    members = members_csv(snap)
+    (folder / MEMBERS_FILE).write_bytes(members)
+    (folder / FILE).write_text(dumps(snap, members, key), encoding="utf-8", newline="")
+
+
+def _changed(path: Path, what: str) -> InputError:
+    return InputError(
+        f"{path}: ベースラインが書き出された後に変更されています（{what}）。変更された"
+        f"ベースラインは比較に使えないため、ゲートは判定できません。受け入れた実行のフォルダを"
+        f"そのまま使うか、鍵を持つ人が受け入れたロースターで recon gate を実行して新しい"
+        f"ベースラインを作ってください。 / {path}: the baseline was changed after it was "
+        f"written ({what}). A changed baseline cannot be compared with, so the gate cannot "
+        f"decide: use the accepted run's folder as it was written, or make a new baseline "
+        f"by running recon gate with the key on the accepted roster."
+    )
+
+
+def _damaged(path: Path, why: str) -> InputError:
+    return InputError(
+        f"{path}: 壊れたベースラインです（{why}）。新しいベースラインを作ってください。 / "
+        f"{path}: damaged baseline ({why}); make a new baseline."
+    )
 
 
 def read(folder: Path, key: Key) -> Snapshot:
-    """The baseline in `folder`; exit 2 (InputError) when it cannot be used with `key`."""
+    """The baseline in `folder`; exit 2 (InputError) when it cannot be used with `key`.
+
+    In order: it is JSON of this format, made with this key, sealed by it
+    together with its members file exactly as they are now, and well formed.
+    """
     path = folder / FILE
     if not folder.is_dir():
-        raise InputError(f"--baseline {folder}: no such folder.")
+        raise InputError(
+            f"--baseline {folder}: フォルダがありません。 / --baseline {folder}: no such folder."
+        )
     if not path.is_file():
         raise InputError(
-            f"--baseline {folder}: there is no {FILE} in it. A baseline is written by "
-            f"`recon gate` when it has a key (`recon run` writes none): run `recon gate ... "
-            f"--out {folder}` with $RECON_GATE_KEY set on the accepted roster to make one."
+            f"--baseline {folder}: {FILE} がありません。ベースラインは鍵のある recon gate が"
+            f"書き出します（recon run は書きません）。 / --baseline {folder}: there is no "
+            f"{FILE} in it. A baseline is written by `recon gate` when it has a key (`recon "
+            f"run` writes none): run `recon gate ... --out {folder}` with $RECON_GATE_KEY set "
+            f"on the accepted roster to make one."
         )
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        members_raw = (
+            (folder / MEMBERS_FILE).read_bytes() if (folder / MEMBERS_FILE).is_file() else None
+        )
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror}).") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a baseline written by recon gate ({exc}).") from None
+        raise InputError(
+            f"{path}: 読み込めません（{exc.strerror}）。 / {path}: cannot be read ({exc.strerror})."
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+        document = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InputError(
+            f"{path}: recon gate が書いたベースラインではありません（{why}）。 / {path}: not "
+            f"a baseline written by recon gate ({why})."
+        ) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         found = document.get("format") if isinstance(document, dict) else None
         raise InputError(
-            f"{path}: format {found!r} is not {FORMAT!r}; make a new baseline with this "
-            f"version of recon."
+            f"{path}: 形式 {found!r} は {FORMAT!r} ではありません。この版の recon で新しい"
+            f"ベースラインを作ってください。 / {path}: format {found!r} is not {FORMAT!r}; "
+            f"make a new baseline with this version of recon."
         )
     if document.get("key_fingerprint") != key.fingerprint:
         raise InputError(
-            f"{path} was made with another key than the one from {key.source}: its "
-            f"identities cannot be compared, so the gate cannot decide. Use the key the "
-            f"baseline was made with, or make a new baseline with this key."
+            f"{path} は {key.source} の鍵とは別の鍵で作られています。識別子を比較できないため、"
+            f"ゲートは判定できません。作ったときの鍵を使うか、この鍵で新しいベースラインを"
+            f"作ってください。 / {path} was made with another key than the one from "
+            f"{key.source}: its identities cannot be compared, so the gate cannot decide. Use "
+            f"the key the baseline was made with, or make a new baseline with this key."
         )
+    if members_raw is None:
+        raise _changed(path, f"{MEMBERS_FILE} is missing")
+    found = _SEAL_TEXT.findall(text)
+    if len(found) != 1 or document.get("seal") != found[0]:
+        raise _changed(path, "its seal is missing or not where recon wrote it")
+    unsealed = text.replace(found[0], _UNSEALED)
+    if not hmac.compare_digest(seal(key, unsealed, members_raw), found[0]):
+        raise _changed(path, f"{FILE} or {MEMBERS_FILE} differs from what was sealed")
     try:
-        roster = document["roster"]
-        if roster["tag_bytes"] != FIELD_TAG_BYTES or roster["members_file"] != MEMBERS_FILE:
-            raise ValueError("roster tags of another kind")
-        members = pl.read_csv(folder / MEMBERS_FILE, schema=MEMBER_COLUMNS)
-        width = 2 * FIELD_TAG_BYTES * len(roster["fields"])
-        if members.height and (members["tags"].str.len_chars() != width).any():
-            raise ValueError(f"{MEMBERS_FILE}: tags of the wrong length")
-        return Snapshot(
-            key_fingerprint=document["key_fingerprint"],
-            as_of=str(document["as_of"]),
-            findings=pl.DataFrame(document["findings"], schema=FINDING_COLUMNS, strict=False),
-            members=members,
-            households=pl.DataFrame(
-                list(roster["households"].items()), schema=HOUSEHOLD_COLUMNS, orient="row"
-            ),
-            fields=tuple(roster["fields"]),
-            created_at=str(document.get("created_at", "")),
-            origin=str(folder),
-        )
-    except (OSError, KeyError, TypeError, ValueError, pl.exceptions.PolarsError) as exc:
-        raise InputError(f"{path}: damaged baseline ({type(exc).__name__}: {exc}).") from None
+        return _parse(document, members_raw, str(folder))
+    except (KeyError, TypeError, ValueError, AttributeError, pl.exceptions.PolarsError) as exc:
+        # Sealed by the key, yet not as recon writes it (another tool holding the key).
+        raise _damaged(path, f"{type(exc).__name__}: {exc}") from None
+
+
+def _parse(document: dict, members_raw: bytes, origin: str) -> Snapshot:
+    roster = document["roster"]
+    if not isinstance(roster, dict):
+        raise TypeError("roster is not an object")
+    if roster["tag_bytes"] != FIELD_TAG_BYTES or roster["members_file"] != MEMBERS_FILE:
+        raise ValueError("roster tags of another kind")
+    fields = roster["fields"]
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise TypeError("roster.fields is not a list of names")
+    homes = roster["households"]
+    if not isinstance(homes, dict) or not all(isinstance(v, str) for v in homes.values()):
+        raise TypeError("roster.households is not an object of texts")
+    findings = document["findings"]
+    if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
+        raise TypeError("findings is not a list of objects")
+    finding_frame = pl.DataFrame(findings, schema=FINDING_COLUMNS, strict=True)
+    if (
+        finding_frame["finding_id"].null_count()
+        or finding_frame["finding_id"].is_duplicated().any()
+    ):
+        raise ValueError("a finding without an id, or an id twice")
+    members = pl.read_csv(members_raw, schema=MEMBER_COLUMNS)
+    width = 2 * FIELD_TAG_BYTES * len(fields)
+    tags = members["tags"]
+    if members.height and not tags.str.contains(f"^[a-p]{{{width}}}$").all():
+        raise ValueError(f"{MEMBERS_FILE}: tags of the wrong length or letters")
+    if members["member_id"].is_duplicated().any():
+        raise ValueError(f"{MEMBERS_FILE}: a member id twice")
+    hex_digits = tags.str.replace_many(list("abcdefghijklmnop"), list("0123456789abcdef"))
+    size = 2 * FIELD_TAG_BYTES
+    members = members.select(
+        "member_id",
+        "household_id",
+        *[
+            hex_digits.str.slice(i * size, size)
+            .str.to_integer(base=16)
+            .cast(pl.UInt32)
+            .alias(tag_column(f))
+            for i, f in enumerate(fields)
+        ],
+    )
+    return Snapshot(
+        key_fingerprint=document["key_fingerprint"],
+        as_of=str(document["as_of"]),
+        findings=finding_frame,
+        members=members,
+        households=pl.DataFrame(list(homes.items()), schema=HOUSEHOLD_COLUMNS, orient="row"),
+        fields=tuple(fields),
+        created_at=str(document.get("created_at", "")),
+        origin=origin,
+    )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from recon.findings import SEVERITY_RANK
-from recon.gate.baseline import FINDING_COLUMNS, Snapshot
+from recon.gate.baseline import FINDING_COLUMNS, Snapshot, tag_column
 from recon.gate.waivers import ACTIVE, EXPIRED, WaiverStatus
 from recon.masking import scrub
 
@@ -105,6 +105,8 @@ def compare(
         else pl.Series([], dtype=pl.String)
     )
     is_new = ~pl.col("finding_id").is_in(base_ids.implode())
+    if base is not None and not base.quality_judged:
+        is_new = is_new | pl.col("check").str.starts_with("gx.")
     was_waived = pl.col("finding_id").is_in(base_waived.implode()) & ~is_new
     ranks = pl.col("severity").replace_strict(RANK, default=len(RANK))
     at_or_above = ranks <= RANK[fail_on]
@@ -146,25 +148,36 @@ def compare(
 
 
 def roster_diff(base: Snapshot, current: Snapshot) -> RosterDiff:
+    """Members and households compared in polars: each side holds one row per id."""
     diff = RosterDiff()
     now, was = current.members, base.members
-    diff.added = sorted(now.join(was, on="member_id", how="anti")["member_id"].to_list())
-    diff.removed = sorted(was.join(now, on="member_id", how="anti")["member_id"].to_list())
-    both = now.join(was, on="member_id", suffix="_was").filter(
-        (pl.col("tags") != pl.col("tags_was")) | pl.lit(current.fields != base.fields)
-    )
+    diff.added = now.join(was, on="member_id", how="anti")["member_id"].sort().to_list()
+    diff.removed = was.join(now, on="member_id", how="anti")["member_id"].sort().to_list()
     shared = [f for f in current.fields if f in base.fields]
-    for member, tags, tags_was in (
-        both.sort("member_id").select("member_id", "tags", "tags_was").iter_rows()
-    ):
-        a, b = current.split(tags), base.split(tags_was)
-        changed = [f for f in shared if a[f] != b[f]]
-        if changed:
-            diff.changed[member] = changed
-    homes = current.households.join(base.households, on="household_id", suffix="_was")
-    for household, status, status_was in homes.sort("household_id").iter_rows():
-        if status == status_was:
-            continue
+    both = now.select("member_id", *[tag_column(f) for f in shared]).join(
+        was.select("member_id", *[tag_column(f) for f in shared]),
+        on="member_id",
+        suffix="_was",
+    )
+    differs = [pl.col(tag_column(f)) != pl.col(tag_column(f) + "_was") for f in shared]
+    if differs:
+        changed = (
+            both.filter(pl.any_horizontal(differs))
+            .select(
+                "member_id",
+                fields=pl.concat_list(
+                    [pl.when(d).then(pl.lit(f)) for f, d in zip(shared, differs, strict=True)]
+                ).list.drop_nulls(),
+            )
+            .sort("member_id")
+        )
+        diff.changed = dict(changed.iter_rows())
+    homes = (
+        current.households.join(base.households, on="household_id", suffix="_was")
+        .filter(pl.col("status") != pl.col("status_was"))
+        .sort("household_id")
+    )
+    for household, status, status_was in homes.iter_rows():
         if status_was == "domestic":
             diff.moved_overseas.append((household, status))
         elif status == "domestic":

@@ -125,19 +125,20 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
 
     # The revision is read before the long run: a wrong ref stops the gate at once.
     # Its files stay in memory: on disk they would be plain My Numbers a kill -9 leaves.
-    at_ref = None
+    # It is analysed first, as `recon check` would, and only its snapshot is kept, so
+    # that the update's run never shares the memory with the revision's rows.
     if request.baseline_ref is not None:
         paths = {"roster": roster, "filings": filings, "waivers": request.waivers}
         at_ref = gitref.files_at(request.baseline_ref, paths)
-    result = _analyse(request, roster, filings, policy, as_of)
-    if at_ref is not None:
         base = _base_at(request, at_ref, policy, as_of, work_key, day, notes)
-        at_ref = None  # the revision's bytes (plain My Numbers) are freed before any writing
-
-    findings = baseline.identify(result, work_key)
-    findings, statuses = waivers.apply(findings, waiver_list, day)
+        del at_ref  # the revision's bytes (plain My Numbers) are freed before the update's run
     needs_snapshot = key is not None or base is not None
-    current = baseline.snapshot(result, work_key, findings) if needs_snapshot else None
+    result, rows = _analyse(request, roster, filings, policy, as_of, work_key, needs_snapshot)
+
+    findings = baseline.identify(result.findings, rows, work_key)
+    findings, statuses = waivers.apply(findings, waiver_list, day)
+    current = baseline.snapshot(as_of, work_key, findings, rows) if needs_snapshot else None
+    del rows
     outcome = compare.compare(findings, statuses, base, current, request.fail_on, request.strict)
     if key is None:
         notes.append(
@@ -157,7 +158,8 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     )
 
     def gate_files(folder: Path) -> None:
-        write_folder(folder, outcome, current if key else None, request.lang, request.waivers)
+        sealed = (current, key) if key is not None and current is not None else None
+        write_folder(folder, outcome, sealed, request.lang, request.waivers)
 
     written = pipeline.write(
         result, request.out, request.lang, extra=[gate_files], inputs=inputs(request)
@@ -165,19 +167,36 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     return Done(result, outcome, written, notes)
 
 
-def _analyse(request: Request, roster, filings, policy, as_of) -> pipeline.Result:
+def _analyse(
+    request: Request,
+    roster,
+    filings,
+    policy,
+    as_of,
+    key: keys.Key,
+    fingerprint: bool,
+    *,
+    with_decisions: bool = True,
+) -> tuple[pipeline.Result, baseline.Rows]:
+    """The pipeline's result, and what the gate keeps of its rows (`baseline.keep`)."""
+    kept: list[baseline.Rows] = []
+
+    def on_rows(roster_rows: pl.DataFrame, filing_rows: pl.DataFrame) -> None:
+        kept.append(baseline.keep(roster_rows, filing_rows, key, fingerprint=fingerprint))
+
     with terminal_progress() as progress:
-        return pipeline.analyse(
+        result = pipeline.analyse(
             roster,
             filings,
             policy,
             as_of,
-            with_decisions=True,
-            keep_rows=True,  # the baseline fingerprints the validated rows
+            with_decisions=with_decisions,
+            on_rows=on_rows,  # the rows themselves are freed as in `recon run`
             progress=progress,
             memory_limit=request.memory_limit,
             spill_dir=request.spill_dir,
         )
+    return result, kept[0]
 
 
 def _base_at(
@@ -189,7 +208,13 @@ def _base_at(
     day: dt.date,
     notes: list[str],
 ) -> baseline.Snapshot | None:
-    """The snapshot of the same files at `--baseline-ref`, under the same policy and date."""
+    """The snapshot of the same files at `--baseline-ref`, under the same policy and date.
+
+    Analysed as `recon check` does (no decisions, so no Great Expectations either):
+    the comparison needs the findings and the roster rows only. The update's
+    `gx.*` findings therefore have nothing to be compared with and count as new
+    (`Snapshot.quality_judged`): stricter, never looser.
+    """
     ref = request.baseline_ref
     if found["roster"] is None or found["filings"] is None:
         notes.append(f"{ref} has no roster or filings at these paths: every finding is new.")
@@ -200,15 +225,25 @@ def _base_at(
         notes.append(f"the waivers at {ref} cannot be read, so none is assumed there: {exc}")
         base_waivers = ()
     try:
-        result = _analyse(request, found["roster"], found["filings"], policy, as_of)
+        result, rows = _analyse(
+            request,
+            found["roster"],
+            found["filings"],
+            policy,
+            as_of,
+            key,
+            True,
+            with_decisions=False,
+        )
     except InputError as exc:
         # Stricter, never looser: without a baseline every finding counts as new.
         notes.append(f"the inputs at {ref} cannot be read ({exc}): every finding is new.")
         return None
-    findings = baseline.identify(result, key)
+    findings = baseline.identify(result.findings, rows, key)
     findings, _ = waivers.apply(findings, base_waivers, day)
-    snap = baseline.snapshot(result, key, findings)
+    snap = baseline.snapshot(as_of, key, findings, rows)
     snap.origin = f"{ref} (git)"
+    snap.quality_judged = False
     return snap
 
 
@@ -250,7 +285,7 @@ def gate_document(outcome: compare.Outcome) -> dict:
 def write_folder(
     folder: Path,
     outcome: compare.Outcome,
-    snap: baseline.Snapshot | None,
+    sealed: tuple[baseline.Snapshot, keys.Key] | None,
     lang: str,
     waivers_file: Path | None = None,
 ) -> None:
@@ -274,8 +309,8 @@ def write_folder(
             judged_on=outcome.context.get("waivers_judged_on", ""),
             csv=WAIVERS_CSV if outcome.waivers else None,
         )
-    if snap is not None:
-        baseline.write(snap, folder)
+    if sealed is not None:
+        baseline.write(*sealed, folder)
 
 
 def publish(request: Request, outcome: compare.Outcome, environ: Mapping[str, str]) -> list[str]:
