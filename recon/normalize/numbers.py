@@ -50,9 +50,7 @@ def insurer_check_ok(expr: pl.Expr) -> pl.Expr:
     """
     products = [_digit(expr, i) * w for i, w in enumerate(_INSURER_WEIGHTS)]
     total = pl.sum_horizontal((p // 10) + (p % 10) for p in products)
-    return pl.when(expr.str.contains(r"^[0-9]{8}$")).then(
-        (10 - total % 10) % 10 == _digit(expr, 7)
-    )
+    return pl.when(expr.str.contains(r"^[0-9]{8}$")).then((10 - total % 10) % 10 == _digit(expr, 7))
 
 
 def my_number_problem(cleaned: pl.Expr) -> pl.Expr:
