@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import os
 import tempfile
-import tomllib
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from recon import outdir, pipeline, report
+from recon import outdir, pipeline, report, tomlfile
 from recon.commands.common import parse_as_of, sample, terminal_progress
 from recon.errors import InputError
 from recon.gate import baseline, ci, compare, gitref, keys, waivers
@@ -249,10 +248,7 @@ def _base_at(
 
 def _waivers_in(content: pipeline.Content) -> tuple[waivers.Waiver, ...]:
     """`waivers.load` on a waivers file held in memory."""
-    try:
-        document = tomllib.loads(content.data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{content.name}: the waivers file is not valid TOML: {exc}.") from None
+    document = tomlfile.loads(content.data, content.name, "waivers")
     return waivers.parse(document, str(content.name))
 
 
