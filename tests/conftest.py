@@ -205,6 +205,7 @@ MARKS: dict[str, tuple[str, ...]] = {
     "tests/test_gate_ci.py": ("subprocess", "slow"),
     "tests/test_gate_example.py": ("subprocess", "slow"),
     "tests/test_gx.py": ("slow",),
+    "tests/test_gx_public_api.py": ("subprocess", "slow"),
     "tests/test_interrupts.py": ("subprocess", "slow"),
     "tests/test_offline.py": ("slow",),
     "tests/test_outdir.py": ("subprocess", "slow"),
