@@ -17,7 +17,8 @@ The waivers file is committed, as a society keeps it, at both revisions: a
 commits again with `waivers.toml` in each, so the baseline's side reads and
 applies the waivers too. Then, back to back on the same files and under
 `/usr/bin/time -v`: `recon gate --baseline-ref HEAD~1` without waivers, and with
-them. Prints one JSON object, with the load average before and after each.
+them (`--with-first`: the other way round, as the load on a shared machine drifts).
+Prints one JSON object, with the load average before and after each.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ def prepare(source: Path, clone: Path, text: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--waivers", type=int, default=100_000)
+    parser.add_argument("--with-first", action="store_true", help="the load drifts: swap")
     parser.add_argument("--folder", type=Path, default=HERE / "out" / "gate-1000000")
     options = parser.parse_args()
     folder = options.folder.resolve()
@@ -109,8 +111,9 @@ def main() -> None:
     env["RECON_GATE_KEY"] = KEY
     common = ["--roster", "roster.csv", "--filings", "filings.csv", "--as-of", "2025-06-30"]
     gate = [sys.executable, "-m", "recon", "gate", *common, "--baseline-ref", "HEAD~1"]
-    rounds = {}
-    for name, extra in (("without", []), ("with", ["--waivers", "waivers.toml"])):
+    rounds: dict[str, dict] = {}
+    order = [("without", []), ("with", ["--waivers", "waivers.toml"])]
+    for name, extra in reversed(order) if options.with_first else order:
         out = clone / "reports" / name
         shutil.rmtree(out, ignore_errors=True)
         before = os.getloadavg()
@@ -129,6 +132,7 @@ def main() -> None:
                 "toml_mb": round(len(text.encode("utf-8")) / 1e6, 1),
                 "written_to_match": matching,
                 "status": {s: statuses.count(s) for s in sorted(set(statuses))},
+                "order": list(rounds),
                 **rounds,
                 "time_ratio": round(rounds["with"]["seconds"] / rounds["without"]["seconds"], 2),
                 "memory_ratio": round(
