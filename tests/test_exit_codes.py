@@ -113,15 +113,33 @@ def test_too_little_memory_for_the_inputs_is_exit_2_with_an_amount_that_works(
     assert pl.read_csv(out / "members.csv", infer_schema=False).height == 20_000
 
 
-def test_duckdb_out_of_memory_in_the_gate_names_the_limit_duckdb_reports(tmp_path, monkeypatch):
-    """The gate gives exit_codes no context: the limit comes from DuckDB's own message."""
+def test_duckdb_out_of_memory_in_the_gate_names_the_gates_memory_limit(tmp_path, monkeypatch):
+    """The gate tells exit_codes its options, as run does: the limit named is the one given."""
     roster, filings = _inputs(tmp_path)
 
     def out_of_memory(*args, **kwargs):
         raise duckdb.OutOfMemoryException(
             "Out of Memory Error: could not allocate block of size 256.0 KiB "
-            "(56.9 MiB/57.2 MiB used)\n\nPossible solutions:\n* Reducing the number of threads "
+            "(63.9 MiB/64.0 MiB used)\n\nPossible solutions:\n* Reducing the number of threads "
             "(SET threads=X)"
+        )
+
+    monkeypatch.setattr(match, "match", out_of_memory)
+    monkeypatch.setenv(keys.ENV, KEY)
+    args = ["gate", *run_args(roster, filings, tmp_path / "out")[1:], "--memory-limit", "64MB"]
+    done = _invoke(args)
+    said = _flat(done.output)
+    assert done.exit_code == 2, done.output
+    assert "--memory-limit 64MB is too small" in said, said
+    assert "needs about" in said and "SET threads" not in said
+
+
+def test_duckdb_out_of_memory_in_the_gate_without_a_limit_is_the_machines(tmp_path, monkeypatch):
+    roster, filings = _inputs(tmp_path)
+
+    def out_of_memory(*args, **kwargs):
+        raise duckdb.OutOfMemoryException(
+            "Out of Memory Error: failed to allocate data (18.7 GiB/18.8 GiB used)"
         )
 
     monkeypatch.setattr(match, "match", out_of_memory)
@@ -129,8 +147,7 @@ def test_duckdb_out_of_memory_in_the_gate_names_the_limit_duckdb_reports(tmp_pat
     done = _invoke(["gate", *run_args(roster, filings, tmp_path / "out")[1:]])
     said = _flat(done.output)
     assert done.exit_code == 2, done.output
-    assert "--memory-limit 57.2MiB is too small" in said, said
-    assert "needs about" in said and "SET threads" not in said
+    assert "DuckDB ran out of this computer's memory" in said and "--spill-dir" in said, said
 
 
 def test_duckdb_out_of_the_machine_s_memory_without_a_limit_is_exit_2(tmp_path, monkeypatch):
