@@ -329,16 +329,22 @@ def _moved(draft: Draft, t: Target, rows: pl.Series) -> dict[str, pl.Expr | pl.S
     )
 
 
-@injector("kana_and_address")
-def kana_and_address(draft: Draft, t: Target) -> None:
-    rows = _first_filing(draft, t)
+def _other_reading(draft: Draft, t: Target, rows: pl.Series, moved: bool = False) -> None:
+    """The filing reads the member's kanji another way, in a random kana style
+    (and, `moved`, gives another address)."""
     style = draft.rng.integers(0, 6, t.member.sum())
     draft.set_filings(
         rows,
         name_kana=_on_targets(draft, t, draft.kana(t.member, style, "alt_kana")),
         kana_var=pl.lit(False),
-        **_moved(draft, t, rows),
+        **(_moved(draft, t, rows) if moved else {}),
     )
+
+
+@injector("kana_and_address")
+def kana_and_address(draft: Draft, t: Target) -> None:
+    rows = _first_filing(draft, t)
+    _other_reading(draft, t, rows, moved=True)
     draft.expect_filings(rows, "match.identity")
 
 
@@ -356,12 +362,7 @@ def name(draft: Draft, t: Target) -> None:
 def name_kana(draft: Draft, t: Target) -> None:
     """The same kanji read another way (ヒロコ for 洋子)."""
     rows = _first_filing(draft, t)
-    style = draft.rng.integers(0, 6, t.member.sum())
-    draft.set_filings(
-        rows,
-        name_kana=_on_targets(draft, t, draft.kana(t.member, style, "alt_kana")),
-        kana_var=pl.lit(False),
-    )
+    _other_reading(draft, t, rows)
     draft.expect_filings(rows, "match.name_kana")
 
 
