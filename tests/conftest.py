@@ -204,6 +204,8 @@ MARKS: dict[str, tuple[str, ...]] = {
     "tests/test_gate.py": ("slow",),
     "tests/test_gate_ci.py": ("subprocess", "slow"),
     "tests/test_gate_example.py": ("subprocess", "slow"),
+    "tests/test_gate_scale.py": ("subprocess", "slow"),
+    "tests/test_gate_seal.py": ("subprocess", "slow"),
     "tests/test_gx.py": ("slow",),
     "tests/test_gx_public_api.py": ("subprocess", "slow"),
     "tests/test_interrupts.py": ("subprocess", "slow"),
@@ -220,6 +222,7 @@ MARKS: dict[str, tuple[str, ...]] = {
     "tests/test_spill.py": ("slow",),
     "tests/test_synthetic.py": ("slow",),
     "tests/test_synthetic.py::test_sample_command_writes_three_files": ("subprocess",),
+    "tests/test_synthetic.py::test_a_cp932_roster_beside_utf8_filings": ("subprocess",),
     # Single slow tests: mostly Hypothesis properties over many examples.
     "tests/test_read.py::test_every_encoding_and_format_gives_identical_outputs": ("slow",),
     "tests/test_dates.py::test_seven_digit_era_form_never_leaves_the_window": ("slow",),
