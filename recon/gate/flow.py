@@ -138,6 +138,8 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     current = baseline.snapshot(as_of, work_key, findings, rows) if needs_snapshot else None
     del rows
     outcome = compare.compare(findings, statuses, base, current, request.fail_on, request.strict)
+    # The revision's snapshot (5M members' tags) is not held through the reports' writing.
+    del base, findings
     if key is None:
         notes.append(
             f"no key (${keys.ENV} or --key-file): no baseline.json written, so this run's "
