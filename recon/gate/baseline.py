@@ -369,7 +369,7 @@ def roster_fingerprints(roster: pl.DataFrame | None, key: Key) -> pl.DataFrame:
 
     members = pl.DataFrame(
         {
-            "member_id": per_member(member_id),
+            "member_id": per_member(member_id, first=True),
             "household_id": per_member(roster["household_id"].cast(pl.String), first=True),
         }
     )
