@@ -64,7 +64,8 @@ def mapping(frame: pl.DataFrame, depth: int) -> Iterator[str]:
         yield "{}"
         return
     name, value = frame.columns
-    keys = frame.select(pl.col(name).cast(pl.String))
+    # A null key is the text "null", as `json.dumps` writes `None` as a key.
+    keys = frame.select(pl.col(name).cast(pl.String).fill_null("null"))
     parts: list[pl.Expr | str] = [
         " " * (depth + 1),
         _value(name, pl.String),
