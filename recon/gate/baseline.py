@@ -32,6 +32,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,7 @@ import polars as pl
 
 from recon import __version__
 from recon.errors import InputError
+from recon.gate import jsontext
 from recon.gate.keys import Key
 from recon.masking import safe_frame
 from recon.normalize.text import address_key
@@ -338,45 +340,48 @@ def roster_fingerprints(roster: pl.DataFrame | None, key: Key) -> pl.DataFrame:
     """
     if roster is None or roster.is_empty():
         return _empty_members()
-    columns = list(ROSTER_FIELDS.values())
-    frame = roster.with_columns(
-        designated_key=address_key(roster["designated_address"])
-        if "designated_address" in roster.columns
-        else pl.lit(None, pl.String)
-    ).select(
-        pl.col("member_id").cast(pl.String),
-        pl.col("household_id").cast(pl.String),
-        *[
-            (
-                pl.col(c).cast(pl.String)
-                if c in roster.columns or c == "designated_key"
-                else pl.lit(None, pl.String)
-            )
-            .fill_null("")
-            .alias(c)
-            for c in columns
-        ],
-    )
+    # Column by column: the roster's 21 fields as one frame of texts (and a filtered
+    # copy of it) took 3 GB at 5M members, while the pipeline still held its rows.
+    member_id = roster["member_id"].cast(pl.String)
     # Twice the same member_id (roster.duplicate_member): all its rows count, in any
     # order, as one member: bounded however many rows share the id.
-    twice = pl.col("member_id").is_duplicated()
-    frame = pl.concat(
-        [
-            frame.filter(~twice),
-            frame.filter(twice)
+    twice = member_id.is_duplicated()
+    shared = member_id.filter(twice) if twice.any() else None
+
+    def per_member(values: pl.Series, first: bool = False) -> pl.Series:
+        if shared is None:
+            return values
+        grouped = (
+            pl.DataFrame({"member_id": shared, "value": values.filter(twice)})
             .group_by("member_id", maintain_order=True)
-            .agg(
-                pl.col("household_id").first(),
-                *[pl.col(c).sort().str.join("\x1e") for c in columns],
-            ),
-        ]
+            .agg(pl.col("value").first() if first else pl.col("value").sort().str.join("\x1e"))
+        )
+        return pl.concat([values.filter(~twice), grouped["value"]])
+
+    def field_values(column: str) -> pl.Series:
+        if column == "designated_key" and "designated_address" in roster.columns:
+            values = address_key(roster["designated_address"])
+        elif column in roster.columns:
+            values = roster[column]
+        else:
+            values = pl.repeat(None, roster.height, dtype=pl.String, eager=True)
+        return per_member(values.cast(pl.String).fill_null("").alias(column))
+
+    members = pl.DataFrame(
+        {
+            "member_id": per_member(member_id, first=True),
+            "household_id": per_member(roster["household_id"].cast(pl.String), first=True),
+        }
     )
-    pads = _member_pads(frame["member_id"], key, len(ROSTER_FIELDS))
+    pads = _member_pads(members["member_id"], key, len(ROSTER_FIELDS))
     tags = []
     for j, (name, column) in enumerate(ROSTER_FIELDS.items()):
-        digests = _value_digests(frame[column], key.subkey("roster field " + name))
+        digests = _value_digests(field_values(column), key.subkey("roster field " + name))
         tags.append(pl.Series(tag_column(name), digests ^ pads[:, j], dtype=pl.UInt32))
-    return frame.select("member_id", "household_id").with_columns(tags)
+    return members.with_columns(tags)
+
+
+PADS_PER_PIECE = 250_000
 
 
 def _member_pads(member_ids: pl.Series, key: Key, count: int) -> np.ndarray:
@@ -389,8 +394,13 @@ def _member_pads(member_ids: pl.Series, key: Key, count: int) -> np.ndarray:
         h.update(member_id.encode("utf-8"))
         return h.digest(width)
 
-    raw = b"".join(map(pad, member_ids.to_list()))
-    return np.frombuffer(raw, dtype=">u4").reshape(-1, count).astype(np.uint32)
+    # A slice at a time: five million Python texts and bytes at once took gigabytes.
+    pads = np.empty((len(member_ids), count), dtype=np.uint32)
+    for first in range(0, len(member_ids), PADS_PER_PIECE):
+        ids = member_ids.slice(first, PADS_PER_PIECE).to_list()
+        raw = b"".join(map(pad, ids))
+        pads[first : first + len(ids)] = np.frombuffer(raw, dtype=">u4").reshape(-1, count)
+    return pads
 
 
 def _value_digests(values: pl.Series, field_key: bytes) -> np.ndarray:
@@ -413,8 +423,10 @@ def households(roster: pl.DataFrame | None) -> pl.DataFrame:
     """Per household, from its insured person's row: domestic or overseas (and how)."""
     if roster is None or roster.is_empty():
         return pl.DataFrame(schema=HOUSEHOLD_COLUMNS)
+    # Only the four columns are sorted: the whole roster sorted was a copy of it (3 GB at 5M).
     status = (
-        roster.with_row_index("_order")
+        roster.select("household_id", "relation", "residence", "overseas_type")
+        .with_row_index("_order")
         .sort(pl.col("relation") != "self", "_order")  # the insured person first
         .group_by("household_id", maintain_order=True)
         .agg(pl.col("residence").first(), pl.col("overseas_type").first())
@@ -449,51 +461,96 @@ def _joined_tags(members: pl.DataFrame, fields: tuple[str, ...]) -> pl.Series:
     return pl.Series("tags", text, dtype=pl.Binary).cast(pl.String)
 
 
-def members_csv(snap: Snapshot) -> bytes:
-    frame = snap.members.select(
-        "member_id", "household_id", tags=_joined_tags(snap.members, snap.fields)
-    )
-    return safe_frame(frame).write_csv().encode("utf-8")
+MEMBERS_PER_PIECE = 250_000  # the members file is written in slices of this many
 
 
-def dumps(snap: Snapshot, members: bytes, key: Key) -> str:
-    """`baseline.json`, sealed with the members file it goes with."""
+def _write_members(snap: Snapshot, path: Path) -> None:
+    """`baseline-members.csv`, a slice of members at a time: at 5M members the whole
+    file's text (a gigabyte) and its tags as letters were held several times over."""
+    with path.open("wb") as handle:
+        for start in range(0, max(snap.members.height, 1), MEMBERS_PER_PIECE):
+            members = snap.members.slice(start, MEMBERS_PER_PIECE)
+            frame = members.select(
+                "member_id", "household_id", tags=_joined_tags(members, snap.fields)
+            )
+            safe_frame(frame).write_csv(handle, include_header=start == 0)
+
+
+def _document(snap: Snapshot) -> Iterator[str]:
+    """`baseline.json` with its seal's place as zeros, in pieces (`jsontext`)."""
+    listed = {
+        jsontext.Spliced("findings"): jsontext.records(snap.findings, 1),
+        jsontext.Spliced("households"): jsontext.mapping(snap.households, 2),
+    }
     document = {
         "format": FORMAT,
         "tool": {"name": "recon", "version": __version__},
         "created_at": snap.created_at,
         "as_of": snap.as_of,
         "key_fingerprint": snap.key_fingerprint,
-        "findings": snap.findings.to_dicts(),
+        "findings": jsontext.Spliced("findings"),
         "roster": {
             "members_file": MEMBERS_FILE,
             "fields": list(snap.fields),
             "tag_bytes": FIELD_TAG_BYTES,
-            "households": dict(snap.households.iter_rows()),
+            "households": jsontext.Spliced("households"),
         },
         "seal": _UNSEALED,
     }
     # Ids, codes, counts and keyed tags: no free text to scrub (scrubbing the
     # whole text would mask member ids whose digits pass the check digit).
-    text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
-    return text.replace(_UNSEALED, seal(key, text, members), 1)
+    return jsontext.pieces(document, listed)
+
+
+_SEAL_LABEL = b"recon gate baseline seal v1"
+
+
+def _sealer(key: Key, text_size: int) -> hmac.HMAC:
+    """The seal's HMAC, fed up to the text's bytes (the members' follow, with their size)."""
+    mac = hmac.new(key.subkey("baseline seal"), digestmod="sha256")
+    mac.update(len(_SEAL_LABEL).to_bytes(8, "big") + _SEAL_LABEL)
+    mac.update(text_size.to_bytes(8, "big"))
+    return mac
 
 
 def seal(key: Key, text: str, members: bytes) -> str:
     """HMAC-SHA256 under the gate's key of both files' exact bytes (the seal's own value
     in `text` as written before sealing: zeros). Byte-exact: a re-saved or reformatted
     file is an edit, like any other."""
-    message = b"".join(
-        len(part).to_bytes(8, "big") + part
-        for part in (b"recon gate baseline seal v1", text.encode("utf-8"), members)
-    )
-    return SEAL + hmac.digest(key.subkey("baseline seal"), message, "sha256").hex()
+    raw = text.encode("utf-8")
+    mac = _sealer(key, len(raw))
+    mac.update(raw)
+    mac.update(len(members).to_bytes(8, "big") + members)
+    return SEAL + mac.hexdigest()
+
+
+def _update_from(mac: hmac.HMAC, path: Path) -> None:
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 24):
+            mac.update(block)
 
 
 def write(snap: Snapshot, key: Key, folder: Path) -> None:
-    members = members_csv(snap)
-    (folder / MEMBERS_FILE).write_bytes(members)
-    (folder / FILE).write_text(dumps(snap, members, key), encoding="utf-8", newline="")
+    """Both files, then the seal of what is on disk (read back in blocks: neither file
+    is held whole), written over the zeros in its place."""
+    members_path, path = folder / MEMBERS_FILE, folder / FILE
+    _write_members(snap, members_path)
+    unsealed = _UNSEALED.encode("ascii")
+    offset = written = 0
+    with path.open("wb") as handle:
+        for piece in _document(snap):
+            raw = piece.encode("utf-8")
+            if unsealed in raw:
+                offset = written + raw.index(unsealed)
+            handle.write(raw)
+            written += len(raw)
+    mac = _sealer(key, written)
+    _update_from(mac, path)
+    mac.update(members_path.stat().st_size.to_bytes(8, "big"))
+    _update_from(mac, members_path)
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        handle.write((SEAL + mac.hexdigest()).encode("ascii"))
 
 
 def _changed(path: Path, what: str) -> InputError:

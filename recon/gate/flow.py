@@ -12,10 +12,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ import polars as pl
 from recon import outdir, pipeline, report, tomlfile
 from recon.commands.common import parse_as_of, sample, terminal_progress
 from recon.errors import InputError
-from recon.gate import baseline, ci, compare, gitref, keys, waivers
+from recon.gate import baseline, ci, compare, gitref, jsontext, keys, waivers
 from recon.masking import scrub_json
 from recon.policy import Policy, load_policy
 
@@ -139,6 +138,8 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     current = baseline.snapshot(as_of, work_key, findings, rows) if needs_snapshot else None
     del rows
     outcome = compare.compare(findings, statuses, base, current, request.fail_on, request.strict)
+    # The revision's snapshot (5M members' tags) is not held through the reports' writing.
+    del base, findings
     if key is None:
         notes.append(
             f"no key (${keys.ENV} or --key-file): no baseline.json written, so this run's "
@@ -255,13 +256,25 @@ def _waivers_in(content: pipeline.Content) -> tuple[waivers.Waiver, ...]:
 # --- the files ---------------------------------------------------------------------
 
 
-def gate_document(outcome: compare.Outcome) -> dict:
-    """`gate.json`: the decision, for tools (and the lead's report)."""
+def gate_document(outcome: compare.Outcome) -> Iterator[str]:
+    """`gate.json`: the decision, for tools (and the lead's report), as pieces of text.
+
+    The findings, resolved findings and waivers are encoded by polars (`jsontext`):
+    as Python dicts, 800,000 findings took gigabytes at the end of a 5M gate.
+    """
     keep = ["finding_id", "check", "severity", "member_id", "source", "row", "field", "anchor"]
     findings = outcome.findings.select(
         *keep, "status", "waived", "waiver", "waiver_state", "blocking", "why"
     )
-    return {
+    listed = {
+        jsontext.Spliced("findings"): jsontext.records(findings, 1),
+        jsontext.Spliced("resolved"): jsontext.records(outcome.resolved.drop("count"), 1),
+        jsontext.Spliced("waivers"): jsontext.records(
+            waivers.report_rows(outcome.waivers).with_columns(pl.col("expires_on").cast(pl.String)),
+            1,
+        ),
+    }
+    document = {
         "verdict": "pass" if outcome.passed else "fail",
         "fail_on": outcome.fail_on,
         "strict": outcome.strict,
@@ -269,13 +282,10 @@ def gate_document(outcome: compare.Outcome) -> dict:
         **{k: v for k, v in outcome.context.items()},
         "counts": {s: outcome.count(s) for s in (compare.NEW, compare.OPEN, compare.RESOLVED)}
         | {"blocking": outcome.blocking.height},
-        "findings": findings.to_dicts(),
-        "resolved": outcome.resolved.drop("count").to_dicts(),
-        "waivers": waivers.report_rows(outcome.waivers)
-        .with_columns(pl.col("expires_on").cast(pl.String))
-        .to_dicts(),
+        **{spliced.name: spliced for spliced in listed},
         "roster_diff": outcome.diff.as_dict() if outcome.diff is not None else None,
     }
+    return jsontext.pieces(document, listed, default=str)
 
 
 def write_folder(
@@ -290,8 +300,8 @@ def write_folder(
     The report shows the waivers whenever the gate was given a waivers file,
     even one that holds none (or that this update deleted).
     """
-    document = json.dumps(gate_document(outcome), ensure_ascii=False, indent=1, default=str)
-    (folder / GATE_JSON).write_text(document + "\n", encoding="utf-8")
+    with (folder / GATE_JSON).open("w", encoding="utf-8") as handle:
+        handle.writelines(gate_document(outcome))
     (folder / GATE_MD).write_text(ci.markdown(outcome, lang), encoding="utf-8")
     rows = waivers.report_rows(outcome.waivers)
     if outcome.waivers:
