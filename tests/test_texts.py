@@ -1,0 +1,53 @@
+"""The text catalog (recon/texts): complete in both languages, and chosen as documented."""
+
+from __future__ import annotations
+
+import pytest
+
+from recon import texts
+
+
+def _all_keys() -> list[str]:
+    return [k for area in texts.areas() for k in texts.all_keys(area)]
+
+
+def test_catalog_has_areas_and_keys():
+    assert "common" in texts.areas()
+    assert "common.bundled_sample" in _all_keys()
+
+
+@pytest.mark.parametrize("key", _all_keys())
+def test_each_entry_has_both_languages_with_the_same_fields(key):
+    entry = texts.entry_of(key)
+    assert entry["ja"].strip() and entry["en"].strip(), key
+    assert texts.fields(entry["ja"]) == texts.fields(entry["en"]), key
+
+
+def test_no_other_keys_than_the_languages_in_an_entry():
+    for key in _all_keys():
+        assert set(texts.entry_of(key)) == set(texts.LANGS), key
+
+
+def test_language_is_chosen_then_env_then_japanese(monkeypatch):
+    monkeypatch.delenv(texts.LANG_ENV, raising=False)
+    texts.choose(None)
+    assert texts.current() == "ja"
+    assert texts.text("common.bundled_sample") == "同梱サンプル"
+    monkeypatch.setenv(texts.LANG_ENV, "EN")
+    assert texts.text("common.bundled_sample") == "bundled sample"
+    monkeypatch.setenv(texts.LANG_ENV, "fr")  # not a language of the catalog: the default
+    assert texts.current() == "ja"
+    texts.choose("en")
+    monkeypatch.setenv(texts.LANG_ENV, "ja")
+    assert texts.current() == "en"  # --lang wins over the environment
+    texts.choose(None)
+
+
+def test_explicit_language_and_values():
+    assert texts.text("common.lang.name", "en") == "English"
+    with pytest.raises(texts.UnknownText):
+        texts.text("common.no_such_text")
+    with pytest.raises(texts.UnknownText):
+        texts.text("nosucharea.x")
+    with pytest.raises(ValueError, match="ja / en"):
+        texts.choose("fr")
