@@ -458,3 +458,10 @@ def test_duckdb_s_interruption_is_130_wherever_it_surfaces(tmp_path, monkeypatch
         done = _invoke(["check", "--roster", str(roster), "--filings", str(filings)])
         assert done.exit_code == 130, done.output
         assert "recon: interrupted" in done.output
+
+
+@pytest.fixture(autouse=True)
+def _english_texts(monkeypatch):
+    # These tests read recon's English messages (`--lang en`); tests/test_lang.py
+    # checks the Japanese default.
+    monkeypatch.setenv("RECON_LANG", "en")

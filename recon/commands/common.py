@@ -545,4 +545,6 @@ def print_counts(result: pipeline.Result) -> None:
 
 
 def print_report_path(folder: Path) -> None:
-    out.print(text("messages.summary.report", path=folder / "report.html"), markup=False)
+    # One line whatever its length: scripts and people copy the path from it.
+    said = text("messages.summary.report", path=folder / "report.html")
+    out.print(said, markup=False, highlight=False, soft_wrap=True)
