@@ -15,39 +15,51 @@ import os
 import signal
 import sys
 from contextlib import suppress
-from functools import cache
 
+from recon import texts
 from recon.signals import (
-    INTERRUPTED,
     INTERRUPTED_EXIT,
     STOPS,
     interrupt,
+    interrupted,
     is_interruption,
     keep_ignored,
     stop_signals,
 )
 
+#: What `recon --lang xx` gives when xx is no language of the catalog (SPEC §7: bad input).
+UNKNOWN_LANG_EXIT = 2
 
-@cache
-def _app():
+
+def _app(lang: str | None = None):
+    """The typer application, its help in `lang` (default: the current language).
+
+    Typer reads the help texts when it builds the click command, on every
+    call: the option declarations hold catalog keys (`commands.common.option`)
+    and are given the texts of `lang` here, just before.
+    """
     import typer
 
+    from recon.commands import common
     from recon.commands.check import check
     from recon.commands.gate import gate
     from recon.commands.run import run
     from recon.commands.sample import sample
 
+    lang = lang or texts.current()
+    common.localize_help(lang)
     app = typer.Typer(
-        help="Reconcile the society's roster (加入者台帳) with the employer's My Number filings "
-        "(事業主届出) before mailing 資格情報のお知らせ and 資格確認書.",
-        no_args_is_help=True,
+        help=texts.text("cli.app.help", lang),
         add_completion=False,
         pretty_exceptions_enable=False,
+        invoke_without_command=True,
+        cls=common.HelpGroup,
+        context_settings={"help_option_names": ["--help", "-h"]},
     )
-    app.command()(run)
-    app.command()(check)
-    app.command()(gate)
-    app.command()(sample)
+    app.callback()(common.app_options)
+    for command in (run, check, gate, sample):
+        name = command.__name__
+        app.command(help=texts.text(f"cli.{name}.help", lang), cls=common.HelpCommand)(command)
     return app
 
 
@@ -56,6 +68,24 @@ def __getattr__(name: str):
     if name == "app":
         return _app()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def asked_lang(argv: list[str]) -> str | None:
+    """The language `--lang X` or `--lang=X` asks for anywhere before `--`; None if none.
+
+    ValueError(the value) when it is no language of the catalog.
+    """
+    asked = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            asked = argv[i + 1]
+        elif arg.startswith("--lang="):
+            asked = arg.removeprefix("--lang=")
+    if asked is not None and asked not in texts.LANGS:
+        raise ValueError(asked)
+    return asked
 
 
 def _finish(code: int) -> None:
@@ -89,6 +119,13 @@ def main() -> None:
     """
     for s in stop_signals():
         signal.signal(s, interrupt)
+    # Help texts are made when the application is built: the language must be
+    # known before, and a language recon does not have is refused in both.
+    try:
+        texts.choose(asked_lang(sys.argv[1:]))
+    except ValueError as unknown:
+        sys.stderr.write(texts.text("messages.unknown_lang", lang=unknown.args[0]) + "\n")
+        _finish(UNKNOWN_LANG_EXIT)
     try:
         if signal.SIGINT not in stop_signals():
             # polars hooks SIGINT as it loads (`keep_ignored`): load it first and undo that
@@ -111,7 +148,7 @@ def main() -> None:
         for s in STOPS:
             signal.signal(s, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short
         with suppress(OSError):
-            sys.stderr.write(INTERRUPTED + "\n")
+            sys.stderr.write(interrupted() + "\n")
         _finish(INTERRUPTED_EXIT)
     if code is not None and not isinstance(code, int):
         sys.stderr.write(f"{code}\n")  # what SystemExit("...") would print

@@ -36,6 +36,7 @@ from recon.findings import FINDING_SCHEMA, Check, Severity, catalog
 from recon.masking import free_text_detail, shows_my_number, written_findings
 from recon.policy import Policy
 from recon.resources import shipped
+from recon.texts import text
 
 _SEVERITY: dict[str, Severity] = {"critical": "error", "warning": "warning", "info": "info"}
 _SOURCES = ("roster", "filings")
@@ -183,7 +184,7 @@ class Outcome:
     check: GxCheck
     success: bool
     count: int | None  # rows that fail it; None for a table-level expectation
-    detail: str  # counts only: "3 of 48 rows", "observed 47"
+    detail: str  # counts only, in the chosen language: "3 of 48 rows", "observed 47"
 
 
 class Quality:
@@ -317,11 +318,11 @@ def _detail(outcome: gx_adapter.Outcome, rows: int | None) -> str:
     `SELECTED` column, the whole table otherwise."""
     rows = outcome.element_count if rows is None else rows
     if outcome.unexpected_count is not None and rows:
-        share = outcome.unexpected_count / rows
-        return f"{outcome.unexpected_count} of {rows} rows ({share:.1%})"
+        share = f"{outcome.unexpected_count / rows:.1%}"
+        return text("details.gx.share", count=outcome.unexpected_count, rows=rows, share=share)
     if outcome.unexpected_count is not None:
-        return f"{outcome.unexpected_count} of {rows} rows"
-    return f"observed {outcome.observed}"
+        return text("details.gx.count", count=outcome.unexpected_count, rows=rows)
+    return text("details.gx.observed", observed=outcome.observed)
 
 
 def preload() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import duckdb
 import polars as pl
 
-from recon import stages
+from recon import details, stages
 from recon.errors import InvariantError
 from recon.findings import catalog_frame, conform
 from recon.policy import Policy
@@ -66,4 +66,4 @@ def match(
         "SELECT * EXCLUDE (check_order) FROM finding "
         'ORDER BY source DESC, row, check_order, field, "check"'
     ).pl()
-    return filing_match, conform(finding, "sql/08_finding.sql")
+    return filing_match, conform(details.render(finding), "sql/08_finding.sql")

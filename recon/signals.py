@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import signal
 
-INTERRUPTED = "recon: interrupted; the previous report, if any, is unchanged."
+from recon.texts import text
+
 INTERRUPTED_EXIT = 130
 STOPS = (signal.SIGINT, signal.SIGTERM)
+
+
+def interrupted() -> str:
+    """What an interrupted run says, in the chosen language."""
+    return text("messages.interrupted")
 
 
 def stop_signals() -> tuple[signal.Signals, ...]:

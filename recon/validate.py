@@ -16,7 +16,9 @@ from functools import cache
 import pandera.polars as pa
 import polars as pl
 
+from recon import texts
 from recon.columns import JA_HEADER, SCHEMAS, Column, Source
+from recon.details import sentence
 from recon.findings import conform, empty_findings, with_severity
 from recon.normalize.codes import CODES
 from recon.read import ROW
@@ -29,27 +31,39 @@ def _is_iso_date(data: pa.PolarsData) -> pl.LazyFrame:
     )
 
 
-# Each check carries the sentence a finding's detail starts with.
+# Each check is named by what it finds wrong (the catalog's `details.invalid.<name>`);
+# the finding's sentence is written from the name in the chosen language.
 _DIGITS = {
-    "insurer_number": (r"^[0-9]{8}$", "not an 8-digit insurer number"),
-    "branch": (r"^[0-9]{2}$", "not a 2-digit branch number"),
-    "postal_code": (r"^[0-9]{7}$", "not a 7-digit postal code"),
+    "insurer_number": r"^[0-9]{8}$",
+    "branch": r"^[0-9]{2}$",
+    "postal_code": r"^[0-9]{7}$",
 }
 
 
 def _checks(column: Column) -> list[pa.Check]:
     if column.kind == "date":
-        return [pa.Check(_is_iso_date, name="not a date")]
+        return [pa.Check(_is_iso_date, name="date")]
     if column.kind in _DIGITS:
-        pattern, error = _DIGITS[column.kind]
-        return [pa.Check.str_matches(pattern, error=error)]
+        return [pa.Check.str_matches(_DIGITS[column.kind], error=column.kind)]
     if column.kind in CODES:
-        codes = sorted(CODES[column.kind])
-        return [pa.Check.isin(codes, error=f"not one of {', '.join(codes)}")]
+        return [pa.Check.isin(sorted(CODES[column.kind]), error="codes")]
     if column.max_length:
-        error = f"longer than {column.max_length} characters"
-        return [pa.Check.str_length(max_value=column.max_length, error=error)]
+        return [pa.Check.str_length(max_value=column.max_length, error="max_length")]
     return []
+
+
+def _problems(source: Source, lang: str) -> pl.DataFrame:
+    """(column, check) -> what is wrong, in `lang`: a handful of rows per file kind."""
+    rows = [("", "not_nullable", texts.text("details.invalid.required", lang))]
+    for c in SCHEMAS[source]:
+        for check in _checks(c):
+            name = check.error or check.name
+            values = {
+                "codes": ", ".join(sorted(CODES.get(c.kind, ()))),
+                "max_length": c.max_length,
+            }
+            rows.append((c.name, name, texts.text(f"details.invalid.{name}", lang, **values)))
+    return pl.DataFrame(rows, schema=["column", "check", "problem"], orient="row")
 
 
 @cache
@@ -91,22 +105,40 @@ def _findings(cases: pl.DataFrame, frame: pl.DataFrame, source: Source) -> pl.Da
         .with_row_index("index")
         .with_columns(pl.col("index").cast(pl.Int32))
     )
+    lang = texts.current()
+    problems = _problems(source, lang)
+    cases = cases.with_columns(pl.col("check").cast(pl.String), pl.col("column").cast(pl.String))
+    # A required cell is required whichever column it is in.
+    by_column = cases.join(problems, on=["column", "check"], how="left").join(
+        problems.filter(pl.col("column") == "").drop("column"),
+        on="check",
+        how="left",
+        suffix="_any",
+    )
+    problem = pl.coalesce("problem", "problem_any", pl.col("check"))
+    quoted = sentence(
+        texts.text("details.invalid.value", lang),
+        {"problem": problem, "value": _quoted_value(pl.col("failure_case").cast(pl.String))},
+    )
+    said = pl.when(pl.col("check") == "not_nullable").then(problem).otherwise(quoted)
     field = pl.col("column")
-    header = field.replace_strict(JA_HEADER, default="")
+    # The Japanese header names the column to a Japanese reader only.
+    header = field.replace_strict(JA_HEADER, default="") if lang == "ja" else pl.lit("")
+    values = {"field": field, "header": header, "problem": said}
     detail = (
-        pl.when(pl.col("check") == "not_nullable")
-        .then(pl.lit("empty, but required"))
-        .otherwise(pl.format("{}: '{}'", pl.col("check"), _quoted_value(pl.col("failure_case"))))
+        pl.when(header == "")
+        .then(sentence(texts.text("details.invalid.cell_no_header", lang), values))
+        .otherwise(sentence(texts.text("details.invalid.cell", lang), values))
     )
     return with_severity(
-        cases.join(rows, on="index", how="left")
+        by_column.join(rows, on="index", how="left")
         .select(
             pl.lit("input.invalid_value").alias("check"),
             pl.lit(None, pl.String).alias("member_id"),
             pl.lit(source).alias("source"),
             pl.col(ROW),
             field.alias("field"),
-            pl.format("{} ({}) {}", field, header, detail).alias("detail"),
+            detail.alias("detail"),
         )
         .sort(ROW, "field")
     )

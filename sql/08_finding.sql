@@ -1,6 +1,10 @@
 -- Every finding of SPEC §5, one row each, with its severity from the catalog.
 -- `roster_row` is the member a finding concerns (internal: for the decisions);
 -- match.* and my_number.* sit on the filing row and carry the matched member.
+-- A finding's detail is not written here: each row carries its detail kind and
+-- the values it quotes (v1-v6, as text), and recon/details.py fills them into
+-- the catalog's sentence of that kind (recon/texts/details.toml) in the
+-- operator's language. Validation's details come written (kind `given`).
 -- reads: validation_finding, roster, filings, household, filing_match, number_owner, member_filing, member, match_compare, catalog
 -- makes: finding
 CREATE OR REPLACE TABLE finding AS
@@ -9,153 +13,160 @@ fm AS (
     SELECT m.*, r.member_id FROM filing_match AS m LEFT JOIN roster AS r ON r.row = m.roster_row
 ),
 raw AS (
-    SELECT "check", source, row, field, detail FROM validation_finding
+    SELECT "check", source, row, field, 'given' AS kind, detail AS v1,
+           NULL::VARCHAR AS v2, NULL::VARCHAR AS v3, NULL::VARCHAR AS v4,
+           NULL::VARCHAR AS v5, NULL::VARCHAR AS v6
+    FROM validation_finding
 
-    UNION ALL
+    UNION ALL BY NAME
     -- A grouped count, not a window: partitioning a million ids cost 0.23 s.
-    SELECT 'roster.duplicate_member', 'roster', r.row, 'branch',
-           format('member_id {} is on {} roster rows', r.member_id, d.rows)
+    SELECT 'roster.duplicate_member' AS "check", 'roster' AS source, r.row, 'branch' AS field,
+           'duplicate_member' AS kind, r.member_id AS v1, d.rows::VARCHAR AS v2
     FROM roster AS r
     JOIN (SELECT member_id, count(*) AS rows FROM roster GROUP BY member_id HAVING count(*) > 1) AS d
       ON d.member_id = r.member_id
 
-    UNION ALL
+    UNION ALL BY NAME
     -- NULL when the number is not 8 digits: validation reports that one.
-    SELECT 'roster.insurer_number', 'roster', row, 'insurer_number',
-           format('check digit of {} is wrong', insurer_number)
+    SELECT 'roster.insurer_number' AS "check", 'roster' AS source, row, 'insurer_number' AS field,
+           'insurer_check_digit' AS kind, insurer_number AS v1
     FROM roster WHERE NOT insurer_check_ok
 
-    UNION ALL
-    SELECT 'roster.no_insured', 'roster', r.row, 'relation',
-           format('household {} has {} rows with relation 本人 (self); it needs exactly one',
-                  r.household_id, h.insured_count)
+    UNION ALL BY NAME
+    SELECT 'roster.no_insured' AS "check", 'roster' AS source, r.row, 'relation' AS field,
+           'no_insured' AS kind, r.household_id AS v1, h.insured_count::VARCHAR AS v2
     FROM roster AS r JOIN household AS h ON h.household_id = r.household_id
     WHERE h.insured_count <> 1
 
-    UNION ALL
-    SELECT 'my_number.format', 'filings', row, 'my_number',
-           CASE my_number_problem
-               WHEN 'empty' THEN 'no number given'
-               WHEN 'placeholder' THEN 'all twelve digits are 0: a placeholder, not a number'
-               WHEN 'exponent' THEN 'a spreadsheet turned the number into exponent form (1.2E+11); '
-                                    || 're-export the column as text'
-               WHEN 'lost_leading_zero' THEN '11 digits: a spreadsheet probably dropped a leading 0; '
-                                             || 'ask for the number again'
-               ELSE format('{} characters where 12 digits are needed', my_number_length)
-           END
+    UNION ALL BY NAME
+    SELECT 'my_number.format' AS "check", 'filings' AS source, row, 'my_number' AS field,
+           CASE WHEN my_number_problem IN ('empty', 'placeholder', 'exponent', 'lost_leading_zero')
+                THEN 'my_number.' || my_number_problem ELSE 'my_number.length' END AS kind,
+           my_number_length::VARCHAR AS v1
     FROM filings WHERE my_number_problem NOT IN ('check_digit')
 
-    UNION ALL
-    SELECT 'my_number.check_digit', 'filings', row, 'my_number',
-           format('check digit of {} does not match the other 11 digits', my_number_masked)
+    UNION ALL BY NAME
+    SELECT 'my_number.check_digit' AS "check", 'filings' AS source, row, 'my_number' AS field,
+           'my_number.check_digit' AS kind, my_number_masked AS v1
     FROM filings WHERE my_number_problem = 'check_digit'
 
-    UNION ALL
-    SELECT 'my_number.duplicate', 'filings', f.row, 'my_number',
-           format('{} is filed for {} different members: {}', f.my_number_masked, o.members,
-                  (SELECT string_agg(DISTINCT x.member_id, ', ' ORDER BY x.member_id)
-                   FROM fm AS x JOIN filings AS y ON y.row = x.filing_row
-                   WHERE y.my_number_key = f.my_number_key AND x.roster_row IS NOT NULL))
+    UNION ALL BY NAME
+    SELECT 'my_number.duplicate' AS "check", 'filings' AS source, f.row, 'my_number' AS field,
+           'my_number.duplicate' AS kind, f.my_number_masked AS v1, o.members::VARCHAR AS v2,
+           (SELECT string_agg(DISTINCT x.member_id, ', ' ORDER BY x.member_id)
+            FROM fm AS x JOIN filings AS y ON y.row = x.filing_row
+            WHERE y.my_number_key = f.my_number_key AND x.roster_row IS NOT NULL) AS v3
     FROM filings AS f
     JOIN fm ON fm.filing_row = f.row AND fm.roster_row IS NOT NULL
     JOIN number_owner AS o ON o.my_number_key = f.my_number_key AND f.my_number_problem IS NULL
     WHERE o.members > 1
 
-    UNION ALL
-    SELECT 'my_number.conflict', 'filings', f.row, 'my_number',
-           format('member {} has {} different numbers filed; this filing says {}',
-                  fm.member_id, mf.numbers, f.my_number_masked)
+    UNION ALL BY NAME
+    SELECT 'my_number.conflict' AS "check", 'filings' AS source, f.row, 'my_number' AS field,
+           'my_number.conflict' AS kind, fm.member_id AS v1, mf.numbers::VARCHAR AS v2,
+           f.my_number_masked AS v3
     FROM filings AS f
     JOIN fm ON fm.filing_row = f.row
     JOIN member_filing AS mf ON mf.roster_row = fm.roster_row
     WHERE mf.numbers > 1 AND f.my_number_problem IS DISTINCT FROM 'empty'
 
-    UNION ALL
-    SELECT 'filing.orphan', 'filings', f.row, 'employee_id',
-           CASE WHEN f.employee_id IS NULL THEN 'the filing has no employee id'
-                WHEN fm.candidates = 0
-                THEN format('no roster member has employee id {}', f.employee_id)
-                ELSE format('none of the {} roster members of employee {} matches by branch, '
-                            || 'birth date, kana or name', fm.candidates, f.employee_id) END
+    UNION ALL BY NAME
+    SELECT 'filing.orphan' AS "check", 'filings' AS source, f.row, 'employee_id' AS field,
+           CASE WHEN f.employee_id IS NULL THEN 'orphan.no_employee_id'
+                WHEN fm.candidates = 0 THEN 'orphan.no_candidate'
+                ELSE 'orphan.none_match' END AS kind,
+           f.employee_id AS v1, fm.candidates::VARCHAR AS v2
     FROM filings AS f JOIN fm ON fm.filing_row = f.row
     WHERE fm.roster_row IS NULL
 
-    UNION ALL
-    SELECT 'filing.missing', 'roster', row, 'my_number', 'no My Number filing matches this active member'
+    UNION ALL BY NAME
+    SELECT 'filing.missing' AS "check", 'roster' AS source, row, 'my_number' AS field,
+           'filing_missing' AS kind
     FROM member WHERE active AND NOT has_filing
 
-    UNION ALL
-    SELECT 'match.birth_date', 'filings', filing_row, 'birth_date',
-           format('roster {} / filing {}', roster_birth_date, filed_birth_date)
+    UNION ALL BY NAME
+    SELECT 'match.birth_date' AS "check", 'filings' AS source, filing_row AS row,
+           'birth_date' AS field, 'birth_date' AS kind,
+           roster_birth_date::VARCHAR AS v1, filed_birth_date::VARCHAR AS v2
     FROM match_compare WHERE birth_differs
 
-    UNION ALL
-    SELECT 'match.sex', 'filings', filing_row, 'sex', format('roster {} / filing {}', roster_sex, filed_sex)
+    UNION ALL BY NAME
+    -- Codes (1, 2): the sentence shows them as words.
+    SELECT 'match.sex' AS "check", 'filings' AS source, filing_row AS row, 'sex' AS field,
+           'sex' AS kind, roster_sex AS v1, filed_sex AS v2
     FROM match_compare WHERE sex_differs
 
-    UNION ALL
-    SELECT 'match.identity', 'filings', filing_row,
+    UNION ALL BY NAME
+    -- The pairs that differ; the others stay NULL and are left out of the sentence.
+    SELECT 'match.identity' AS "check", 'filings' AS source, filing_row AS row,
            concat_ws(';', CASE WHEN name_differs THEN 'name' END,
                           CASE WHEN kana_differs THEN 'name_kana' END,
-                          CASE WHEN address_differs THEN 'address' END),
-           concat_ws('; ',
-                     CASE WHEN name_differs THEN format('name: roster {} / filing {}', roster_name, filed_name) END,
-                     CASE WHEN kana_differs THEN format('kana: roster {} / filing {}', roster_kana, filed_kana) END,
-                     CASE WHEN address_differs
-                          THEN format('address: roster {} / filing {}', roster_address, filed_address) END)
+                          CASE WHEN address_differs THEN 'address' END) AS field,
+           'identity' AS kind,
+           CASE WHEN name_differs THEN roster_name END AS v1,
+           CASE WHEN name_differs THEN filed_name END AS v2,
+           CASE WHEN kana_differs THEN roster_kana END AS v3,
+           CASE WHEN kana_differs THEN filed_kana END AS v4,
+           CASE WHEN address_differs THEN roster_address END AS v5,
+           CASE WHEN address_differs THEN filed_address END AS v6
     FROM match_compare WHERE identity_differs
 
-    UNION ALL
-    SELECT 'match.name', 'filings', filing_row, 'name', format('roster {} / filing {}', roster_name, filed_name)
+    UNION ALL BY NAME
+    SELECT 'match.name' AS "check", 'filings' AS source, filing_row AS row, 'name' AS field,
+           'name' AS kind, roster_name AS v1, filed_name AS v2
     FROM match_compare WHERE name_differs AND NOT identity_differs
 
-    UNION ALL
-    SELECT 'match.name_kana', 'filings', filing_row, 'name_kana',
-           format('roster {} / filing {}', roster_kana, filed_kana)
+    UNION ALL BY NAME
+    SELECT 'match.name_kana' AS "check", 'filings' AS source, filing_row AS row,
+           'name_kana' AS field, 'name_kana' AS kind, roster_kana AS v1, filed_kana AS v2
     FROM match_compare WHERE kana_differs AND NOT identity_differs
 
-    UNION ALL
-    SELECT 'match.address', 'filings', filing_row, 'address',
-           format('roster {} / filing {}', roster_address, filed_address)
+    UNION ALL BY NAME
+    SELECT 'match.address' AS "check", 'filings' AS source, filing_row AS row,
+           'address' AS field, 'address' AS kind, roster_address AS v1, filed_address AS v2
     FROM match_compare WHERE address_differs AND NOT identity_differs
 
-    UNION ALL
-    SELECT 'match.name_variant', 'filings', filing_row,
-           concat_ws(';', CASE WHEN name_variant THEN 'name' END, CASE WHEN kana_variant THEN 'name_kana' END),
-           concat_ws('; ',
-                     CASE WHEN name_variant THEN format('name: roster {} / filing {}', roster_name, filed_name) END,
-                     CASE WHEN kana_variant THEN format('kana: roster {} / filing {}', roster_kana, filed_kana) END)
-           || ' (variant kanji or small kana only)'
+    UNION ALL BY NAME
+    SELECT 'match.name_variant' AS "check", 'filings' AS source, filing_row AS row,
+           concat_ws(';', CASE WHEN name_variant THEN 'name' END,
+                          CASE WHEN kana_variant THEN 'name_kana' END) AS field,
+           'variant' AS kind,
+           CASE WHEN name_variant THEN roster_name END AS v1,
+           CASE WHEN name_variant THEN filed_name END AS v2,
+           CASE WHEN kana_variant THEN roster_kana END AS v3,
+           CASE WHEN kana_variant THEN filed_kana END AS v4
     FROM match_compare WHERE name_variant OR kana_variant
 
-    UNION ALL
-    SELECT 'overseas.no_designated_address', 'roster', row, 'designated_address',
-           'insured person lives overseas (' || overseas_type || ') and no domestic mailing address is on file'
+    UNION ALL BY NAME
+    SELECT 'overseas.no_designated_address' AS "check", 'roster' AS source, row,
+           'designated_address' AS field, 'overseas.no_designated_address' AS kind,
+           overseas_type AS v1
     FROM roster
     WHERE relation = 'self' AND residence = 'overseas'
       AND overseas_type IN ('single', 'family_accompanied') AND designated_address IS NULL
 
-    UNION ALL
+    UNION ALL BY NAME
     -- Empty, not unreadable: an unreadable type is validation's input.invalid_value.
-    SELECT 'overseas.unknown_type', 'roster', r.row, 'overseas_type',
-           'insured person lives overseas and 海外赴任区分 (overseas type) is empty: '
-           || 'the mailing address cannot be decided'
+    SELECT 'overseas.unknown_type' AS "check", 'roster' AS source, r.row,
+           'overseas_type' AS field, 'overseas.unknown_type' AS kind
     FROM roster AS r
     LEFT JOIN validation_finding AS v
       ON v.source = 'roster' AND v.row = r.row AND v.field = 'overseas_type'
     WHERE r.relation = 'self' AND r.residence = 'overseas' AND r.overseas_type IS NULL
       AND v.row IS NULL
 
-    UNION ALL
-    SELECT 'overseas.emigrated_before_2015', 'roster', row, 'emigrated_on',
-           format('left Japan on {} and has no filing: no My Number was ever assigned',
-                  coalesce(emigrated_on, insured_emigrated_on))
+    UNION ALL BY NAME
+    SELECT 'overseas.emigrated_before_2015' AS "check", 'roster' AS source, row,
+           'emigrated_on' AS field, 'overseas.emigrated_before_2015' AS kind,
+           coalesce(emigrated_on, insured_emigrated_on)::VARCHAR AS v1
     FROM member WHERE emigrated_before_system
 
-    UNION ALL
-    SELECT 'overseas.never_registered', 'roster', row, 'jp_registered',
-           CASE WHEN jp_registered = 'no' THEN 'never registered as a resident in Japan (住民登録 no)'
-                ELSE format('born abroad on {} after the insured person left Japan, no filing', birth_date) END
+    UNION ALL BY NAME
+    SELECT 'overseas.never_registered' AS "check", 'roster' AS source, row,
+           'jp_registered' AS field,
+           CASE WHEN jp_registered = 'no' THEN 'overseas.never_registered'
+                ELSE 'overseas.born_abroad' END AS kind,
+           birth_date::VARCHAR AS v1
     FROM member WHERE never_registered
 )
 SELECT
@@ -165,8 +176,13 @@ SELECT
     raw.source,
     raw.row,
     raw.field,
-    -- Details quote values as given; a 1 MB cell must not make a 1 MB finding.
-    CASE WHEN length(raw.detail) > 300 THEN left(raw.detail, 300) || '…' ELSE raw.detail END AS detail,
+    raw.kind AS detail_kind,
+    raw.v1 AS detail_v1,
+    raw.v2 AS detail_v2,
+    raw.v3 AS detail_v3,
+    raw.v4 AS detail_v4,
+    raw.v5 AS detail_v5,
+    raw.v6 AS detail_v6,
     CASE raw.source WHEN 'roster' THEN raw.row ELSE fm.roster_row END AS roster_row,
     c.check_order
 FROM raw

@@ -203,6 +203,7 @@ MARKS: dict[str, tuple[str, ...]] = {
     "tests/test_conservation.py": ("slow",),
     "tests/test_gate.py": ("slow",),
     "tests/test_gate_ci.py": ("subprocess", "slow"),
+    "tests/test_lang.py": ("subprocess", "slow"),
     "tests/test_gate_example.py": ("subprocess", "slow"),
     "tests/test_gate_scale.py": ("subprocess", "slow"),
     "tests/test_gate_seal.py": ("subprocess", "slow"),

@@ -92,3 +92,10 @@ def _only_two_outcomes(tmp_path, data: bytes) -> None:
         assert str(roster) in str(exc)
         return
     assert result.members.height == result.roster.rows  # a result accounts for every row
+
+
+@pytest.fixture(autouse=True)
+def _english_texts(monkeypatch):
+    # These tests read recon's English messages (`--lang en`); tests/test_lang.py
+    # checks the Japanese default.
+    monkeypatch.setenv("RECON_LANG", "en")

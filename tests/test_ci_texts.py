@@ -272,3 +272,10 @@ def test_a_cell_lists_the_first_findings_and_counts_the_rest(tmp_path):
     assert cell.endswith(f" / …ほか {more} 件"), cell[-80:]
     # Ten findings (a detail may hold " / " itself), then the count: not 100,000.
     assert len(cell) < 3_000 and cell.count("…ほか") == 1
+
+
+@pytest.fixture(autouse=True)
+def _english_texts(monkeypatch):
+    # These tests read recon's English messages (`--lang en`); tests/test_lang.py
+    # checks the Japanese default.
+    monkeypatch.setenv("RECON_LANG", "en")

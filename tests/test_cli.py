@@ -244,3 +244,10 @@ def test_as_of_at_its_earliest_runs(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert (out / "members.csv").exists()
+
+
+@pytest.fixture(autouse=True)
+def _english_texts(monkeypatch):
+    # These tests read recon's English messages (`--lang en`); tests/test_lang.py
+    # checks the Japanese default.
+    monkeypatch.setenv("RECON_LANG", "en")

@@ -217,6 +217,7 @@ def test_the_gate_refuses_a_baseline_made_with_another_key(tmp_path):
     def gate(*more: str, key: str | None = KEY) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RECON_", "GITHUB_"))}
         env["PYTHONPATH"] = str(ROOT)
+        env["RECON_LANG"] = "en"  # its assertions read the English texts
         if key:
             env["RECON_GATE_KEY"] = key
         return subprocess.run(

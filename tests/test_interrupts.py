@@ -262,3 +262,10 @@ def test_a_signal_still_handled_interrupts_when_the_other_is_ignored(tmp_path):
     assert proc.returncode == 130, stderr
     assert "recon: interrupted" in stderr
     assert not out.exists()
+
+
+@pytest.fixture(autouse=True)
+def _english_texts(monkeypatch):
+    # These tests read recon's English messages (`--lang en`); tests/test_lang.py
+    # checks the Japanese default.
+    monkeypatch.setenv("RECON_LANG", "en")

@@ -505,3 +505,10 @@ def test_the_inputs_at_a_revision_are_read_from_memory_as_from_the_files(tmp_pat
     assert in_memory.findings.equals(on_disk.findings)
     assert in_memory.roster.sha256 == on_disk.roster.sha256 and in_memory.roster.in_memory
     assert pipeline.input_paths(in_memory) == {}
+
+
+@pytest.fixture(autouse=True)
+def _english_texts(monkeypatch):
+    # These tests read recon's English messages (`--lang en`); tests/test_lang.py
+    # checks the Japanese default.
+    monkeypatch.setenv("RECON_LANG", "en")

@@ -61,7 +61,7 @@ def test_orphan_inside_a_known_household(reconcile):
     insured = member()
     other = filing(insured, **person("spouse", "佐藤 花子", "サトウ ハナコ", "1990-01-01"))
     run = reconcile([insured], [filing(insured), other])
-    assert "1 roster members" in run.finding("filing.orphan")["detail"]
+    assert "加入者 1 人のいずれとも" in run.finding("filing.orphan")["detail"]
 
 
 # ---------------------------------------------------------------- roster checks
@@ -755,7 +755,7 @@ def test_member_id_keeps_empty_parts(reconcile):
 def test_orphan_without_employee_id_says_so(reconcile):
     insured = member()
     run = reconcile([insured], [filing(insured), filing(insured, employee_id="")])
-    assert run.finding("filing.orphan")["detail"] == "the filing has no employee id"
+    assert run.finding("filing.orphan")["detail"] == "届出に社員番号がありません"
 
 
 @pytest.mark.parametrize(

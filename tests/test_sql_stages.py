@@ -13,7 +13,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from recon import match, normalize, read, stages, validate
+from recon import details, match, normalize, read, stages, validate
 from recon.findings import catalog_frame
 from recon.policy import load_policy
 from tests.conftest import AS_OF, FILINGS, ROSTER, filing, member, write_csv
@@ -283,7 +283,14 @@ def test_finding_emits_checks_with_the_catalogs_severity_on_the_member(run_stage
         ("roster.no_insured", "error", "5120-12345678-00", "roster", 1, 1, "relation"),
         ("roster.no_insured", "error", "5120-12345678-01", "roster", 2, 2, "relation"),
     ]
-    assert "has 2 rows with relation 本人" in made["detail"][0] + made["detail"][1]
+    # The SQL gives the kind and values; recon/details.py writes the sentence.
+    assert sorted(made["detail_kind"]) == ["filing_missing", "no_insured", "no_insured"]
+    for lang, said in [
+        ("ja", "世帯 5120-12345678 に続柄が本人の行が 2 行あります"),
+        ("en", "household 5120-12345678 has 2 rows with relation self"),
+    ]:
+        written = details.render(made, lang).filter(pl.col("check") == "roster.no_insured")
+        assert [d.startswith(said) for d in written["detail"]] == [True, True], written
 
 
 def test_decision_puts_the_wave_boundary_days_in_the_earlier_wave(run_stage):

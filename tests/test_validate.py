@@ -25,7 +25,7 @@ def test_data_checks_run_not_only_the_schema(tmp_path):
         (2, "sex"),
     ]
     assert set(findings["check"]) == {"input.invalid_value"}
-    assert "'2024-02-30'" in findings.filter(pl.col("field") == "birth_date")["detail"][0]
+    assert "「2024-02-30」" in findings.filter(pl.col("field") == "birth_date")["detail"][0]
     # The unreadable cells are nulled for later steps; dates leave typed.
     assert typed["sex"].to_list() == ["1", None]
     assert typed.schema["birth_date"] == pl.Date and typed["birth_date"][1] is None
@@ -34,7 +34,7 @@ def test_data_checks_run_not_only_the_schema(tmp_path):
 def test_required_empty_value_is_reported(tmp_path):
     _, _, findings = _validated(tmp_path, [member(name="")])
     assert findings.select("row", "field").rows() == [(1, "name")]
-    assert "empty, but required" in findings["detail"][0]
+    assert findings["detail"][0] == "氏名（name）：必須ですが空欄です"
 
 
 def test_the_my_number_is_never_handed_to_pandera():

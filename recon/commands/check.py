@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from recon.commands.common import (
     FilingsOpt,
+    LangOpt,
     MemoryOpt,
     PolicyOpt,
     RosterOpt,
@@ -21,8 +22,8 @@ def check(
     policy: PolicyOpt = None,
     memory_limit: MemoryOpt = None,
     spill_dir: SpillOpt = None,
+    lang: LangOpt = None,  # noqa: ARG001 - chosen as it is parsed (`check_lang`)
 ) -> None:
-    """Validate the inputs only: print the findings per check, write nothing."""
     inputs = (roster or sample("roster.csv"), filings or sample("filings.csv"))
     with exit_codes(memory_limit=memory_limit, spill_dir=spill_dir, inputs=inputs):
         result = analyse(

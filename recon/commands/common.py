@@ -23,28 +23,29 @@ import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, get_type_hints
 
 import duckdb
 import typer
+import typer.core
 from rich.console import Console
 from rich.text import Text
 
-from recon import pipeline
+from recon import pipeline, texts
 from recon.errors import InputError, InvariantError
 from recon.masking import error_text, scrub
 from recon.normalize.dates import parse_date
 from recon.policy import load_policy
 from recon.resources import shipped
 from recon.signals import (
-    INTERRUPTED,
     INTERRUPTED_EXIT,
+    interrupted,
     is_interruption,
     keep_ignored,
     stop_signals,
 )
+from recon.texts import text
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -54,39 +55,132 @@ def sample(name: str) -> Path:
     return shipped("sample_data") / name
 
 
-RosterOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--roster",
-        help="加入者台帳: CSV (UTF-8 or Shift_JIS), .xlsx or Parquet. Default: the bundled sample.",
-    ),
-]
-FilingsOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--filings",
-        help="事業主届出 (My Number filings), same formats. Default: the bundled sample.",
-    ),
-]
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        help="Run date that decides who is active, in any date form the inputs take "
-        "(2025-06-30, 2025/6/30, 令和7年6月30日, R7.6.30). Default: today.",
-    ),
-]
-PolicyOpt = Annotated[
-    Path | None, typer.Option("--policy", help="Policy TOML replacing the shipped defaults.")
-]
-OutOpt = Annotated[
-    Path,
-    typer.Option(
-        "--out",
-        help="Folder for members.csv, findings.csv, summary.json, "
-        "report.html (replaced atomically).",
-    ),
-]
+# Every option declared with `option`, by the catalog key of its help text.
+_HELP_KEYS: list[tuple[typer.models.ParameterInfo, str]] = []
+
+
+def option(*names: str, key: str, **kwargs) -> typer.models.OptionInfo:
+    """`typer.Option(*names, **kwargs)` whose help is the catalog's `cli.<key>`.
+
+    Typer reads an option's help when it builds the command, so the text is
+    set by `localize_help` just before, in the language chosen then.
+    """
+    info = typer.Option(*names, help=text(f"cli.{key}"), **kwargs)
+    _HELP_KEYS.append((info, f"cli.{key}"))
+    return info
+
+
+# typer's words around the help texts (its module constants, read as it renders).
+_FRAME = {
+    "DEFAULT_STRING": "default",
+    "REQUIRED_LONG_STRING": "required",
+    "OPTIONS_PANEL_TITLE": "options",
+    "COMMANDS_PANEL_TITLE": "commands",
+    "ERRORS_PANEL_TITLE": "error",
+    "RICH_HELP": "try_help",
+}
+
+
+def localize_help(lang: str) -> None:
+    """Give every declared option, and typer's frame, its text in `lang` (before typer builds)."""
+    from typer import rich_utils
+
+    for info, key in _HELP_KEYS:
+        info.help = text(key, lang)
+    for name, key in _FRAME.items():
+        if hasattr(rich_utils, name):
+            # `{}` in the texts are typer's own fields, filled in by typer.
+            setattr(rich_utils, name, texts.entry_of(f"cli.frame.{key}")[lang])
+    _fold_long_words(rich_utils)
+
+
+def _fold_long_words(rich_utils) -> None:
+    """Let rich break Japanese help anywhere, as Japanese text is broken.
+
+    rich wraps at spaces only; a Japanese sentence has none, so in typer's
+    option and command tables a sentence wider than its column was cut off
+    with "…". Folding it at the column's edge keeps all of it.
+    """
+    make = getattr(rich_utils, "_make_rich_text", None)
+    if make is None or getattr(make, "folds", False):
+        return
+
+    def folding(*args, **kwargs):
+        made = make(*args, **kwargs)
+        if isinstance(made, Text):
+            made.overflow = "fold"
+        return made
+
+    folding.folds = True
+    rich_utils._make_rich_text = folding
+
+
+class _HelpInLanguage:
+    """The --help option says what it does in the chosen language."""
+
+    def get_help_option(self, ctx):
+        help_option = super().get_help_option(ctx)
+        if help_option is not None:
+            help_option.help = text("cli.frame.help_option")
+        return help_option
+
+
+class HelpCommand(_HelpInLanguage, typer.core.TyperCommand):
+    """A command of `recon`."""
+
+
+class HelpGroup(_HelpInLanguage, typer.core.TyperGroup):
+    """`recon` itself."""
+
+
+def check_lang(ctx: typer.Context, value: str | None) -> str | None:
+    """`--lang`: ja or en (else exit 2), every text's language while the command runs.
+
+    The language before is given back when the command is done: `recon.cli.main`
+    chose it for the whole process already; this is for an application run
+    within a longer one (tests, embedding).
+    """
+    if value is None:
+        return None
+    if value not in texts.LANGS:
+        raise typer.BadParameter(text("messages.unknown_lang", lang=value), param_hint="--lang")
+    before = texts.chosen()
+    texts.choose(value)
+    ctx.call_on_close(lambda: texts.choose(before))
+    return value
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"recon {version('recon')}", markup=False, highlight=False)
+        raise typer.Exit(0)
+
+
+def app_options(
+    ctx: typer.Context,
+    lang: Annotated[
+        str | None,
+        option("--lang", key="app.lang", metavar="ja|en", callback=check_lang, is_eager=True),
+    ] = None,
+    version: Annotated[
+        bool,
+        option("--version", key="app.version", callback=_print_version, is_eager=True),
+    ] = False,
+) -> None:
+    """What `recon` alone takes (the commands have their own options)."""
+    if ctx.invoked_subcommand is None:
+        # `recon` alone is a question, not a mistake: the help, and exit 0.
+        out.print(ctx.get_help(), markup=False, highlight=False, end="")
+        raise typer.Exit(0)
+
+
+RosterOpt = Annotated[Path | None, option("--roster", key="option.roster")]
+FilingsOpt = Annotated[Path | None, option("--filings", key="option.filings")]
+AsOfOpt = Annotated[str | None, option("--as-of", key="option.as_of")]
+PolicyOpt = Annotated[Path | None, option("--policy", key="option.policy")]
+OutOpt = Annotated[Path, option("--out", key="option.out")]
 # What --memory-limit takes: DuckDB's own forms (4GB, 512MB, 1.5GiB, 4G), nothing it
 # would take by surprise (a negative number it reads as "no limit", a bare 0).
 _MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt])(i?b)?\s*", re.IGNORECASE)
@@ -120,16 +214,11 @@ def check_memory_limit(value: str | None) -> str | None:
     size = memory_bytes(value)
     if size is None:
         raise typer.BadParameter(
-            f"{value!r} はメモリの量ではありません。4GB や 512MB のように、正の数と単位"
-            f"（MB, GB, MiB, GiB）で指定してください。 / {value!r} is not an amount of memory; "
-            "write a positive number and a unit, like 4GB or 512MB (MB, GB, MiB or GiB).",
-            param_hint="--memory-limit",
+            text("messages.memory.not_an_amount", value=repr(value)), param_hint="--memory-limit"
         )
     if size < MEMORY_FLOOR:
         raise typer.BadParameter(
-            f"{value!r} では少なすぎます。DuckDB が動くには少なくとも {amount(MEMORY_FLOOR)} "
-            f"必要です（例: --memory-limit 4GB）。 / {value!r} is too little: DuckDB needs at "
-            f"least {amount(MEMORY_FLOOR)} to run at all (for example --memory-limit 4GB).",
+            text("messages.memory.too_little", value=repr(value), floor=amount(MEMORY_FLOOR)),
             param_hint="--memory-limit",
         )
     return value.strip()
@@ -137,26 +226,14 @@ def check_memory_limit(value: str | None) -> str | None:
 
 MemoryOpt = Annotated[
     str | None,
-    typer.Option(
-        "--memory-limit", help="Cap DuckDB's memory, e.g. 4GB.", callback=check_memory_limit
-    ),
+    option("--memory-limit", key="option.memory_limit", callback=check_memory_limit),
 ]
-
-
-class Lang(StrEnum):
-    ja = "ja"
-    en = "en"
-
-
+# None: the language chosen already (`recon --lang`, RECON_LANG, else ja).
 LangOpt = Annotated[
-    Lang, typer.Option("--lang", help="Language of report.html: ja (default) or en.")
+    str | None,
+    option("--lang", key="option.lang", metavar="ja|en", callback=check_lang, is_eager=True),
 ]
-SpillOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--spill-dir", help="Folder where DuckDB spills to disk when --memory-limit is reached."
-    ),
-]
+SpillOpt = Annotated[Path | None, option("--spill-dir", key="option.spill_dir")]
 
 
 @dataclass(frozen=True)
@@ -168,7 +245,7 @@ class RunOptions:
     as_of: AsOfOpt = None
     policy: PolicyOpt = None
     out_dir: OutOpt = Path("reports/latest")
-    lang: LangOpt = Lang.ja
+    lang: LangOpt = None
     memory_limit: MemoryOpt = None
     spill_dir: SpillOpt = None
 
@@ -218,10 +295,6 @@ def _years_after(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
-# The forms --as-of is explained with (it reads every form the inputs' dates take).
-AS_OF_FORMS = "2025-06-30, 2025/6/30, 令和7年6月30日 or R7.6.30"
-
-
 def parse_as_of(value: str | None, today: dt.date | None = None) -> dt.date:
     """The run date of `--as-of`, read like the inputs' dates (SPEC §7); today when not given."""
     today = today or dt.date.today()
@@ -229,19 +302,28 @@ def parse_as_of(value: str | None, today: dt.date | None = None) -> dt.date:
         return today
     day = parse_date(value)
     if day is None:
+        # The forms it is explained with: it reads every form the inputs' dates take.
         raise InputError(
-            f"--as-of {value!r} is not a date of the calendar; write it like {AS_OF_FORMS}."
+            text("messages.as_of.not_a_date", value=repr(value), forms=text("messages.as_of.forms"))
         )
     if day < AS_OF_EARLIEST:
         raise InputError(
-            f"--as-of {day.isoformat()} is before {AS_OF_EARLIEST.isoformat()}, when My Numbers "
-            "were first assigned; give the run date, like 2025-06-30."
+            text(
+                "messages.as_of.too_early",
+                day=day.isoformat(),
+                earliest=AS_OF_EARLIEST.isoformat(),
+            )
         )
     latest = _years_after(today, AS_OF_YEARS_AHEAD)
     if day > latest:
         raise InputError(
-            f"--as-of {day.isoformat()} is more than {AS_OF_YEARS_AHEAD} years after today "
-            f"({today.isoformat()}); give a run date up to {latest.isoformat()}."
+            text(
+                "messages.as_of.too_late",
+                day=day.isoformat(),
+                years=AS_OF_YEARS_AHEAD,
+                today=today.isoformat(),
+                latest=latest.isoformat(),
+            )
         )
     return day
 
@@ -252,8 +334,15 @@ def terminal_progress():
     if not sys.stderr.isatty():
         yield None
         return
-    with err.status("reading") as status:
-        yield lambda step: status.update(f"{step}…")
+
+    def named(step: str) -> str:
+        try:
+            return text(f"messages.progress.steps.{step}")
+        except texts.UnknownText:  # a step added to the pipeline before the catalog
+            return step
+
+    with err.status(text("messages.progress.start")) as status:
+        yield lambda step: status.update(text("messages.progress.step", step=named(step)))
 
 
 def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
@@ -264,7 +353,7 @@ def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
 
 def _input_error(message: str) -> None:
     # Text, not markup: a path or header like `[/old]` must print, not parse.
-    err.print(Text("recon: input error ", style="bold red") + Text(message), soft_wrap=True)
+    err.print(Text(text("messages.input_error"), style="bold red") + Text(message), soft_wrap=True)
 
 
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
@@ -285,23 +374,13 @@ def disk_full_message(exc: BaseException, out: Path | None = None) -> str:
         # The outputs go to a staging folder beside --out first: name the folder given.
         where = f"{out}" + (f" ({Path(written).name})" if written else "")
     else:
-        where = str(written) if written else "an output file"
-    return (
-        f"{where} を書いている途中でディスクがいっぱいになりました。空き容量を増やすか、"
-        f"空きのある別のディスクを --out に指定してください。前回のレポートはそのままです。 / "
-        f"the disk filled up while writing {where} (No space left on device): free some "
-        f"space, or pass --out on another disk with room. The previous report is unchanged."
-    )
+        where = str(written) if written else text("messages.disk.output_file")
+    return text("messages.disk.full", where=where)
 
 
 def _spill_full_message(spill_dir: Path | None) -> str:
     where = spill_dir if spill_dir is not None else Path(tempfile.gettempdir())
-    return (
-        f"DuckDB が一時ファイルを書く {where} のディスクがいっぱいになりました。空き容量を"
-        f"増やすか、空きのある別のフォルダを --spill-dir に指定してください。 / the disk "
-        f"holding {where}, where DuckDB spills to disk, is full (No space left on device): "
-        f"free some space there, or pass --spill-dir on a disk with room."
-    )
+    return text("messages.disk.spill_full", where=where)
 
 
 def _spill_limit(exc: BaseException) -> bool:
@@ -349,23 +428,13 @@ def memory_message(
     if isinstance(memory_limit, _Unknown):
         memory_limit = used[2].replace(" ", "") if used else None
     if memory_limit is None:
-        return (
-            "DuckDB がこのコンピューターのメモリを使い切りました。ほかのプログラムを閉じるか、"
-            "--memory-limit と --spill-dir でディスクに退避させてください。 / DuckDB ran out of "
-            "this computer's memory: close other programs, or pass --memory-limit (with "
-            "--spill-dir on a disk with room) so that it spills to disk."
-        )
+        return text("messages.memory.machine")
     given = memory_limit
     need = max(
         2 * (memory_bytes(given) or MEMORY_FLOOR),
         _NEED_PER_INPUT_BYTE * _input_bytes(inputs),
     )
-    return (
-        f"--memory-limit {given} ではこの入力を処理できません。--memory-limit を上げてください"
-        f"（目安: 約 {amount(need)}）。指定しなければ RAM の 8 割まで使います。 / "
-        f"--memory-limit {given} is too small for these inputs: raise --memory-limit (needs "
-        f"about {amount(need)}), or leave it out to let DuckDB use up to 80% of the RAM."
-    )
+    return text("messages.memory.limit", given=given, need=amount(need))
 
 
 @contextmanager
@@ -391,12 +460,10 @@ def exit_codes(
         _input_error(error_text(exc))
         raise typer.Exit(2) from None
     except InvariantError as exc:
-        err.print(
-            f"recon: internal error (a bug, please report it): {error_text(exc)}", markup=False
-        )
+        err.print(text("messages.internal_error", error=error_text(exc)), markup=False)
         raise typer.Exit(3) from None
     except KeyboardInterrupt:
-        err.print(INTERRUPTED, markup=False)
+        err.print(interrupted(), markup=False)
         raise typer.Exit(INTERRUPTED_EXIT) from None
     except typer.Exit:
         raise
@@ -405,11 +472,11 @@ def exit_codes(
             _input_error(disk_full_message(exc, out_dir))
         else:
             # A folder without write permission and the like: the operator can act on it.
-            err.print(f"recon: cannot complete: {error_text(exc)}", markup=False)
+            err.print(text("messages.cannot_complete", error=error_text(exc)), markup=False)
         raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - an unexpected failure is a bug: exit 3, never a traceback
         if is_interruption(exc):  # Ctrl-C or SIGTERM while DuckDB ran a query
-            err.print(INTERRUPTED, markup=False)
+            err.print(interrupted(), markup=False)
             raise typer.Exit(INTERRUPTED_EXIT) from None
         if isinstance(exc, duckdb.Error) and (no_space(exc) or _spill_limit(exc)):
             # Before the memory case: a spill that finds the disk full can surface as either.
@@ -418,11 +485,8 @@ def exit_codes(
         if isinstance(exc, duckdb.OutOfMemoryException):
             _input_error(memory_message(exc, memory_limit, inputs))
             raise typer.Exit(2) from None
-        err.print(
-            f"recon: internal error (a bug, please report it): {type(exc).__name__}: "
-            f"{error_text(exc)}",
-            markup=False,
-        )
+        said = f"{type(exc).__name__}: {error_text(exc)}"
+        err.print(text("messages.internal_error", error=said), markup=False)
         if os.environ.get("RECON_DEBUG"):
             import traceback
 
@@ -461,10 +525,26 @@ def analyse(roster, filings, as_of, policy, *, with_decisions, memory_limit=None
 
 
 def print_counts(result: pipeline.Result) -> None:
+    """Per check its severity (in words), code and count, then whether anything blocks."""
+    from recon.wording import word
+
+    lang = texts.current()
     by_check = result.findings.group_by("check", "severity").len().sort("check")
     for check, severity, count in by_check.iter_rows():
-        out.print(f"  {severity:<8} {check:<32} {count:>8}")
-    verdict = (
-        f"blocked by {result.blocking} error(s)" if result.blocking else "ready: no blocking errors"
-    )
-    out.print(f"recon: {verdict}")
+        shown = word("severity", severity, lang)
+        # Padded by display cells: a Japanese word is two cells a character.
+        pad = " " * max(8 - Text(shown).cell_len, 0)
+        line = text(
+            "messages.summary.row", severity=shown + pad, check=f"{check:<32}", count=f"{count:>8}"
+        )
+        out.print(line, markup=False, highlight=False)
+    if result.blocking:
+        out.print(text("messages.summary.blocked", count=result.blocking), markup=False)
+    else:
+        out.print(text("messages.summary.ready"), markup=False)
+
+
+def print_report_path(folder: Path) -> None:
+    # One line whatever its length: scripts and people copy the path from it.
+    said = text("messages.summary.report", path=folder / "report.html")
+    out.print(said, markup=False, highlight=False, soft_wrap=True)

@@ -15,13 +15,16 @@ from typing import Annotated
 
 import typer
 
+from recon import texts
 from recon.commands.common import (
     RunOptions,
     err,
     exit_codes,
     exit_context,
+    option,
     out,
     print_counts,
+    print_report_path,
     with_run_options,
 )
 from recon.gate import ci, flow
@@ -39,59 +42,41 @@ def gate(
     *,
     baseline: Annotated[
         Path | None,
-        typer.Option(
-            "--baseline",
-            help="Output folder of the last accepted gate run (holds baseline.json): only "
-            "findings new since then fail the gate. Needs the key.",
-        ),
+        option("--baseline", key="option.baseline"),
     ] = None,
     baseline_ref: Annotated[
         str | None,
-        typer.Option(
-            "--baseline-ref",
-            help="Git revision holding the last accepted inputs (e.g. origin/main, HEAD): the "
-            "same files at that revision are the baseline. No key needed.",
-        ),
+        option("--baseline-ref", key="option.baseline_ref"),
     ] = None,
-    fail_on: Annotated[
-        FailOn, typer.Option("--fail-on", help="Lowest severity that fails the gate.")
-    ] = FailOn.error,
+    fail_on: Annotated[FailOn, option("--fail-on", key="option.fail_on")] = FailOn.error,
     strict: Annotated[
         bool,
-        typer.Option("--strict", help="Fail on every open finding, not only on new ones."),
+        option("--strict", key="option.strict"),
     ] = False,
     waivers: Annotated[
         Path | None,
-        typer.Option("--waivers", help="TOML file of accepted exceptions, each with an expiry."),
+        option("--waivers", key="option.waivers"),
     ] = None,
     junit: Annotated[
         Path | None,
-        typer.Option(
-            "--junit",
-            help="Write JUnit XML here (one test per check): a new file, or one recon wrote.",
-        ),
+        option("--junit", key="option.junit"),
     ] = None,
     summary: Annotated[
         Path | None,
-        typer.Option(
-            "--summary",
-            help="Write the Markdown summary here (also to $GITHUB_STEP_SUMMARY): a new file, "
-            "or one recon wrote.",
-        ),
+        option("--summary", key="option.summary"),
     ] = None,
     key_file: Annotated[
         Path | None,
-        typer.Option("--key-file", help="File holding the gate's HMAC key (else $RECON_GATE_KEY)."),
+        option("--key-file", key="option.key_file"),
     ] = None,
 ) -> None:
-    """Run, compare with the baseline, and exit 1 when the update introduces a blocking finding."""
     request = flow.Request(
         roster=options.roster,
         filings=options.filings,
         as_of=options.as_of,
         policy=options.policy,
         out=options.out_dir,
-        lang=options.lang.value,
+        lang=texts.current(),
         memory_limit=options.memory_limit,
         spill_dir=options.spill_dir,
         baseline=baseline,
@@ -110,10 +95,14 @@ def gate(
             _annotate(flow.undecided(request, error_text(exc), os.environ))
             raise
         print_counts(done.result)
-        out.print(f"report: {done.written / 'report.html'}", markup=False)
+        print_report_path(done.written)
         for note in done.notes:
             # A note quotes paths and waiver texts: one line each, controls made visible.
-            err.print(ci.fold(scrub(f"gate: note: {note}")), markup=False, soft_wrap=True)
+            err.print(
+                ci.fold(scrub(texts.text("messages.gate.note", note=note))),
+                markup=False,
+                soft_wrap=True,
+            )
         for line in ci.terminal_lines(done.outcome):
             out.print(line, markup=False, soft_wrap=True)
         _annotate(flow.publish(request, done.outcome, os.environ))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from recon import outdir, pipeline
+from recon import outdir, pipeline, texts
 from recon.commands.common import (
     RunOptions,
     analyse,
     exit_codes,
     exit_context,
-    out,
     print_counts,
+    print_report_path,
     sample,
     with_run_options,
 )
@@ -32,14 +32,13 @@ def run_and_write(options: RunOptions) -> pipeline.Result:
         memory_limit=options.memory_limit,
         spill_dir=options.spill_dir,
     )
-    written = pipeline.write(result, options.out_dir, options.lang.value, inputs=inputs)
+    written = pipeline.write(result, options.out_dir, texts.current(), inputs=inputs)
     print_counts(result)
-    out.print(f"report: {written / 'report.html'}")
+    print_report_path(written)
     return result
 
 
 @with_run_options
 def run(options: RunOptions) -> None:
-    """Reconcile, decide per member and write the reports (exit 0 when it completes)."""
     with exit_codes(**exit_context(options)):
         run_and_write(options)

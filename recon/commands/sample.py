@@ -6,12 +6,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 from recon import outdir
-from recon.commands.common import exit_codes, out
+from recon.commands.common import LangOpt, exit_codes, option, out
 from recon.errors import InvariantError
 from recon.synthetic import TRUTH_FROM, generate_chunks, write_sample
+from recon.texts import text
 
 
 class Encoding(StrEnum):
@@ -28,33 +27,22 @@ class Format(StrEnum):
 def sample(
     out_dir: Annotated[
         Path,
-        typer.Option(
-            "--out",
-            help="Folder for roster, filings, truth.csv; never over a file recon sample "
-            "did not write.",
-        ),
+        option("--out", key="option.sample_out"),
     ],
-    members: Annotated[int, typer.Option("--members", min=1, help="Roster rows.")] = 10_000,
-    seed: Annotated[int, typer.Option("--seed", help="Same seed, same files.")] = 1,
+    members: Annotated[int, option("--members", min=1, key="option.members")] = 10_000,
+    seed: Annotated[int, option("--seed", key="option.seed")] = 1,
     defects: Annotated[
         float,
-        typer.Option("--defects", min=0.0, max=1.0, help="Share of households with one defect."),
+        option("--defects", min=0.0, max=1.0, key="option.defects"),
     ] = 0.02,
-    encoding: Annotated[
-        Encoding, typer.Option("--encoding", help="CSV encoding (of both files by default).")
-    ] = Encoding.cp932,
+    encoding: Annotated[Encoding, option("--encoding", key="option.encoding")] = Encoding.cp932,
     filings_encoding: Annotated[
         Encoding | None,
-        typer.Option("--filings-encoding", help="The filings CSV's encoding, when not --encoding."),
+        option("--filings-encoding", key="option.filings_encoding"),
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="File format.")] = Format.csv,
+    fmt: Annotated[Format, option("--format", key="option.format")] = Format.csv,
+    lang: LangOpt = None,  # noqa: ARG001 - chosen as it is parsed (`check_lang`)
 ) -> None:
-    """Write a synthetic roster, its My Number filings and truth.csv (the findings they must give).
-
-    Every name, address and My Number is made up (numbers start with 9 and carry a
-    valid check digit unless a defect says otherwise). truth.csv holds for
-    `recon run --as-of` on or after the date printed.
-    """
     with exit_codes():
         # Never over a file it did not write: `--out .` beside the real roster.csv is refused.
         names = [f"roster.{fmt.value}", f"filings.{fmt.value}", "truth.csv"]
@@ -80,11 +68,11 @@ def sample(
         if {p.name for p in paths.values()} != set(names):
             wrote = sorted(p.name for p in paths.values())
             raise InvariantError(f"recon sample wrote {wrote}, not the checked {names}")
-        out.print(
-            f"{counts['roster']} roster rows, {counts['filings']} filings, "
-            f"{counts['truth']} expected findings -> {out_dir}"
+        out.print(text("messages.sample.wrote", out=out_dir, **counts), markup=False)
+        said = text(
+            "messages.sample.check_with",
+            roster=paths["roster"],
+            filings=paths["filings"],
+            as_of=TRUTH_FROM.isoformat(),
         )
-        out.print(
-            f"check with: recon run --roster {paths['roster']} --filings {paths['filings']} "
-            f"--as-of {TRUTH_FROM.isoformat()} or later"
-        )
+        out.print(said, markup=False)

@@ -34,6 +34,30 @@ from recon.findings import SEVERITIES, Check, catalog
 from recon.gate.compare import NEW, OPEN, RESOLVED, Outcome, RosterDiff
 from recon.gate.waivers import ACTIVE, EXPIRED, UNUSED
 from recon.masking import scrub
+from recon.texts import text
+from recon.wording import word
+
+
+def _t(key: str, lang: str | None = None, **values) -> str:
+    return text(f"gate.{key}", lang, **values)
+
+
+# compare.py's reasons (in gate.json as they are) -> the catalog's words for people.
+_WHY = {
+    "new; its waiver has expired": "new_expired",
+    "new": "new",
+    "its waiver has expired": "expired",
+    "accepted in the baseline under a waiver that no longer holds": "was_waived",
+    "still open (--strict)": "strict",
+}
+
+
+def why_text(why: str | None, lang: str | None = None) -> str:
+    """Why a finding blocks, in `lang`; a reason the catalog lacks is shown as given."""
+    if why is None:
+        return ""
+    return _t(f"why.{_WHY[why]}", lang) if why in _WHY else why
+
 
 LIST_CAP = 50  # rows per list in the Markdown summary
 JUNIT_CAP = 200  # members per test case in JUnit
@@ -86,54 +110,73 @@ def fold(value: object) -> str:
     return ("" if value is None else str(value)).translate(_FOLD)
 
 
-def _where(row: dict) -> str:
+def _where(row: dict, lang: str | None = None) -> str:
     """`1201-1006-01 · birth_date · filings row 14`: never a value, on one line."""
     parts = [row.get("anchor") or row.get("member_id") or ""]
     if row.get("field"):
         parts.append(str(row["field"]))
     if row.get("row") is not None:
-        parts.append(f"{row['source']} row {row['row']}")
+        parts.append(_t("where.row", lang, source=row["source"], row=row["row"]))
     return fold(" · ".join(p for p in parts if p))
 
 
-def verdict_line(outcome: Outcome) -> str:
+def verdict_line(outcome: Outcome, lang: str | None = None) -> str:
     blocking = outcome.blocking.height
     if blocking:
-        return f"gate: FAIL — {blocking} finding(s) at or above {outcome.fail_on} block the update"
-    return "gate: pass — nothing new at or above " + outcome.fail_on
+        return _t("verdict.fail", lang, count=blocking, fail_on=outcome.fail_on)
+    return _t("verdict.pass", lang, fail_on=outcome.fail_on)
 
 
-def terminal_lines(outcome: Outcome, cap: int = 20) -> list[str]:
+def terminal_lines(outcome: Outcome, cap: int = 20, lang: str | None = None) -> list[str]:
     lines = []
     if outcome.baseline is None:
-        lines.append(f"gate: no baseline: all {outcome.findings.height} finding(s) count as new")
+        lines.append(_t("terminal.no_baseline", lang, count=outcome.findings.height))
     else:
         lines.append(
-            f"gate: against {outcome.baseline}: {outcome.count(NEW)} new, "
-            f"{outcome.count(OPEN)} still open, {outcome.count(RESOLVED)} resolved"
+            _t(
+                "terminal.against",
+                lang,
+                baseline=outcome.baseline,
+                new=outcome.count(NEW),
+                open=outcome.count(OPEN),
+                resolved=outcome.count(RESOLVED),
+            )
         )
         if outcome.diff is not None:
-            lines.append("gate: roster " + diff_line(outcome.diff))
+            lines.append(_t("terminal.roster", lang, diff=diff_line(outcome.diff, lang)))
     waived = outcome.findings.filter(pl.col("waived")).height
     if outcome.waivers:
         by = {s: sum(w.status == s for w in outcome.waivers) for s in (ACTIVE, EXPIRED, UNUSED)}
         lines.append(
-            f"gate: waivers: {by[ACTIVE]} active ({waived} finding(s) waived), "
-            f"{by[EXPIRED]} expired, {by[UNUSED]} unused"
+            _t(
+                "terminal.waivers",
+                lang,
+                active=by[ACTIVE],
+                waived=waived,
+                expired=by[EXPIRED],
+                unused=by[UNUSED],
+            )
         )
     for row in outcome.blocking.head(cap).iter_rows(named=True):
-        lines.append(f"  {row['severity']:<8} {row['check']:<32} {_where(row)}  ({row['why']})")
+        lines.append(
+            f"  {row['severity']:<8} {row['check']:<32} {_where(row, lang)}  "
+            f"({why_text(row['why'], lang)})"
+        )
     if outcome.blocking.height > cap:
-        lines.append(f"  … and {outcome.blocking.height - cap} more in gate.md")
-    lines.append(verdict_line(outcome))
+        lines.append(_t("terminal.more", lang, count=outcome.blocking.height - cap))
+    lines.append(verdict_line(outcome, lang))
     return lines
 
 
-def diff_line(diff: RosterDiff) -> str:
-    return (
-        f"{len(diff.added)} member(s) added, {len(diff.removed)} removed, "
-        f"{len(diff.changed)} changed; {len(diff.moved_overseas)} household(s) moved "
-        f"overseas, {len(diff.moved_back)} back"
+def diff_line(diff: RosterDiff, lang: str | None = None) -> str:
+    return _t(
+        "diff",
+        lang,
+        added=len(diff.added),
+        removed=len(diff.removed),
+        changed=len(diff.changed),
+        overseas=len(diff.moved_overseas),
+        back=len(diff.moved_back),
     )
 
 
@@ -228,17 +271,26 @@ def _lines(frame: pl.DataFrame, cap: int, with_why: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _waiver_line(status) -> str:
+def _waiver_line(status, lang: str | None = None) -> str:
     w = status.waiver
     whom = w.member_id or w.finding
-    text = {
-        EXPIRED: f"expired on {w.expires_on}",
-        UNUSED: "matches no finding",
-        ACTIVE: f"holds until {w.expires_on}",
+    state = {
+        EXPIRED: _t("waiver.expired", lang, date=w.expires_on),
+        UNUSED: _t("waiver.unused", lang),
+        ACTIVE: _t("waiver.active", lang, date=w.expires_on),
     }[status.status]
     note = f"; {scrub(status.note)}" if status.note else ""
     return fold(
-        f"waiver {w.number} ({w.check} {whom}, approved by {scrub(w.approved_by)}): {text}{note}"
+        _t(
+            "waiver.line",
+            lang,
+            number=w.number,
+            check=w.check,
+            whom=whom,
+            approved_by=scrub(w.approved_by),
+            state=state,
+            note=note,
+        )
     )
 
 
@@ -291,27 +343,29 @@ def annotations(outcome: Outcome, lang: str = "ja", cap: int = ANNOTATION_CAP) -
     }
     lines = []
     for row in outcome.blocking.iter_rows(named=True):
-        lines.append(_finding_command("error", row, titles, files, row["why"]))
+        why = why_text(row["why"], lang)
+        lines.append(_finding_command("error", row, titles, files, why, lang))
     new_warnings = outcome.findings.filter(
         ~pl.col("blocking") & (pl.col("status") == NEW) & (pl.col("severity") != "info")
     )
     for row in new_warnings.iter_rows(named=True):
-        state = "new, waived" if row["waived"] else "new"
-        lines.append(_finding_command("warning", row, titles, files, state))
+        state = _t("state.new_waived" if row["waived"] else "state.new", lang)
+        lines.append(_finding_command("warning", row, titles, files, state, lang))
     shown = lines[:cap]
     if len(lines) > cap:
-        shown.append(command("warning", f"{len(lines) - cap} more finding(s): see gate.md"))
+        shown.append(command("warning", _t("annotation.more", lang, count=len(lines) - cap)))
     for status in outcome.waivers:
         if status.status != ACTIVE:
-            shown.append(command("warning", _waiver_line(status), title="recon gate: waiver"))
+            title = _t("annotation.waiver_title", lang)
+            shown.append(command("warning", _waiver_line(status, lang), title=title))
     return shown
 
 
-def _finding_command(kind, row, titles, files, state) -> str:
+def _finding_command(kind, row, titles, files, state, lang) -> str:
     path = files.get(row["source"])
     line = row["row"] + 1 if path and row["row"] is not None else None  # + the header line
-    title = f"recon gate: {row['check']} ({state})"
-    message = f"{_where(row)}: {titles.get(row['check'], row['check'])}"
+    title = _t("annotation.title", lang, check=row["check"], state=state)
+    message = f"{_where(row, lang)}: {titles.get(row['check'], row['check'])}"
     return command(kind, message, file=path, line=line, title=title)
 
 
@@ -394,12 +448,12 @@ class _Page:
             shown += 1
         self.add("")
         if total > shown:
-            self.add(f"… and {total - shown} more: see {rest}.", "")
+            self.add(_t("md.more", count=total - shown, where=rest), "")
 
 
-def _ids(values: list[str], cap: int = LIST_CAP) -> str:
+def _ids(values: list[str], lang: str | None = None, cap: int = LIST_CAP) -> str:
     shown = ", ".join(_code(v) for v in values[:cap])
-    return shown + (f" … and {len(values) - cap} more" if len(values) > cap else "")
+    return shown + (_t("md.ids_more", lang, count=len(values) - cap) if len(values) > cap else "")
 
 
 def markdown(outcome: Outcome, lang: str = "ja", size_cap: int = SUMMARY_CAP) -> str:
@@ -408,24 +462,27 @@ def markdown(outcome: Outcome, lang: str = "ja", size_cap: int = SUMMARY_CAP) ->
     passed = outcome.passed
     page = _Page(size_cap)
     page.add(
-        f"## recon gate: {'✅ pass' if passed else '❌ FAIL'}",
+        _t("md.title_pass" if passed else "md.title_fail", lang),
         "",
-        (
-            f"Roster {_code(scrub(ctx.get('roster', '')))} · "
-            f"filings {_code(scrub(ctx.get('filings', '')))} · "
-            f"as of {_md(ctx.get('as_of', ''))} · fail on **{_md(outcome.fail_on)}**"
-            + (" (strict)" if outcome.strict else "")
+        _t(
+            "md.inputs",
+            lang,
+            roster=_code(scrub(ctx.get("roster", ""))),
+            filings=_code(scrub(ctx.get("filings", ""))),
+            as_of=_md(ctx.get("as_of", "")),
+            fail_on=_md(outcome.fail_on),
+            strict=_t("md.strict", lang) if outcome.strict else "",
         ),
         "",
         (
-            f"Baseline: {_code(scrub(outcome.baseline))}"
+            _t("md.baseline", lang, baseline=_code(scrub(outcome.baseline)))
             if outcome.baseline
-            else "No baseline: every finding counts as new."
+            else _t("md.no_baseline", lang)
         ),
         "",
     )
     if outcome.waivers:
-        page.add(f"Waivers judged on {_md(ctx.get('waivers_judged_on', ''))}.", "")
+        page.add(_t("md.waivers_judged", lang, date=_md(ctx.get("waivers_judged_on", ""))), "")
     for note in ctx.get("notes", []):
         line = f"> {_md(scrub(note), 1_000)}"
         if page.fits(line):
@@ -433,32 +490,38 @@ def markdown(outcome: Outcome, lang: str = "ja", size_cap: int = SUMMARY_CAP) ->
     severities = SEVERITIES
     waived = outcome.findings.filter(pl.col("waived"))
     counts = [
-        ["new", *[outcome.count(NEW, s) for s in severities]],
-        ["still open", *[outcome.count(OPEN, s) for s in severities]],
-        ["resolved", *[outcome.count(RESOLVED, s) for s in severities]],
-        ["waived", *[waived.filter(pl.col("severity") == s).height for s in severities]],
+        [_t("md.count.new", lang), *[outcome.count(NEW, s) for s in severities]],
+        [_t("md.count.open", lang), *[outcome.count(OPEN, s) for s in severities]],
+        [_t("md.count.resolved", lang), *[outcome.count(RESOLVED, s) for s in severities]],
+        [
+            _t("md.count.waived", lang),
+            *[waived.filter(pl.col("severity") == s).height for s in severities],
+        ],
     ]
-    page.add("|  | " + " | ".join(severities) + " |", "|" + "---|" * 4)
+    shown_severities = [word("severity", s, lang) for s in severities]
+    page.add("|  | " + " | ".join(shown_severities) + " |", "|" + "---|" * 4)
     page.add(*["| " + " | ".join(str(v) for v in row) + " |" for row in counts], "")
 
     def finding_rows(frame: pl.DataFrame, last: str) -> Iterable[list[str]]:
         for r in frame.iter_rows(named=True):
             where = f"{r['source']} {r['row']}" if r.get("row") is not None else r["source"]
+            last_value = why_text(r[last], lang) if last == "why" else r[last]
             yield [
                 _code(r["check"]),
                 _md(titles.get(r["check"], "")),
                 _md(r["anchor"]),
                 _column(r["field"] or ""),
                 _md(where),
-                _md(r[last]),
+                _md(last_value),
             ]
 
-    header = ["check", "title", "member / filing", "field", "row"]
-    findings_files = "findings.csv and gate.json"
+    column = {k: _t(f"md.column.{k}", lang) for k in _COLUMNS}
+    header = [column[k] for k in ("check", "title", "anchor", "field", "row")]
+    findings_files = _t("md.findings_files", lang)
     if outcome.blocking.height:
-        page.add(f"### Blocking ({outcome.blocking.height})", "")
+        page.add(_t("md.blocking", lang, count=outcome.blocking.height), "")
         page.table(
-            [*header, "why"],
+            [*header, column["why"]],
             finding_rows(outcome.blocking.head(LIST_CAP), "why"),
             outcome.blocking.height,
             findings_files,
@@ -466,26 +529,26 @@ def markdown(outcome: Outcome, lang: str = "ja", size_cap: int = SUMMARY_CAP) ->
         )
     new_other = outcome.findings.filter(~pl.col("blocking") & (pl.col("status") == NEW))
     if new_other.height:
-        shown = new_other.head(LIST_CAP).with_columns(state=_state_expr())
-        page.add(f"### New, not blocking ({new_other.height})", "")
+        shown = new_other.head(LIST_CAP).with_columns(state=_state_expr(lang))
+        page.add(_t("md.new_other", lang, count=new_other.height), "")
         page.table(
-            [*header, "state"],
+            [*header, column["state"]],
             finding_rows(shown, "state"),
             new_other.height,
             findings_files,
             LIST_CAP,
         )
     if outcome.resolved.height:
-        page.add(f"### Resolved since the baseline ({outcome.resolved.height})", "")
+        page.add(_t("md.resolved", lang, count=outcome.resolved.height), "")
         page.table(
-            ["check", "title", "member / filing", "field", "severity"],
+            [column[k] for k in ("check", "title", "anchor", "field", "severity")],
             (
                 [
                     _code(r["check"]),
                     _md(titles.get(r["check"], "")),
                     _md(r["anchor"]),
                     _column(r["field"] or ""),
-                    _md(r["severity"]),
+                    _md(word("severity", r["severity"], lang)),
                 ]
                 for r in outcome.resolved.head(LIST_CAP).iter_rows(named=True)
             ),
@@ -494,9 +557,10 @@ def markdown(outcome: Outcome, lang: str = "ja", size_cap: int = SUMMARY_CAP) ->
             LIST_CAP,
         )
     if outcome.waivers:
-        page.add(f"### Waivers ({len(outcome.waivers)})", "")
+        page.add(_t("md.waivers", lang, count=len(outcome.waivers)), "")
+        waiver_columns = ("check", "member_or_finding", "reason", "approved_by", "expires")
         page.table(
-            ["#", "check", "member / finding", "reason", "approved by", "expires", "status"],
+            ["#", *(column[k] for k in waiver_columns), column["status"]],
             (
                 [
                     str(s.waiver.number),
@@ -505,72 +569,89 @@ def markdown(outcome: Outcome, lang: str = "ja", size_cap: int = SUMMARY_CAP) ->
                     _md(scrub(s.waiver.reason)),
                     _md(scrub(s.waiver.approved_by)),
                     s.waiver.expires_on.isoformat(),
-                    _md(_waiver_status_text(s)),
+                    _md(_waiver_status_text(s, lang)),
                 ]
                 for s in outcome.waivers
             ),
             len(outcome.waivers),
-            "waivers.csv and gate.json",
+            _t("md.waiver_files", lang),
             len(outcome.waivers),
         )
     if outcome.diff is not None:
-        page.add("### Roster changes since the baseline", "")
-        for line in _diff_lines(outcome.diff):
+        page.add(_t("md.roster_changes", lang), "")
+        for line in _diff_lines(outcome.diff, lang):
             if not page.fits(line):
-                page.add("- … the rest in gate.json (roster_diff)")
+                page.add(_t("md.diff_rest", lang))
                 break
             page.add(line)
         page.add("")
-    page.add(
-        "Details (names, dates, addresses as given) are in `findings.csv` and `report.html` "
-        "in the run's output folder; this summary names members by id only."
-    )
+    page.add(_t("md.footer", lang))
     return "\n".join(page.lines).replace("\n\n\n", "\n\n") + "\n"
 
 
-def undecided_markdown(message: str) -> str:
+def undecided_markdown(message: str, lang: str | None = None) -> str:
     """The summary of a gate that could not decide; `message` is shown as data."""
-    return f"## recon gate: ❌ could not decide\n\n{_md(message, 4_000)}\n"
+    return f"{_t('md.title_undecided', lang)}\n\n{_md(message, 4_000)}\n"
 
 
-def _state_expr() -> pl.Expr:
-    return pl.when(pl.col("waived")).then(pl.lit("waived")).otherwise(pl.lit("below --fail-on"))
+_COLUMNS = ("check", "title", "anchor", "field", "row", "why", "state", "severity")
+_COLUMNS += ("member_or_finding", "reason", "approved_by", "expires", "status")
 
 
-def _waiver_status_text(status) -> str:
-    text = {
-        ACTIVE: f"active, waives {status.matched}",
-        EXPIRED: "⚠️ expired" + (f" (matches {status.matched})" if status.matched else ""),
-        UNUSED: "⚠️ matches no finding",
-    }[status.status]
-    return text + (f"; {scrub(status.note)}" if status.note else "")
+def _state_expr(lang: str | None = None) -> pl.Expr:
+    waived, below = _t("state.waived", lang), _t("state.below_fail_on", lang)
+    return pl.when(pl.col("waived")).then(pl.lit(waived)).otherwise(pl.lit(below))
 
 
-def _diff_lines(diff: RosterDiff) -> list[str]:
+def _waiver_status_text(status, lang: str | None = None) -> str:
+    if status.status == ACTIVE:
+        said = _t("waiver.status_active", lang, count=status.matched)
+    elif status.status == EXPIRED and status.matched:
+        said = _t("waiver.status_expired_matches", lang, count=status.matched)
+    elif status.status == EXPIRED:
+        said = _t("waiver.status_expired", lang)
+    else:
+        said = _t("waiver.status_unused", lang)
+    return said + (f"; {scrub(status.note)}" if status.note else "")
+
+
+def _diff_lines(diff: RosterDiff, lang: str | None = None) -> list[str]:
     if diff.empty:
-        return ["No member added, removed or changed."]
+        return [_t("md.diff.none", lang)]
     lines = []
     if diff.added:
-        lines.append(f"- **{len(diff.added)} added:** {_ids(diff.added)}")
+        lines.append(_t("md.diff.added", lang, count=len(diff.added), ids=_ids(diff.added, lang)))
     if diff.removed:
-        lines.append(f"- **{len(diff.removed)} removed:** {_ids(diff.removed)}")
+        ids = _ids(diff.removed, lang)
+        lines.append(_t("md.diff.removed", lang, count=len(diff.removed), ids=ids))
     if diff.changed:
-        lines.append(f"- **{len(diff.changed)} changed:**")
+        lines.append(_t("md.diff.changed", lang, count=len(diff.changed)))
         for member, fields in list(diff.changed.items())[:LIST_CAP]:
             lines.append(f"  - {_code(member)}: {', '.join(_column(f) for f in fields)}")
         if len(diff.changed) > LIST_CAP:
-            lines.append(f"  - … and {len(diff.changed) - LIST_CAP} more (gate.json)")
+            lines.append(_t("md.diff.changed_more", lang, count=len(diff.changed) - LIST_CAP))
     for label, items in (
-        ("moved overseas", [f"{_code(h)} ({_md(s)})" for h, s in diff.moved_overseas]),
-        ("back from overseas", [f"{_code(h)} (was {_md(s)})" for h, s in diff.moved_back]),
+        ("moved_overseas", [f"{_code(h)} ({_md(s)})" for h, s in diff.moved_overseas]),
         (
-            "overseas type changed",
+            "moved_back",
+            [f"{_code(h)} ({_t('md.diff.was', lang, value=_md(s))})" for h, s in diff.moved_back],
+        ),
+        (
+            "overseas_changed",
             [f"{_code(h)} ({_md(a)} → {_md(b)})" for h, a, b in diff.overseas_changed],
         ),
     ):
         if items:
-            extra = f" … and {len(items) - LIST_CAP} more" if len(items) > LIST_CAP else ""
+            more = len(items) - LIST_CAP
+            extra = _t("md.ids_more", lang, count=more) if more > 0 else ""
             lines.append(
-                f"- **{len(items)} household(s) {label}:** {', '.join(items[:LIST_CAP])}{extra}"
+                _t(
+                    "md.diff.households",
+                    lang,
+                    label=_t(f"md.diff.{label}", lang),
+                    count=len(items),
+                    items=", ".join(items[:LIST_CAP]),
+                    extra=extra,
+                )
             )
     return lines

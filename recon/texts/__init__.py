@@ -47,6 +47,11 @@ def choose(lang: str | None) -> str:
     return current()
 
 
+def chosen() -> str | None:
+    """The language `choose` was given (None: the environment's, else ja), to give it back later."""
+    return _chosen
+
+
 def known_lang(lang: str) -> str:
     """`lang` if the catalog has it, else ValueError naming the languages it has."""
     if lang not in LANGS:
