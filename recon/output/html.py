@@ -302,7 +302,8 @@ def render(page: Page, lang: str = "ja") -> str:
         .render(
             lang=lang,
             t=t,
-            csp=content_security_policy(),
+            # Our own text, no data: quoted as it is, the same bytes as earlier pages.
+            csp=Markup(content_security_policy()),
             css=Markup(asset("report.css")),
             js=Markup(asset("report.js")),
             summary=s,
@@ -407,6 +408,6 @@ def waivers_section(
         csv=csv,
         csv_text=w("csv", csv="\x00").partition("\x00") if csv else None,
         none=w("none"),
-        table=listed if rows.height else None,
+        listed=listed if rows.height else None,
     )
     return Section("waivers", w("title"), body)
