@@ -407,7 +407,7 @@ def waivers_section(
         intro=w("intro", source=source, n=rows.height, day=judged_on),
         csv=csv,
         csv_text=w("csv", csv="\x00").partition("\x00") if csv else None,
-        none=w("none"),
+        nothing=w("none"),
         listed=listed if rows.height else None,
     )
     return Section("waivers", w("title"), body)
