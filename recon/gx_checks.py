@@ -185,6 +185,9 @@ class Outcome:
     success: bool
     count: int | None  # rows that fail it; None for a table-level expectation
     detail: str  # counts only, in the chosen language: "3 of 48 rows", "observed 47"
+    # The same counts as values, for the report to say in words.
+    rows: int | None = None  # the rows it was about; None for a table-level expectation
+    observed: int | float | None = None  # a table-level expectation's value
 
 
 class Quality:
@@ -313,6 +316,13 @@ def parameters(policy: Policy, roster_rows: int, filing_rows: int) -> dict[str, 
     }
 
 
+def _rows(outcome: gx_adapter.Outcome, rows: int | None) -> int | None:
+    """The rows a row-level expectation was about (as `_detail` counts them)."""
+    if outcome.unexpected_count is None:
+        return None
+    return outcome.element_count if rows is None else rows
+
+
 def _detail(outcome: gx_adapter.Outcome, rows: int | None) -> str:
     """How many rows fail, of the rows the expectation is about: `rows` for a
     `SELECTED` column, the whole table otherwise."""
@@ -370,6 +380,8 @@ def validate(
             o.success,
             o.unexpected_count,
             _detail(o, of_rows.get(by_name[o.name].column)),
+            _rows(o, of_rows.get(by_name[o.name].column)),
+            o.observed,
         )
         for o in sorted(validation.outcomes, key=lambda o: order[o.name])
     )

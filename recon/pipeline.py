@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from recon import decide, gx_checks, match, normalize, outdir, read, report, stages, validate
+from recon import decide, gx_checks, match, normalize, outdir, output, read, stages, validate
 from recon import findings as findings_contract
 from recon.columns import Source
 from recon.errors import InputError, InvariantError
@@ -286,6 +286,7 @@ def write(
     lang: str = "ja",
     extra: Sequence[Callable[[Path], None]] = (),
     inputs: outdir.Inputs | None = None,
+    sections: Sequence[output.Section] = (),
 ) -> Path:
     """Write every output into `out`, atomically: a failed run leaves the old report.
 
@@ -295,13 +296,14 @@ def write(
     `out` and renamed into place. Whatever interrupts this (Ctrl-C, SIGTERM, a
     full disk) rolls back: the previous report is put back and nothing
     half-written stays behind. `extra` writers (the gate's files) write into the
-    same staging folder, so they are replaced together with the report.
+    same staging folder, so they are replaced together with the report; their
+    `sections` (the gate's waivers) are rendered into report.html with the rest.
     """
     every_input = {**input_paths(result), **(inputs or {})}
     with _signals_deferred() as signalled:
 
         def fill(staging: Path) -> None:
-            report.write_all(result, staging, lang)
+            output.write(result, staging, lang, sections)
             for writer in extra:
                 writer(staging)
 

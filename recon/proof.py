@@ -1,6 +1,6 @@
 """Proven on what was written: the report's files read back and checked against the run.
 
-`report.write_all` calls `prove` inside the staging folder, before the
+`recon.output.write` calls `prove` inside the staging folder, before the
 pipeline renames it into place: a writer that dropped, doubled or altered a
 row fails the run with exit 3 (`InvariantError`) and the previous report
 stays. Each claim reads only the columns it needs, as text, exactly as a
@@ -21,16 +21,15 @@ import polars as pl
 from recon.errors import InvariantError
 
 if TYPE_CHECKING:
-    from recon.pipeline import Result
+    from recon.output.model import Run
 
 
-def prove(result: Result, folder: Path) -> None:
+def prove(run: Run, folder: Path) -> None:
     """Every claim on the files in `folder`; the first that fails raises."""
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    assert result.members is not None
-    members_written_once(result.members["member_id"], folder / "members.csv")
-    findings_name_roster_members(result.members["member_id"], folder / "findings.csv")
-    envelopes_name_households(result.members["household_id"], folder / "mailing.csv")
+    members_written_once(run.members["member_id"], folder / "members.csv")
+    findings_name_roster_members(run.members["member_id"], folder / "findings.csv")
+    envelopes_name_households(run.members["household_id"], folder / "mailing.csv")
     summary_counts_the_files(summary, folder)
 
 
@@ -101,10 +100,10 @@ def findings_name_roster_members(roster_ids: pl.Series, path: Path) -> None:
 
 def envelopes_name_households(household_ids: pl.Series, path: Path) -> None:
     """Every envelope in mailing.csv goes to a household of the roster."""
-    from recon.report import _neutralized  # as the Excel CSV writes a cell
+    from recon.output.tables import neutralized  # as the Excel CSV writes a cell
 
     written = _read(path, "household_id")["household_id"]
-    strangers = _strangers(written.fill_null(""), _neutralized(household_ids.drop_nulls()))
+    strangers = _strangers(written.fill_null(""), neutralized(household_ids.drop_nulls()))
     if not strangers.is_empty():
         name = strangers[0] or "(empty)"
         raise InvariantError(

@@ -336,3 +336,30 @@ def test_the_gate_report_shows_its_waivers_and_runs_none_of_their_text(
     assert "1201-9999-00" in rows[1][0] and "期限切れ" in rows[1][0]
     assert browser.js("document.querySelectorAll('script').length") == 1
     browser.screenshot(tmp_path / "report-waivers.png")
+
+
+@pytest.mark.parametrize(
+    "lang, bundled, gx_words",
+    [("ja", "同梱サンプル", "行すべて適合"), ("en", "bundled sample", "rows pass")],
+)
+def test_the_checks_read_by_title_and_gx_in_words(browser, reports, lang, bundled, gx_words):
+    """Rendered from the templates: the style and script run under the page's CSP
+    (a hash that did not match would leave the table unsortable and print an error)."""
+    browser.open(reports[lang].as_uri())
+    assert browser.problems() == []
+    first = browser.js(
+        "(() => { const c = document.querySelector('#table-checks tbody td');"
+        " return [c.innerText, getComputedStyle(c.querySelector('small.code')).fontSize,"
+        " getComputedStyle(c).fontSize]; })()"
+    )
+    said, code_size, cell_size = first
+    assert not said.startswith("input.") and "input.missing_column" in said  # title, then code
+    assert float(code_size.removesuffix("px")) < float(cell_size.removesuffix("px"))
+    page = browser.js("document.body.innerText")
+    assert bundled in page and gx_words in page and "0.0%)" not in page
+    # The script ran: a click sorts the checks table.
+    order = browser.js(
+        "(() => { const th = document.querySelector('#table-checks th');"
+        " th.click(); return th.getAttribute('aria-sort'); })()"
+    )
+    assert order == "ascending"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from recon import outdir, pipeline, report
+from recon import outdir, output, pipeline
 from recon.policy import load_policy
 from recon.resources import shipped
 from recon.synthetic import generate
@@ -112,13 +112,13 @@ def test_full_disk_leaves_previous_report(tmp_path, monkeypatch):
     result = _small_result(tmp_path)
     out = tmp_path / "out"
     before = _previous_report(out)
-    real_write_all = report.write_all
+    real_write_all = output.write
 
-    def disk_fills_up(res, folder, lang="ja"):
-        real_write_all(res, folder, lang)
+    def disk_fills_up(res, folder, lang="ja", sections=()):
+        real_write_all(res, folder, lang, sections)
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(report, "write_all", disk_fills_up)
+    monkeypatch.setattr(output, "write", disk_fills_up)
     with pytest.raises(OSError, match="No space"):
         pipeline.write(result, out)
     assert (out / "members.csv").read_bytes() == before

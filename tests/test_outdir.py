@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from recon import outdir, pipeline, report
+from recon import outdir, output, pipeline
 from tests.conftest import FILINGS, ROSTER, filing, member, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,11 +261,11 @@ def test_an_interrupted_write_into_a_bracketed_name_leaves_nothing(tmp_path, mon
     pipeline.write(result, out)
     before = snapshot(out)
 
-    def interrupted(res, folder, lang="ja"):
+    def interrupted(res, folder, lang="ja", sections=()):
         (folder / "members.csv").write_text("half", encoding="utf-8")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(report, "write_all", interrupted)
+    monkeypatch.setattr(output, "write", interrupted)
     with pytest.raises(KeyboardInterrupt):
         pipeline.write(result, out)
     assert snapshot(out) == before

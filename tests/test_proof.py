@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from recon import cli, proof, report
+from recon import cli, proof
+from recon.output import model, tables
 from tests.conftest import FILINGS, ROSTER, filing, member, run_args, write_csv
 
 PASSING_ID = "1000-181800-00"
@@ -65,27 +66,27 @@ def test_a_clean_run_proves_itself(tmp_path, inputs, monkeypatch):
 
 
 def test_a_dropped_member_row_is_named(inputs, previous, monkeypatch):
-    original = report.members_frame
-    monkeypatch.setattr(report, "members_frame", lambda r: original(r).head(2))
+    original = tables.members_frame
+    monkeypatch.setattr(tables, "members_frame", lambda r: original(r).head(2))
     # members in input order: 5120-12345678-00, 1000-181800-00, 5120-12345678-01
     _fails(inputs, previous, "members.csv", "5120-12345678-01")
 
 
 def test_a_doubled_member_row_is_named(inputs, previous, monkeypatch):
-    original = report.members_frame
+    original = tables.members_frame
 
     def doubled(result):
         frame = original(result)
         return pl.concat([frame.head(1), frame.slice(1, 1), frame.slice(1)])
 
-    monkeypatch.setattr(report, "members_frame", doubled)
+    monkeypatch.setattr(tables, "members_frame", doubled)
     _fails(inputs, previous, "members.csv row 3", PASSING_ID, "5120-12345678-01")
 
 
 def test_an_altered_member_id_is_named(inputs, previous, monkeypatch):
-    original = report.members_frame
+    original = tables.members_frame
     monkeypatch.setattr(
-        report,
+        tables,
         "members_frame",
         lambda r: original(r).with_columns(pl.col("member_id").str.replace("-00$", "-0")),
     )
@@ -95,9 +96,9 @@ def test_an_altered_member_id_is_named(inputs, previous, monkeypatch):
 
 
 def test_a_finding_naming_no_roster_member_is_named(inputs, previous, monkeypatch):
-    original = report.findings_frame
+    original = tables.findings_frame
     monkeypatch.setattr(
-        report,
+        tables,
         "findings_frame",
         lambda r: original(r).with_columns(pl.col("member_id").str.replace("^1000", "1001")),
     )
@@ -105,9 +106,9 @@ def test_a_finding_naming_no_roster_member_is_named(inputs, previous, monkeypatc
 
 
 def test_an_envelope_to_no_household_is_named(inputs, previous, monkeypatch):
-    original = report.mailing
+    original = tables.mailing
     monkeypatch.setattr(
-        report,
+        tables,
         "mailing",
         lambda m, lang: original(m, lang).with_columns(pl.col("household_id") + "9"),
     )
@@ -131,12 +132,12 @@ def test_an_envelope_to_no_household_is_named(inputs, previous, monkeypatch):
     ids=["members", "findings", "per check", "per severity"],
 )
 def test_a_summary_count_that_is_not_the_files_rows(inputs, previous, monkeypatch, tamper, said):
-    original = report.summary
+    original = model.Summary.as_json
 
-    def wrong(result):
-        counted = original(result)
+    def wrong(summary):
+        counted = original(summary)
         tamper(counted)
         return counted
 
-    monkeypatch.setattr(report, "summary", wrong)
+    monkeypatch.setattr(model.Summary, "as_json", wrong)
     _fails(inputs, previous, "summary.json", said)

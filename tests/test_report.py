@@ -9,10 +9,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from recon import pipeline, report
+from recon import output, pipeline
 from recon.findings import catalog
 from recon.gate import waivers
 from recon.gx_checks import gx_catalog
+from recon.output import tables
 from recon.policy import load_policy
 from recon.synthetic import generate
 from tests.conftest import AS_OF, filing, member
@@ -84,7 +85,7 @@ def test_outputs_beside_the_report_and_the_links_to_them(mixed):
     assert summary["gx"]["expectations"] == len(gx_catalog())
     assert summary["gx"]["data_docs"] == "gx/index.html"
     for code in codes:  # every check of the catalog has its row in the page
-        assert f"<b>{code}</b>" in page
+        assert f'<small class="code">{code}</small>' in page
     assert 'id="waivers"' not in page  # waivers are the gate's, not `recon run`'s
 
 
@@ -131,18 +132,25 @@ def test_hostile_names_are_escaped_in_the_page(reconcile, tmp_path):
     image = '"><img src=x onerror=alert(1)>'
     insured = member(name=f"{script} 太郎")
     filed = filing(insured, name=f"{image} 太郎")  # match.name: both names in the detail
-    out = _write(reconcile, tmp_path, [insured], [filed])
     # A gate's waiver is typed by people too: its texts are escaped and masked.
     hostile = waivers.Waiver(
         1, "match.name", f"{script} 番号 123456789018", image, dt.date(2099, 1, 1), "1234-1-00"
     )
     rows = waivers.report_rows([waivers.WaiverStatus(hostile, waivers.ACTIVE, 1)])
-    report.add_waivers(out, rows, source=f"{image}.toml", judged_on="2025-06-30")
+    section = output.waivers_section(
+        output.waiver_rows(rows, "ja"),
+        "ja",
+        source=f"{image}.toml",
+        judged_on="2025-06-30",
+        csv=None,
+    )
+    run = reconcile([insured], [filed])
+    out = pipeline.write(run.result, tmp_path / "out", sections=[section])
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "match.name" in pl.read_csv(out / "findings.csv")["check"].to_list()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; 番号 ********9018" in page  # the waiver
-    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in page  # as Jinja2 escapes
     assert script not in page and "<img" not in page and "123456789018" not in page
     assert page.count("<script>") == 1  # ours, allowed by hash in the page's CSP
     assert "Content-Security-Policy" in page and "script-src 'sha256-" in page
@@ -157,7 +165,7 @@ def test_csv_cells_that_look_like_formulas_are_neutralized(tmp_path):
         },
         schema={"cell": pl.String, "safe": pl.String, "none": pl.String},
     )
-    report.excel_csv(frame, tmp_path / "x.csv")
+    output.excel_csv(frame, tmp_path / "x.csv")
     got = _csv(tmp_path / "x.csv")
     assert got["cell"].to_list() == ["'=1+1", "'+81 3", "'-2", "'@SUM(A1)", "'\t=x", "1234-1-00"]
     assert got["safe"].to_list() == ["a", "", "b=1", "", "山田", "x-"]
@@ -179,7 +187,12 @@ def test_verdict_comes_first_and_counts_the_errors(reconcile, tmp_path):
 def test_header_names_the_run_its_policy_and_its_inputs(mixed):
     page = (mixed / "report.html").read_text(encoding="utf-8")
     summary = json.loads((mixed / "summary.json").read_text(encoding="utf-8"))
-    assert summary["run_at"] in page and AS_OF.isoformat() in page
+    run_at = dt.datetime.fromisoformat(summary["run_at"]).astimezone(
+        dt.timezone(dt.timedelta(hours=9))
+    )
+    # In Japan's time, as the staff read it: 2026年11月28日 15:49.
+    said = f"{run_at.year}年{run_at.month}月{run_at.day}日 {run_at:%H:%M}"
+    assert f"<dd>{said}</dd>" in page and AS_OF.isoformat() in page
     for f in summary["inputs"].values():
         assert f["sha256"] in page and f">{f['rows']}<" in page
     assert "filing_missing_max_percent" in page and "recon 0.1.0" in page
@@ -202,7 +215,7 @@ def test_the_page_says_its_folder_is_owner_only(mixed):
 
 
 def test_long_lists_are_cut_in_the_page_and_whole_beside_it(reconcile, tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "LIST_CAP", 2)
+    monkeypatch.setattr(tables, "LIST_CAP", 2)
     people = [
         member(f"E{i}", name=f"山田 {n}", name_kana=f"ヤマダ {k}", card_status="none")
         for i, (n, k) in enumerate([("一", "イチ"), ("二", "ニ"), ("三", "サン")], 1)
@@ -224,7 +237,7 @@ def test_a_large_roster_gives_a_small_page(tmp_path):
     out = pipeline.write(result, tmp_path / "out")
     page = (out / "report.html").read_text(encoding="utf-8")
     assert len(page.encode()) < 1_500_000
-    assert max(len(_table_rows(page, f"table-{k}")) for k in ("certificates",)) <= report.LIST_CAP
+    assert max(len(_table_rows(page, f"table-{k}")) for k in ("certificates",)) <= tables.LIST_CAP
     assert _csv(out / "confirm_members.csv").height == result.members["must_confirm"].sum()
 
 
@@ -232,3 +245,48 @@ def test_the_page_loads_nothing_from_the_network(mixed):
     page = (mixed / "report.html").read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "default-src 'none'" in page
+
+
+def test_the_page_is_in_the_operators_words(reconcile, tmp_path):
+    """Checks by title with the code beside, GX in words, the bundled sample by name."""
+    from recon.runs import sample
+
+    result = pipeline.analyse(sample("roster.csv"), sample("filings.csv"), load_policy(), AS_OF)
+    for lang, bundled, all_pass in (
+        ("ja", "同梱サンプル", "行すべて適合"),
+        ("en", "bundled sample", "rows pass"),
+    ):
+        out = pipeline.write(result, tmp_path / lang, lang)
+        page = (out / "report.html").read_text(encoding="utf-8")
+        assert f"<td>{bundled}</td>" in page and "site-packages" not in page
+        assert "sample_data/roster.csv" not in page
+        assert re.search(r"\d+ (of \d+ rows \(|rows \()", page) is None  # no `0 of 45 rows (0.0%)`
+        assert all_pass in page
+        title = catalog()[0].title(lang)
+        code = catalog()[0].code
+        assert f'{title} <small class="code">{code}</small>' in page
+        # summary.json keeps the interface: the path as read, GX details as counted.
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert summary["inputs"]["roster"]["path"].endswith("roster.csv")
+        assert any(" of " in r["detail"] for r in summary["gx"]["results"])
+
+
+def test_each_list_holds_its_audiences_reasons_and_findings_once(reconcile, tmp_path):
+    """The employer is not asked about the roster's errors; the society sees only those."""
+    insured = member()
+    bad_roster = member("E1", "01", relation="spouse", birth_date="R06.13.40")  # roster problem
+    out = _write(reconcile, tmp_path, [insured, bad_roster], [filing(insured)])
+    employer = _csv(out / "confirm_members.csv")
+    society = _csv(out / "confirm_society.csv")
+    spouse = "1234-1-01"
+    row = employer.filter(pl.col("member_id") == spouse)
+    assert row.height == 1 and "roster_problem" in row["confirm_reasons"][0]
+    assert "健保組合" not in row["confirm_reasons_text"][0]
+    assert "値を読み取れません" not in row["findings"][0]
+    srow = society.filter(pl.col("member_id") == spouse)
+    assert "値を読み取れません" in srow["findings"][0]
+    assert "個人番号の届出がありません" not in srow["findings"][0]
+    for cells in (employer["findings"], society["findings"]):
+        for cell in cells:
+            said = cell.split(" / ")
+            assert len(said) == len(set(said)), cell

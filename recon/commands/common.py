@@ -11,14 +11,12 @@ operator; every message passes through `recon.masking.scrub`.
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import inspect
 import math
 import os
 import re
 import signal
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager, suppress
@@ -35,9 +33,14 @@ from rich.text import Text
 from recon import pipeline, texts
 from recon.errors import InputError, InvariantError
 from recon.masking import error_text, scrub
-from recon.normalize.dates import parse_date
 from recon.policy import load_policy
-from recon.resources import shipped
+from recon.runs import (  # noqa: F401 - re-exported: the commands and tests use them from here
+    AS_OF_EARLIEST,
+    AS_OF_YEARS_AHEAD,
+    parse_as_of,
+    sample,
+    terminal_progress,
+)
 from recon.signals import (
     INTERRUPTED_EXIT,
     interrupted,
@@ -49,10 +52,6 @@ from recon.texts import text
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
-
-
-def sample(name: str) -> Path:
-    return shipped("sample_data") / name
 
 
 # Every option declared with `option`, by the catalog key of its help text.
@@ -280,69 +279,6 @@ def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
     typer_command.__signature__ = inspect.Signature([*shared, *own], return_annotation=None)
     typer_command.__annotations__ = {p.name: p.annotation for p in [*shared, *own]}
     return typer_command
-
-
-# My Numbers were first assigned on 2015-10-05: no run can be about an earlier day.
-AS_OF_EARLIEST = dt.date(2015, 10, 5)
-# A run date further ahead than this is a typo (2205 for 2025), not a plan.
-AS_OF_YEARS_AHEAD = 2
-
-
-def _years_after(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February into a common year
-        return day.replace(year=day.year + years, day=28)
-
-
-def parse_as_of(value: str | None, today: dt.date | None = None) -> dt.date:
-    """The run date of `--as-of`, read like the inputs' dates (SPEC §7); today when not given."""
-    today = today or dt.date.today()
-    if value is None:
-        return today
-    day = parse_date(value)
-    if day is None:
-        # The forms it is explained with: it reads every form the inputs' dates take.
-        raise InputError(
-            text("messages.as_of.not_a_date", value=repr(value), forms=text("messages.as_of.forms"))
-        )
-    if day < AS_OF_EARLIEST:
-        raise InputError(
-            text(
-                "messages.as_of.too_early",
-                day=day.isoformat(),
-                earliest=AS_OF_EARLIEST.isoformat(),
-            )
-        )
-    latest = _years_after(today, AS_OF_YEARS_AHEAD)
-    if day > latest:
-        raise InputError(
-            text(
-                "messages.as_of.too_late",
-                day=day.isoformat(),
-                years=AS_OF_YEARS_AHEAD,
-                today=today.isoformat(),
-                latest=latest.isoformat(),
-            )
-        )
-    return day
-
-
-@contextmanager
-def terminal_progress():
-    """A spinner with the current step on a terminal; silent in pipes and CI."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-
-    def named(step: str) -> str:
-        try:
-            return text(f"messages.progress.steps.{step}")
-        except texts.UnknownText:  # a step added to the pipeline before the catalog
-            return step
-
-    with err.status(text("messages.progress.start")) as status:
-        yield lambda step: status.update(text("messages.progress.step", step=named(step)))
 
 
 def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature

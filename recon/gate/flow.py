@@ -21,12 +21,12 @@ from pathlib import Path
 
 import polars as pl
 
-from recon import outdir, pipeline, report, tomlfile
-from recon.commands.common import parse_as_of, sample, terminal_progress
+from recon import outdir, output, pipeline, tomlfile
 from recon.errors import InputError
 from recon.gate import baseline, ci, compare, gitref, jsontext, keys, waivers
-from recon.masking import scrub_json
+from recon.masking import scrub, scrub_json
 from recon.policy import Policy, load_policy
+from recon.runs import parse_as_of, sample, terminal_progress
 
 GATE_JSON = "gate.json"
 GATE_MD = "gate.md"
@@ -159,10 +159,15 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
 
     def gate_files(folder: Path) -> None:
         sealed = (current, key) if key is not None and current is not None else None
-        write_folder(folder, outcome, sealed, request.lang, request.waivers)
+        write_folder(folder, outcome, sealed, request.lang)
 
     written = pipeline.write(
-        result, request.out, request.lang, extra=[gate_files], inputs=inputs(request)
+        result,
+        request.out,
+        request.lang,
+        extra=[gate_files],
+        inputs=inputs(request),
+        sections=report_sections(outcome, request.lang, request.waivers),
     )
     return Done(result, outcome, written, notes)
 
@@ -288,33 +293,38 @@ def gate_document(outcome: compare.Outcome) -> Iterator[str]:
     return jsontext.pieces(document, listed, default=str)
 
 
+def report_sections(
+    outcome: compare.Outcome, lang: str, waivers_file: Path | None
+) -> tuple[output.Section, ...]:
+    """The gate's sections of report.html: its waivers whenever it was given a waivers
+    file, even one that holds none (or that this update deleted)."""
+    if waivers_file is None:
+        return ()
+    rows = output.waiver_rows(waivers.report_rows(outcome.waivers), lang)
+    section = output.waivers_section(
+        rows,
+        lang,
+        source=scrub(str(waivers_file)),
+        judged_on=outcome.context.get("waivers_judged_on", ""),
+        csv=WAIVERS_CSV if outcome.waivers else None,
+    )
+    return (section,)
+
+
 def write_folder(
     folder: Path,
     outcome: compare.Outcome,
     sealed: tuple[baseline.Snapshot, keys.Key] | None,
     lang: str,
-    waivers_file: Path | None = None,
 ) -> None:
-    """The gate's files inside the run's (staging) folder, and its waivers in report.html.
-
-    The report shows the waivers whenever the gate was given a waivers file,
-    even one that holds none (or that this update deleted).
-    """
+    """The gate's files inside the run's (staging) folder (its waivers are in report.html
+    through `report_sections`)."""
     with (folder / GATE_JSON).open("w", encoding="utf-8") as handle:
         handle.writelines(gate_document(outcome))
     (folder / GATE_MD).write_text(ci.markdown(outcome, lang), encoding="utf-8")
-    rows = waivers.report_rows(outcome.waivers)
     if outcome.waivers:
-        report.excel_csv(rows, folder / WAIVERS_CSV)  # masked, formulas neutralized
-    if waivers_file is not None:
-        report.add_waivers(
-            folder,
-            rows,
-            lang,
-            source=str(waivers_file),
-            judged_on=outcome.context.get("waivers_judged_on", ""),
-            csv=WAIVERS_CSV if outcome.waivers else None,
-        )
+        rows = waivers.report_rows(outcome.waivers)
+        output.excel_csv(rows, folder / WAIVERS_CSV)  # masked, formulas neutralized
     if sealed is not None:
         baseline.write(*sealed, folder)
 

@@ -1,0 +1,392 @@
+"""The CSV files of a run (SPEC §8), and the per-audience lists and the envelopes.
+
+Privacy is by knowledge (`recon.masking`): identifiers are written as read;
+the findings' details were scrubbed once when the model was built. Every list
+holds its own audience's rows, and each of its cells says a finding once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from recon.decide import MEMBER_COLUMNS
+from recon.findings import SEVERITY_RANK, catalog
+from recon.masking import safe_frame
+from recon.output.model import FINDING_COLUMNS, Run
+from recon.texts import text
+from recon.wording import word, word_expr, words_expr
+
+# Rows of one list shown in the page; the full list is in the CSV beside it.
+LIST_CAP = 500
+
+# A cell that starts like a formula runs as one when Excel opens the CSV.
+_FORMULA_START = r"^[=+\-@\t\r]"
+# What one cell of a list names: a member with 50,000 filings made a cell of
+# 9.8 million characters, and Excel shows at most 32,767. The first ones (the
+# most severe findings) are listed, the rest counted; the files hold them all.
+CELL_FINDINGS = 10
+CELL_MEMBERS = 50
+CELL_CHARS = 30_000
+
+# Who acts on which reason to confirm (sql/09_decision.sql): the employer asks the
+# member about everything but the address (global HR) and the roster (the society).
+_MEMBER_REASONS = frozenset(
+    {
+        "my_number_problem",
+        "mismatch",
+        "no_filing",
+        "overseas",
+        "emigrated_before_2015",
+        "never_registered",
+        "filing_problem",
+    }
+)
+
+
+def _roster_problem() -> pl.Expr:
+    """A finding the society fixes in its roster (as `has_roster_problem` in the SQL)."""
+    return (pl.col("source") == "roster") & (
+        pl.col("check").str.starts_with("roster.") | (pl.col("check") == "input.invalid_value")
+    )
+
+
+@dataclass(frozen=True)
+class ActionList:
+    """One list of people or households to act on, and the CSV holding all of it."""
+
+    key: str  # its heading in the page, and its file name without .csv
+    shown: pl.DataFrame  # the first LIST_CAP rows, the page's columns only
+    total: int
+
+    @property
+    def csv(self) -> str:
+        return f"{self.key}.csv"
+
+
+def members_frame(run: Run) -> pl.DataFrame:
+    return run.members.select(MEMBER_COLUMNS).with_columns(
+        pl.col("certificate_valid_until").cast(pl.String)
+    )
+
+
+def findings_frame(run: Run) -> pl.DataFrame:
+    return run.findings.select(FINDING_COLUMNS)
+
+
+def excel_csv(frame: pl.DataFrame, path: Path, free_text: tuple[str, ...] = ()) -> None:
+    """UTF-8 with BOM so that Excel reads the Japanese; formulas neutralized; the
+    `free_text` columns scrubbed (the others are identifiers, codes and words)."""
+    frame = safe_frame(frame, free_text)
+    columns = [c for c, t in frame.schema.items() if t == pl.String]
+    frame.with_columns(neutralized(frame.get_column(c)) for c in columns).write_csv(
+        path, include_bom=True
+    )
+
+
+def neutralized(cells: pl.Series) -> pl.Series:
+    """The cells as `excel_csv` writes them: a `'` before each one Excel would run as
+    a formula; the column as it is when none would (at 5M members a copy of every
+    text column was gigabytes)."""
+    where = cells.str.contains(_FORMULA_START).fill_null(False).arg_true()
+    if where.is_empty():
+        return cells
+    return cells.scatter(where, "'" + cells.gather(where))
+
+
+def _member_findings(run: Run, lang: str) -> pl.DataFrame:
+    """Per roster row: the worst severity of its findings and what they say, in one
+    line for the employer's and one for the society's list, each finding once.
+
+    Keyed by roster row, not member id: two rows with the same id (a duplicate
+    member) each have findings of their own.
+    """
+    titles = {c.code: c.title(lang) for c in catalog()}
+    said = pl.col("check").replace(titles) + ": " + pl.col("detail").fill_null("")
+    society = pl.col("society")
+    return (
+        run.findings.filter(pl.col("roster_row").is_not_null())
+        .select(
+            "roster_row",
+            rank=pl.col("severity").replace_strict(SEVERITY_RANK, return_dtype=pl.Int8),
+            said=said,
+            society=_roster_problem(),
+        )
+        # The same words twice in one cell (a member matched by two filing rows
+        # with the same problem) say nothing more: each is listed once.
+        .unique(["roster_row", "said"], keep="first", maintain_order=True)
+        .group_by("roster_row")
+        .agg(
+            rank=pl.col("rank").min(),
+            findings=_listed(
+                pl.col("said").filter(~society).sort_by(pl.col("rank").filter(~society)),
+                " / ",
+                CELL_FINDINGS,
+                lang,
+            ),
+            society_findings=_listed(
+                pl.col("said").filter(society).sort_by(pl.col("rank").filter(society)),
+                " / ",
+                CELL_FINDINGS,
+                lang,
+            ),
+        )
+        .with_columns(
+            priority=pl.col("rank").replace_strict(
+                {v: k for k, v in SEVERITY_RANK.items()}, return_dtype=pl.String
+            )
+        )
+    )
+
+
+def _listed(items: pl.Expr, separator: str, cap: int, lang: str) -> pl.Expr:
+    """`items` of a group joined, at most `cap` of them and CELL_CHARS characters,
+    then how many more: `…ほか 49,990 件` / `… and 49,990 more`."""
+    shown = items.head(cap).str.join(separator)
+    shown = (
+        pl.when(shown.str.len_chars() > CELL_CHARS)
+        .then(shown.str.slice(0, CELL_CHARS) + "…")
+        .otherwise(shown)
+    )
+    more = items.len().cast(pl.Int64) - cap
+    before, _, after = text("report.list.more", lang).partition("{n}")
+    return (
+        pl.when(more > 0)
+        .then(pl.concat_str(shown, pl.lit(separator + before), _thousands(more), pl.lit(after)))
+        .otherwise(shown)
+    )
+
+
+def _thousands(n: pl.Expr) -> pl.Expr:
+    """49990 → `49,990`."""
+    groups = [n // 1_000_000_000, n // 1_000_000 % 1000, n // 1000 % 1000, n % 1000]
+    digits = pl.concat_str(
+        [g.cast(pl.String).str.zfill(3) for g in groups], separator=","
+    ).str.strip_chars_start("0,")
+    return pl.when(n == 0).then(pl.lit("0")).otherwise(digits)
+
+
+def with_findings(run: Run, lang: str) -> pl.DataFrame:
+    """Every member with the rank of its worst finding and what its findings say."""
+    # The findings' columns lined up with the members, then set beside them: a
+    # join would copy every member column.
+    said = (
+        run.members.select("row")
+        .join(
+            _member_findings(run, lang),
+            left_on="row",
+            right_on="roster_row",
+            how="left",
+            maintain_order="left",
+        )
+        .drop("row")
+    )
+    return run.members.hstack(said).with_columns(rank=pl.col("rank").fill_null(len(SEVERITY_RANK)))
+
+
+def _in_words(m: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The members a list shows, with the words of their single codes.
+
+    Only for the rows a list keeps: eight text columns for every member were
+    2 GB at 5M members, nearly all of it for people on no list.
+    """
+    return m.with_columns(
+        relation_text=word_expr("relation", "relation", lang),
+        notice_text=word_expr("notice", "notice", lang),
+        delivery_text=word_expr("delivery", "delivery", lang),
+        overseas_type_text=word_expr("overseas_type", "overseas_type", lang),
+        certificate_valid_until=pl.col("certificate_valid_until").cast(pl.String),
+        priority=pl.col("priority").fill_null(""),
+        findings=pl.col("findings").fill_null(""),
+        society_findings=pl.col("society_findings").fill_null(""),
+    )
+
+
+def _people(m: pl.DataFrame, lang: str, reasons: frozenset[str] | None = None) -> pl.DataFrame:
+    """A few members, most urgent first, with their `;`-lists of reasons in words too
+    (of the confirm reasons, only `reasons`, those of the list's audience)."""
+    return (
+        _in_words(m, lang)
+        .sort("rank", "household_id", "member_id", "row")
+        .with_columns(
+            certificate_reasons_text=words_expr("certificate_reasons", "certificate_reasons", lang),
+            confirm_reasons_text=words_expr("confirm_reasons", "confirm_reasons", lang, reasons),
+        )
+    )
+
+
+def _households(m: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The households living abroad or with an address for HR to confirm, one row each."""
+    wanted = m.filter(
+        pl.col("overseas_type").is_not_null()
+        | pl.col("overseas_member")
+        | pl.col("confirm_by").str.contains("hr")
+    )["household_id"]
+    return (
+        _in_words(m.filter(pl.col("household_id").is_in(wanted.implode())), lang)
+        .sort("household_id", "member_id", "row")
+        .group_by("household_id", maintain_order=True)
+        .agg(
+            overseas_type=pl.col("overseas_type").drop_nulls().first(),
+            overseas_type_text=pl.col("overseas_type_text").drop_nulls().first(),
+            delivery=pl.col("delivery").filter(pl.col("delivery") != "none").first(),
+            delivery_text=pl.col("delivery_text").filter(pl.col("delivery") != "none").first(),
+            members=pl.len(),
+            overseas_members=pl.col("overseas_member").sum(),
+            with_documents=(pl.col("delivery") != "none").sum(),
+            # A comma between ids: what a person reads as a list.
+            member_ids=_listed(pl.col("member_id"), ", ", CELL_MEMBERS, lang),
+            hr_confirms=pl.col("confirm_by").str.contains("hr").any(),
+            rank=pl.col("rank").min(),
+        )
+        .sort("rank", "household_id")
+    )
+
+
+def _documents(lang: str) -> dict[str, str]:
+    """What is in the envelope for one member, by `notice|certificate`."""
+    certificate = text("report.mailing.certificate", lang)
+    out = {}
+    for wave in ("wave1", "wave2", "on_enrolment"):
+        sent = text("report.mailing.notice", lang, wave=word("notice", wave, lang))
+        out[f"{wave}|no"] = sent
+        out[f"{wave}|yes"] = text("report.mailing.both", lang, notice=sent, certificate=certificate)
+    out["none|yes"] = certificate
+    return out
+
+
+def mailing(m: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """One row per envelope: a household's mail, to its address or its designated one."""
+    inside = pl.concat_str("notice", "certificate", separator="|").replace_strict(
+        _documents(lang), default=""
+    )
+    return (
+        # Only what an envelope needs, as narrow as it goes, before sorting: the
+        # sort copies every column (at 5M members the worded table was 3.5 GB,
+        # and the codes' words are looked up per envelope afterwards instead).
+        m.filter(pl.col("delivery") != "none")
+        .select(
+            "household_id",
+            "member_id",
+            "row",
+            "delivery",
+            document=pl.col("member_id") + " " + inside,
+            notice=pl.col("notice") != "none",
+            certificate=pl.col("certificate") == "yes",
+            held=pl.col("rank") == SEVERITY_RANK["error"],
+        )
+        .sort("household_id", "member_id", "row")
+        .group_by("household_id", "delivery", maintain_order=True)
+        .agg(
+            notices=pl.col("notice").sum(),
+            certificates=pl.col("certificate").sum(),
+            documents=pl.col("document").str.join("; "),
+            members_with_errors=pl.col("held").sum(),
+        )
+        .with_columns(
+            delivery_text=word_expr("delivery", "delivery", lang),
+            hold_reasons=pl.concat_str(
+                pl.when(pl.col("delivery") == "undeliverable").then(pl.lit("undeliverable")),
+                pl.when(pl.col("members_with_errors") > 0).then(pl.lit("error_finding")),
+                separator=";",
+                ignore_nulls=True,
+            ),
+        )
+        .with_columns(
+            ready=pl.when(pl.col("hold_reasons") == "").then(pl.lit("yes")).otherwise(pl.lit("no"))
+        )
+        .with_row_index("envelope", offset=1)
+    )
+
+
+def write_mailing(m: pl.DataFrame, lang: str, folder: Path) -> tuple[int, int]:
+    """mailing.csv; (envelopes, envelopes ready to mail)."""
+    envelopes = mailing(m, lang)
+    excel_csv(
+        envelopes.select(
+            "envelope",
+            "household_id",
+            "delivery",
+            "delivery_text",
+            "notices",
+            "certificates",
+            "documents",
+            "ready",
+            "hold_reasons",
+        ),
+        folder / "mailing.csv",
+    )
+    return envelopes.height, envelopes.filter(pl.col("ready") == "yes").height
+
+
+_PERSON = ["household_id", "member_id", "relation_text"]
+_HOUSEHOLD = ["household_id", "overseas_type_text", "delivery_text"]
+
+
+def lists(m: pl.DataFrame, lang: str) -> list[tuple[str, list[str], list[str], pl.DataFrame]]:
+    """Each list: its key, the page's columns, the columns only its CSV adds, its rows."""
+    households = _households(m, lang)
+    certificates = _people(m.filter(pl.col("certificate") == "yes"), lang)
+    confirming = m.filter(pl.col("must_confirm"))
+    reasons = ["certificate_reasons_text", "certificate_valid_until", "delivery_text"]
+    return [
+        (
+            "confirm_members",
+            [*_PERSON, "priority", "confirm_reasons_text", "findings", "delivery_text"],
+            ["confirm_reasons", "my_number_status", "notice", "certificate", "delivery"],
+            _people(
+                confirming.filter(pl.col("confirm_by").str.contains("member")),
+                lang,
+                _MEMBER_REASONS,
+            ),
+        ),
+        (
+            "confirm_hr",
+            [*_HOUSEHOLD, "members", "member_ids"],
+            ["overseas_type", "delivery", "with_documents"],
+            households.filter(pl.col("hr_confirms")),
+        ),
+        (
+            "confirm_society",
+            [*_PERSON, "priority", "findings"],
+            ["confirm_reasons"],
+            # The society's own findings only: the roster entries it fixes.
+            _people(confirming.filter(pl.col("confirm_by").str.contains("society")), lang)
+            .drop("findings")
+            .rename({"society_findings": "findings"}),
+        ),
+        (
+            "overseas_households",
+            [*_HOUSEHOLD, "members", "overseas_members", "with_documents"],
+            ["overseas_type", "delivery", "member_ids"],
+            households.filter(
+                pl.col("overseas_type").is_not_null() | (pl.col("overseas_members") > 0)
+            ),
+        ),
+        (
+            "no_my_number",
+            [*_PERSON, *reasons],
+            ["certificate_reasons", "delivery"],
+            certificates.filter(
+                pl.col("certificate_reasons").str.contains("never_registered|emigrated_before_2015")
+            ),
+        ),
+        (
+            "certificates",
+            [*_PERSON, *reasons],
+            ["certificate_reasons", "delivery"],
+            certificates,
+        ),
+    ]
+
+
+def write_lists(m: pl.DataFrame, lang: str, folder: Path) -> tuple[ActionList, ...]:
+    """Each list's CSV (all of it), and the first LIST_CAP rows of it for the page."""
+    written = []
+    for key, shown, extra, rows in lists(m, lang):
+        excel_csv(rows.select(*shown, *extra), folder / f"{key}.csv")
+        # Ids, codes, words and the written findings' details: nothing left to scrub.
+        written.append(ActionList(key, safe_frame(rows.select(shown).head(LIST_CAP)), rows.height))
+    return tuple(written)

@@ -1,0 +1,65 @@
+"""The layering of recon, read from the imports of every module (its AST).
+
+Only the command line knows typer: `recon/cli.py` is imported by `__main__` alone,
+the output layer imports no command, and the gate's steps no command either.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+RECON = Path(__file__).resolve().parent.parent / "recon"
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(RECON.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module `path` imports, anywhere in it (inside functions and TYPE_CHECKING too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            base = node.module
+            if node.level:
+                package = _module(path).split(".")
+                base = ".".join(package[: len(package) - node.level + 1] + [node.module])
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names)
+    return found
+
+
+MODULES = {_module(p): _imports(p) for p in sorted(RECON.rglob("*.py"))}
+
+
+def _imports_of(prefix: str) -> dict[str, set[str]]:
+    return {m: i for m, i in MODULES.items() if m == prefix or m.startswith(prefix + ".")}
+
+
+def test_the_walk_sees_the_known_imports():
+    # A walk that saw nothing would pass every rule below.
+    assert "recon.cli" in MODULES["recon.__main__"]
+    assert any(i.startswith("recon.output") for i in MODULES["recon.pipeline"])
+
+
+def test_nothing_imports_the_cli_but_main():
+    importers = {m for m, i in MODULES.items() if "recon.cli" in i}
+    assert importers == {"recon.__main__"}
+
+
+@pytest.mark.parametrize("layer", ["recon.output", "recon.gate", "recon.pipeline", "recon.proof"])
+def test_layers_below_the_cli_import_no_command_and_no_typer(layer):
+    for module, imports in _imports_of(layer).items():
+        bad = {i for i in imports if i.startswith(("recon.commands", "recon.cli", "typer"))}
+        assert not bad, f"{module} imports {sorted(bad)}"
+
+
+def test_the_output_layer_does_not_import_the_pipeline():
+    for module, imports in _imports_of("recon.output").items():
+        assert not {i for i in imports if i.startswith("recon.pipeline")}, module
