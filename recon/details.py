@@ -18,7 +18,7 @@ import string
 import polars as pl
 
 from recon import texts
-from recon.wording import WORDS
+from recon.wording import words
 
 KIND = "detail_kind"
 VALUES = tuple(f"detail_v{i}" for i in range(1, 7))
@@ -65,7 +65,7 @@ GIVEN = "given"
 def _words(kind: str, lang: str) -> dict[str, str]:
     if kind == "sex":
         return {code: texts.text(f"details.sex_word.{code}", lang) for code in ("1", "2", "3")}
-    return WORDS[kind][lang]
+    return words(kind, lang)
 
 
 # Values shown as words rather than codes, by kind and field.
