@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from recon.errors import InvariantError
 from recon.findings import SEVERITY_RANK
+from recon.texts import text
 from recon.wording import word
 
 if TYPE_CHECKING:
@@ -423,6 +424,7 @@ def render(data: ReportData, lang: str = "ja") -> str:
         f"<h1>{_e(t['title'])}</h1>",
         f'<p id="verdict" class="verdict {s["verdict"]}">'
         f"{_e(_verdict(s['verdict'], errors, t))}</p>",
+        *_no_filings(s, lang),
         _header(s, t),
         "<nav>"
         + "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in t["nav"].items() if k != "files")
@@ -443,6 +445,12 @@ def render(data: ReportData, lang: str = "ja") -> str:
         f"<script>{_JS}</script></body></html>",
     ]
     return "\n".join(parts)
+
+
+def _no_filings(s: dict, lang: str) -> list[str]:
+    if s["inputs"]["filings"]["rows"]:
+        return []
+    return [f'<p id="no-filings" class="note">{_e(text("read.no_filings.report", lang))}</p>']
 
 
 def _verdict(verdict: str, errors: int, t: dict) -> str:

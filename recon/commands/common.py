@@ -45,6 +45,7 @@ from recon.signals import (
     keep_ignored,
     stop_signals,
 )
+from recon.texts import text
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -468,3 +469,5 @@ def print_counts(result: pipeline.Result) -> None:
         f"blocked by {result.blocking} error(s)" if result.blocking else "ready: no blocking errors"
     )
     out.print(f"recon: {verdict}")
+    if result.filings.rows == 0:  # a normal run, but the operator must not miss it
+        out.print(f"recon: {text('read.no_filings.summary', path=result.filings.path)}")
