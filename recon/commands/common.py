@@ -470,4 +470,6 @@ def print_counts(result: pipeline.Result) -> None:
     )
     out.print(f"recon: {verdict}")
     if result.filings.rows == 0:  # a normal run, but the operator must not miss it
-        out.print(f"recon: {text('read.no_filings.summary', path=result.filings.path)}")
+        out.print(
+            f"recon: {text('read.no_filings.summary', path=result.filings.path)}", soft_wrap=True
+        )
