@@ -91,7 +91,7 @@ def require_file(path: Path, option: str, what_ja: str, what_en: str) -> None:
             link = text("read.no_file_link", target=os.readlink(path))
         raise InputError(text("read.no_file", path=path, link=link, option=option)) from None
     except OSError as exc:
-        raise InputError(text("read.cannot_open", path=path, reason=exc.strerror)) from None
+        raise InputError(text("read.cannot_open", path=path, reason=exc.strerror or exc)) from None
     if stat.S_ISREG(mode):
         return
     if stat.S_ISDIR(mode):
@@ -165,7 +165,7 @@ def _read_raw(
     except InputError:
         raise
     except OSError as exc:
-        raise InputError(text("read.cannot_open", path=path, reason=exc.strerror)) from None
+        raise InputError(text("read.cannot_open", path=path, reason=exc.strerror or exc)) from None
     except Exception as exc:  # noqa: BLE001 - every reader failure becomes one clear message
         raise InputError(text("read.unreadable", path=path, reason=_reason(exc))) from None
 
