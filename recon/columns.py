@@ -79,6 +79,8 @@ FILINGS: tuple[Column, ...] = (
 )
 
 SCHEMAS: dict[Source, tuple[Column, ...]] = {"roster": ROSTER, "filings": FILINGS}
+#: The other input, for telling a roster given as the filings (or the other way round).
+OTHER: dict[Source, Source] = {"roster": "filings", "filings": "roster"}
 
 # Japanese header per canonical name, for messages an operator reads.
 JA_HEADER: dict[str, str] = {c.name: c.headers[0] for c in ROSTER + FILINGS}
@@ -97,3 +99,14 @@ def alias_map(source: Source) -> dict[str, str]:
         for spelling in (col.name, *col.headers):
             out[header_key(spelling)] = col.name
     return out
+
+
+def only_in(source: Source) -> tuple[Column, ...]:
+    """The required columns of `source` that the other input has not at all.
+
+    A header holding every one of them is that file, whatever it was given as:
+    my_number and filed_on for the filings; insurer_number, symbol, number,
+    postal_code and acquired_on for the roster.
+    """
+    other = {c.name for c in SCHEMAS[OTHER[source]]}
+    return tuple(c for c in SCHEMAS[source] if c.required and c.name not in other)

@@ -25,6 +25,7 @@ from recon.columns import Source
 from recon.errors import InputError, InvariantError
 from recon.policy import Policy
 from recon.signals import keep_ignored, stop_signals
+from recon.texts import text
 
 Progress = Callable[[str], None]
 
@@ -146,9 +147,7 @@ def analyse(
     """
     on_disk = [p for p in (roster_path, filings_path) if isinstance(p, Path)]
     if len(on_disk) == 2 and roster_path.resolve() == filings_path.resolve():  # type: ignore[union-attr]
-        raise InputError(
-            f"{roster_path}: the same file was given as the roster and as the filings."
-        )
+        raise InputError(text("read.same_file", path=roster_path))
     for path, source in ((roster_path, "roster"), (filings_path, "filings")):
         if isinstance(path, Path):  # before any thread starts: a typo fails at once
             read.require_file(path, f"--{source}", *read.TABLE_NAMES[source])
@@ -170,16 +169,18 @@ def analyse(
         seconds[f"sql.{name}"] = spent
 
     def prepare(
-        path: Path | Content, source: Source
+        path: Path | Content, source: Source, other: Path | Content
     ) -> tuple[pl.DataFrame, pl.DataFrame, InputFile]:
         """(validated rows, their findings, what was read) of one file, in its own thread."""
         started = time.perf_counter()
+        # The other file's name, for the message when the two were swapped.
+        counterpart = other.name if isinstance(other, Content) else other
         if isinstance(path, Content):
-            raw, blank = read.read_table(path.name, source, data=path.data)
+            raw, blank = read.read_table(path.name, source, path.data, counterpart)
             digest = hashlib.sha256(path.data).hexdigest()
             read_file = InputFile(path.name, raw.height, digest, blank, in_memory=True)
         else:
-            raw, blank = read.read_table(path, source)
+            raw, blank = read.read_table(path, source, counterpart=counterpart)
             read_file = InputFile(path, raw.height, _sha256(path), blank)
         seconds[f"read.{source}"] = time.perf_counter() - started
         started = time.perf_counter()
@@ -200,7 +201,7 @@ def analyse(
     say("read, normalize and validate")
     started = time.perf_counter()
     (roster, roster_invalid, roster_file), (filings, filings_invalid, filings_file) = _side_by_side(
-        prepare, [(roster_path, "roster"), (filings_path, "filings")]
+        prepare, [(roster_path, "roster", filings_path), (filings_path, "filings", roster_path)]
     )
     seconds["read+normalize+validate"] = time.perf_counter() - started
 

@@ -17,31 +17,36 @@ from pathlib import Path
 
 import polars as pl
 
-from recon.columns import JA_HEADER, SCHEMAS, Source, alias_map, header_key
+from recon.columns import JA_HEADER, OTHER, SCHEMAS, Source, alias_map, header_key, only_in
 from recon.errors import InputError
 from recon.masking import scrub
+from recon.texts import current, text
 
 ROW = "row"  # 1-based data row in the file, as the operator counts it (header excluded)
 
 
-def read_table(path: Path, source: Source, data: bytes | None = None) -> tuple[pl.DataFrame, int]:
+def read_table(
+    path: Path, source: Source, data: bytes | None = None, counterpart: Path | None = None
+) -> tuple[pl.DataFrame, int]:
     """(all columns of one input as String with canonical names and `row`, blank rows).
 
     `data`, when given, is the file's content held in memory (a file at a git
-    revision, never written to disk); `path` then only names it.
+    revision, never written to disk); `path` then only names it. `counterpart`
+    is the other input's name: a file that turns out to be the other input
+    names both in its message.
 
     Rows are numbered as they stand in the file; rows without a single value
     (blank lines, the `,,,,` tails of spreadsheet exports) are then set aside
     and counted, so that conservation accounts for them.
     """
-    frame = _canonical_columns(_read_raw(path, source, data), path, source)
+    frame = _canonical_columns(_read_raw(path, source, data), path, source, counterpart)
     frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     blank = _blank_rows(frame)
     kept = frame.filter(~pl.col(ROW).is_in(blank.implode())) if blank.len() else frame
     if source == "roster" and kept.height == 0:
         # A mailing decided on an empty roster is always a mistake (a filings file
         # with no rows is possible: nobody has filed yet).
-        raise InputError(f"{path}: the roster has a header row but no members.")
+        raise InputError(text("read.roster_no_members", path=path))
     return kept, frame.height - kept.height
 
 
@@ -64,10 +69,10 @@ def _blank_rows(frame: pl.DataFrame) -> pl.Series:
 
 # What each input is, as messages name it: (Japanese, English).
 TABLE_NAMES: dict[Source, tuple[str, str]] = {
-    "roster": ("加入者台帳のファイル", "the roster file (CSV, xlsx or Parquet)"),
-    "filings": ("事業主届出のファイル", "the filings file (CSV, xlsx or Parquet)"),
+    source: (text(f"read.table.{source}", "ja"), text(f"read.table.{source}", "en"))
+    for source in ("roster", "filings")
 }
-_TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
+_TABLE_SUFFIXES = (".csv", ".xlsx", ".xls", ".parquet")
 
 
 def require_file(path: Path, option: str, what_ja: str, what_en: str) -> None:
@@ -77,50 +82,45 @@ def require_file(path: Path, option: str, what_ja: str, what_en: str) -> None:
     read once and then found empty when read again, and a device such as
     `/dev/zero` never ends. `what_ja` / `what_en` name the file the option wants.
     """
+    what = what_ja if current() == "ja" else what_en
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        dangling = path.is_symlink()
-        link_ja = "（リンク先がありません）" if dangling else ""
-        link_en = f" (a symbolic link to {os.readlink(path)}, which is missing)" if dangling else ""
-        raise InputError(
-            f"{path}: ファイルがありません{link_ja}。{option} のパスを確かめてください。 / "
-            f"{path}: no such file{link_en}; check the path given to {option}."
-        ) from None
+        link = ""
+        if path.is_symlink():
+            link = text("read.no_file_link", target=os.readlink(path))
+        raise InputError(text("read.no_file", path=path, link=link, option=option)) from None
     except OSError as exc:
-        raise InputError(
-            f"{path}: 読めません（{exc.strerror}）。 / {path}: cannot be read ({exc.strerror})."
-        ) from None
+        raise InputError(text("read.cannot_open", path=path, reason=exc.strerror or exc)) from None
     if stat.S_ISREG(mode):
         return
     if stat.S_ISDIR(mode):
-        inside = _files_inside(path)
-        # The example is a file named like the option (roster.csv for --roster), if any.
-        named = [p for p in inside if option.lstrip("-") in p.name.lower()]
-        hint_ja = f"（例: {option} {named[0]}）" if named else ""
-        hint_en = f" (in it: {', '.join(str(p.name) for p in inside)})" if inside else ""
-        raise InputError(
-            f"{path} はフォルダです。{option} にはその中の{what_ja}を指定してください"
-            f"{hint_ja}。 / {path} is a folder, not a file: pass {option} {what_en} inside it"
-            f"{hint_en}."
-        )
+        hint = _folder_hint(path, option)
+        raise InputError(text("read.folder", path=path, option=option, what=what, hint=hint))
     if stat.S_ISFIFO(mode):
-        raise InputError(
-            f"{path} はパイプ（FIFO）で、ファイルではありません。流れてくる内容をいったん"
-            f"ファイルに保存し、{option} にはその{what_ja}を指定してください。 / "
-            f"{path} is a pipe (FIFO), not a file: save what comes through it to a file first, "
-            f"and pass {option} that file."
-        )
+        raise InputError(text("read.fifo", path=path, option=option, what=what))
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        kind_ja, kind_en = "デバイス", "a device"
+        kind = "device"
     elif stat.S_ISSOCK(mode):
-        kind_ja, kind_en = "ソケット", "a socket"
+        kind = "socket"
     else:
-        kind_ja, kind_en = "特殊ファイル", "a special file"
+        kind = "special"
     raise InputError(
-        f"{path} は{kind_ja}で、ファイルではありません。{option} には{what_ja}を指定して"
-        f"ください。 / {path} is {kind_en}, not a file: pass {option} {what_en}."
+        text("read.special", path=path, kind=text(f"read.kind.{kind}"), option=option, what=what)
     )
+
+
+def _folder_hint(folder: Path, option: str) -> str:
+    """The files in `folder` that could be meant, and the one named like the option as example."""
+    inside = _files_inside(folder)
+    if not inside:
+        return ""
+    names = ", ".join(p.name for p in inside)
+    # The example is a file named like the option (roster.csv for --roster), if any.
+    named = [p for p in inside if option.lstrip("-") in p.name.lower()]
+    if not named:
+        return text("read.folder_hint.inside", names=names)
+    return text("read.folder_hint.example", names=names, option=option, example=named[0])
 
 
 def _files_inside(folder: Path) -> list[Path]:
@@ -132,27 +132,42 @@ def _files_inside(folder: Path) -> list[Path]:
     return [folder / n for n in names if n.lower().endswith(_TABLE_SUFFIXES)][:5]
 
 
-def _read_raw(path: Path, source: Source, data: bytes | None = None) -> pl.DataFrame:
+# What a file is, told by its first bytes, never by its name: a CSV saved as
+# `.xls` (a common "fix" for Excel opening it with the wrong encoding) is text.
+_ZIP = b"PK\x03\x04"  # .xlsx (an Office Open XML package)
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (BIFF), and password-protected .xlsx
+_PARQUET = b"PAR1"
+
+
+def _read_raw(
+    path: Path, source: Source, data: bytes | None = None, counterpart: Path | None = None
+) -> pl.DataFrame:
     if data is None:
         require_file(path, f"--{source}", *TABLE_NAMES[source])
-    if data is None:
         with path.open("rb") as handle:
             head = handle.read(8)
     else:
         head = data[:8]
-    suffix = path.suffix.lower()
     try:
-        if suffix == ".xlsx" or head.startswith(b"PK\x03\x04"):
-            return _read_xlsx(path, source, data)
-        if suffix == ".parquet" or head.startswith(b"PAR1"):
+        if head.startswith(_ZIP):
+            return _read_excel(path, source, data, ".xlsx")
+        if head.startswith(_OLE2):
+            try:
+                return _read_excel(path, source, data, ".xls")
+            except InputError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - said as what an OLE2 file usually is
+                reason = _reason(exc)
+                raise InputError(text("read.xls_unreadable", path=path, reason=reason)) from None
+        if head.startswith(_PARQUET):
             return _read_parquet(path, data)
         return _read_csv(path, data)
     except InputError:
         raise
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror}).") from None
+        raise InputError(text("read.cannot_open", path=path, reason=exc.strerror or exc)) from None
     except Exception as exc:  # noqa: BLE001 - every reader failure becomes one clear message
-        raise InputError(f"{path}: the file cannot be read as a table ({_reason(exc)}).") from None
+        raise InputError(text("read.unreadable", path=path, reason=_reason(exc))) from None
 
 
 def _reason(exc: Exception) -> str:
@@ -177,10 +192,10 @@ def _utf8(data: bytes, path: Path) -> bytes:
     a file that fails is tried as CP932.
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(f"{path}: the file is UTF-16; save it as UTF-8 or Shift_JIS (CP932) CSV.")
+        raise InputError(text("read.utf16", path=path))
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise InputError(f"{path}: line {line} contains a NUL byte; this is not a text CSV file.")
+        raise InputError(text("read.nul", path=path, line=line))
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:]
     return data
@@ -204,10 +219,7 @@ def _from_cp932(data: bytes, path: Path) -> bytes:
         return data.decode("cp932").encode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            f"{path}: line {line} has bytes that are neither UTF-8 nor Shift_JIS (CP932) "
-            f"(byte offset {exc.start}); re-export the file as UTF-8 or Shift_JIS CSV."
-        ) from None
+        raise InputError(text("read.not_cp932", path=path, line=line, offset=exc.start)) from None
 
 
 def _looks_utf8(data: bytes) -> bool:
@@ -226,10 +238,7 @@ def _not_utf8(data: bytes, path: Path) -> str:
     except UnicodeDecodeError as exc:
         start = exc.start
     line = data.count(b"\n", 0, start) + 1
-    return (
-        f"{path}: line {line} has bytes that are not UTF-8 (byte offset {start}), though the "
-        f"file starts as UTF-8; re-export the file as UTF-8 (or all of it as Shift_JIS)."
-    )
+    return text("read.not_utf8", path=path, line=line, offset=start)
 
 
 def _parse(data: bytes) -> pl.DataFrame:
@@ -239,7 +248,7 @@ def _parse(data: bytes) -> pl.DataFrame:
 def _read_csv(path: Path, data: bytes | None = None) -> pl.DataFrame:
     data = path.read_bytes() if data is None else data
     if not data.strip():
-        raise InputError(f"{path}: the file is empty; it needs a header row.")
+        raise InputError(text("read.empty", path=path))
     data = _line_breaks(_utf8(data, path))
     try:
         if _looks_utf8(data):
@@ -255,54 +264,50 @@ def _read_csv(path: Path, data: bytes | None = None) -> pl.DataFrame:
         data = _from_cp932(data, path)
         return _parse(data)
     except pl.exceptions.ComputeError as exc:
-        text = data.decode("utf-8", errors="replace")
+        decoded = data.decode("utf-8", errors="replace")
         if "more fields" in str(exc):
-            line = _first_long_record(text)
-            raise InputError(
-                f"{path}: data row {line} has more fields than the header row; "
-                f"check for an unquoted comma in a value."
-            ) from None
-        broken = _first_broken_quote(text)
+            line = _first_long_record(decoded)
+            raise InputError(text("read.long_row", path=path, row=line)) from None
+        broken = _first_broken_quote(decoded)
         if broken is not None:
             line, column = broken
             raise InputError(
-                f"{path}: line {line}, column {column}: a quoted value is not closed, or has "
-                f'text after its closing quote; check the quotes (") in that value.'
+                text("read.broken_quote", path=path, line=line, column=column)
             ) from None
         raise
 
 
-def _first_long_record(text: str) -> int:
+def _first_long_record(decoded: str) -> int:
     """The 1-based data row with more fields than the header (reported, not repaired)."""
     import csv  # only on this error path
 
-    rows = csv.reader(io.StringIO(text))
+    rows = csv.reader(io.StringIO(decoded))
     width = len(next(rows))
     return next((i for i, r in enumerate(rows, start=1) if len(r) > width), 0)
 
 
-def _first_broken_quote(text: str) -> tuple[int, str] | None:
+def _first_broken_quote(decoded: str) -> tuple[int, str] | None:
     """(line in the file, column) of the first value whose quotes are broken.
 
     Scanned here, on this error path only, because the parser's own message
     quotes the broken value up to the end of the file.
     """
-    lines = text.splitlines()
+    lines = decoded.splitlines()
     header = next(_csv_reader(lines[:1]), []) if lines else []
     line, i, field, in_quotes, quoted, start = 1, 0, 0, False, False, 1
-    while i < len(text):
-        c = text[i]
+    while i < len(decoded):
+        c = decoded[i]
         if in_quotes:
-            if c == '"' and text[i + 1 : i + 2] == '"':
+            if c == '"' and decoded[i + 1 : i + 2] == '"':
                 i += 1
             elif c == '"':
                 in_quotes = False
-                after = text[i + 1 : i + 2]
+                after = decoded[i + 1 : i + 2]
                 if after not in ("", ",", "\n", "\r"):
                     return line, _column_name(header, field)
             elif c == "\n":
                 line += 1
-        elif c == '"' and quoted is False and text[i - 1 : i] in ("", ",", "\n", "\r"):
+        elif c == '"' and quoted is False and decoded[i - 1 : i] in ("", ",", "\n", "\r"):
             in_quotes, quoted, start = True, True, line
         elif c == ",":
             field, quoted = field + 1, False
@@ -313,7 +318,9 @@ def _first_broken_quote(text: str) -> tuple[int, str] | None:
 
 
 def _column_name(header: list[str], index: int) -> str:
-    return f"{index + 1} ({header[index]})" if index < len(header) else str(index + 1)
+    if index < len(header):
+        return text("read.column.named", number=index + 1, header=header[index])
+    return text("read.column.bare", number=index + 1)
 
 
 def _csv_reader(lines: list[str]):
@@ -322,13 +329,20 @@ def _csv_reader(lines: list[str]):
     return csv.reader(lines)
 
 
-def _read_xlsx(path: Path, source: Source, data: bytes | None = None) -> pl.DataFrame:
-    """The first sheet whose header row names every required column.
+def _read_excel(path: Path, source: Source, data: bytes | None, kind: str) -> pl.DataFrame:
+    """The first sheet whose header row names every required column of `source`.
+
+    `kind` is what the content is (".xlsx" or ".xls"). The reader picks its
+    format by the file name, so a workbook named otherwise (an .xls saved as
+    .xlsx, or as .csv) is handed over as bytes, where it goes by the content.
 
     Workbooks often open with a cover or notes sheet; the data may be on the
     second. Which sheet was read is not guessed beyond that: none matching is
-    an error listing the sheets.
+    an error listing the sheets. A sheet that is the other input is returned,
+    so that the header check says the two files were swapped.
     """
+    if data is None and path.suffix.lower() != kind:
+        data = path.read_bytes()
     sheets = pl.read_excel(
         path if data is None else io.BytesIO(data),
         engine="calamine",
@@ -336,20 +350,20 @@ def _read_xlsx(path: Path, source: Source, data: bytes | None = None) -> pl.Data
         infer_schema_length=0,
         raise_if_empty=False,
     )
-    aliases = alias_map(source)
-    required = {c.name for c in SCHEMAS[source] if c.required}
-    for frame in sheets.values():
-        if required <= {aliases.get(header_key(h)) for h in frame.columns}:
-            # Excel date cells come back as 'YYYY-MM-DD 00:00:00'; the time is an artefact.
-            return frame.with_columns(
-                pl.all().cast(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
-            )
+    for wanted in (source, OTHER[source]):
+        aliases = alias_map(wanted)
+        required = {c.name for c in SCHEMAS[wanted] if c.required}
+        for frame in sheets.values():
+            if required <= {aliases.get(header_key(h)) for h in frame.columns}:
+                # Excel date cells come back as 'YYYY-MM-DD 00:00:00'; the time is an artefact.
+                return frame.with_columns(
+                    pl.all().cast(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
+                )
     first = next(iter(sheets.values()), pl.DataFrame())
     if len(sheets) == 1:
         return first.with_columns(pl.all().cast(pl.String))  # reported as missing columns
     raise InputError(
-        f"{path}: no sheet has the required header row; sheets: {', '.join(sheets)}. "
-        f"Put the {source} on a sheet whose first row holds the column names."
+        text("read.no_sheet", path=path, sheets=", ".join(sheets), data=text(f"read.data.{source}"))
     )
 
 
@@ -358,42 +372,78 @@ def _read_parquet(path: Path, data: bytes | None = None) -> pl.DataFrame:
     return frame.with_columns(pl.all().cast(pl.String))
 
 
-def _canonical_columns(frame: pl.DataFrame, path: Path, source: Source) -> pl.DataFrame:
+def _canonical_columns(
+    frame: pl.DataFrame, path: Path, source: Source, counterpart: Path | None = None
+) -> pl.DataFrame:
     aliases = alias_map(source)
     renamed: dict[str, str] = {}
     for header in frame.columns:
         if "_duplicated_" in header:
             original = header.split("_duplicated_")[0]
-            raise InputError(f"{path}: row 1 (header) names the column '{original}' twice.")
+            raise InputError(text("read.header_twice", path=path, header=original))
         name = aliases.get(header_key(header))
         if name is None:
             continue  # columns recon does not use are ignored, not an error
         if name in renamed.values():
             first = next(h for h, n in renamed.items() if n == name)
             raise InputError(
-                f"{path}: row 1 (header) has both '{first}' and '{header}', which both mean {name} "
-                f"({JA_HEADER[name]}); keep one."
+                text(
+                    "read.header_same_meaning",
+                    path=path,
+                    first=first,
+                    second=header,
+                    name=name,
+                    ja_header=JA_HEADER[name],
+                )
             )
         renamed[header] = name
     present = set(renamed.values())
     missing = [c for c in SCHEMAS[source] if c.required and c.name not in present]
     if missing:
+        evidence = _other_input_headers(frame.columns, source)
+        if evidence:
+            raise InputError(_swapped(path, source, evidence, counterpart))
         names = ", ".join(f"{c.name} ({c.headers[0]})" for c in missing)
         # A file without a header row has its first member's name, birth date
         # and address where the headers are: row 1 is quoted only when recon
         # recognises a header in it, so that it is a header row.
         found = (
-            f"headers found: {', '.join(frame.columns)}"
+            text("read.missing_found.headers", headers=", ".join(frame.columns))
             if renamed
-            else f"none of its {len(frame.columns)} values is a header recon knows "
-            f"(if row 1 holds data, the header row is missing)"
+            else text("read.missing_found.none", count=len(frame.columns))
         )
         raise InputError(
-            f"{path}: row 1 (header) lacks the required column(s) {names} [input.missing_column]. "
-            f"The {source} file needs these headers in English or Japanese; {found}."
+            text(
+                "read.missing_columns",
+                path=path,
+                names=names,
+                data=text(f"read.data.{source}"),
+                found=found,
+            )
         )
     frame = frame.select([pl.col(h).alias(n) for h, n in renamed.items()])
     absent = [c.name for c in SCHEMAS[source] if c.name not in present]
     return frame.with_columns(pl.lit(None, pl.String).alias(n) for n in absent).select(
         [c.name for c in SCHEMAS[source]]
     )
+
+
+def _other_input_headers(headers: list[str], source: Source) -> list[str]:
+    """The headers that make this file the other input, or [] when it is not.
+
+    Judged by the columns only the other input has (`columns.only_in`): a
+    roster lacking one of its own columns is a roster with a missing column,
+    but a file holding 個人番号 and 届出日 is a filings file, whatever it was given as.
+    """
+    other = OTHER[source]
+    aliases = alias_map(other)
+    wanted = {c.name for c in only_in(other)}
+    found = {aliases.get(header_key(h)): h for h in headers if aliases.get(header_key(h)) in wanted}
+    return [found[c.name] for c in only_in(other)] if set(found) == wanted else []
+
+
+def _swapped(path: Path, source: Source, evidence: list[str], counterpart: Path | None) -> str:
+    values = {"path": path, "evidence": ", ".join(evidence)}
+    if counterpart is None:
+        return text(f"read.swapped_alone.{source}", **values)
+    return text(f"read.swapped.{source}", other=counterpart, **values)

@@ -129,8 +129,8 @@ def _huge_name(folder: Path) -> tuple[Path, Path]:
 
 
 CASES = [
-    Case("empty file", _roster_bytes(b""), 2, ("{roster}", "empty")),
-    Case("header only", _roster_text(_header() + "\n"), 2, ("{roster}", "no members")),
+    Case("empty file", _roster_bytes(b""), 2, ("{roster}", "ファイルが空です")),
+    Case("header only", _roster_text(_header() + "\n"), 2, ("{roster}", "加入者が1人もいません")),
     Case("binary garbage", _roster_bytes(bytes(range(256)) * 4), 2, ("{roster}",)),
     Case(
         "UTF-16",
@@ -142,7 +142,7 @@ CASES = [
         "CP932 with invalid bytes",
         _roster_bytes((_header() + "\n" + _line()).encode("cp932") + b"\x82\xff\n"),
         2,
-        ("{roster}", "line 2"),
+        ("{roster}", "2行目"),
     ),
     Case(
         "NUL bytes",
@@ -190,14 +190,14 @@ CASES = [
         "too many fields",
         _roster_text(_header() + "\n" + _line() + ",extra\n"),
         2,
-        ("{roster}", "data row 1", "more fields"),
+        ("{roster}", "データの1行目", "見出しの行より多くの項目"),
     ),
     Case("too few fields", _too_few_fields, 0, finding=("input.invalid_value", 2, "address")),
     Case(
         "duplicated header",
         _roster_text(_header() + ",氏名\n" + _line() + ",x\n"),
         2,
-        ("{roster}", "氏名", "twice"),
+        ("{roster}", "「氏名」の列が2つあります"),
     ),
     Case(
         "unknown header next to the required ones",
@@ -247,7 +247,7 @@ CASES = [
         "xlsx with merged header cells",
         _xlsx_case(merged=True),
         2,
-        ("roster.xlsx", "lacks the required column"),
+        ("roster.xlsx", "必須の列", "[input.missing_column]"),
     ),
     Case(
         "Parquet with the wrong types",
@@ -255,5 +255,5 @@ CASES = [
         0,
         finding=("my_number.format", 0, "my_number"),
     ),
-    Case("the same file as roster and filings", _same_file, 2, ("{roster}", "same file")),
+    Case("the same file as roster and filings", _same_file, 2, ("{roster}", "同じファイルが")),
 ]

@@ -226,6 +226,7 @@ MARKS: dict[str, tuple[str, ...]] = {
     "tests/test_synthetic.py::test_a_cp932_roster_beside_utf8_filings": ("subprocess",),
     # Single slow tests: mostly Hypothesis properties over many examples.
     "tests/test_read.py::test_every_encoding_and_format_gives_identical_outputs": ("slow",),
+    "tests/test_mistakes.py::test_a_run_on_xls_files_gives_the_outputs_of_the_csv_files": ("slow",),
     "tests/test_dates.py::test_seven_digit_era_form_never_leaves_the_window": ("slow",),
     "tests/test_dates.py::test_output_is_a_plausible_date_or_the_stripped_input": ("slow",),
     "tests/test_dates.py::test_every_spelling_round_trips": ("slow",),

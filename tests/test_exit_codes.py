@@ -190,26 +190,36 @@ def _dangling(folder: Path) -> Path:
 
 
 NOT_FILES = {
-    "a FIFO": (_fifo, "is a pipe (FIFO), not a file", "パイプ（FIFO）"),
-    "/dev/zero": (lambda _: Path("/dev/zero"), "is a device, not a file", "デバイス"),
-    "a folder": (_folder, "is a folder, not a file: pass --roster the roster file", "フォルダ"),
-    "a dangling link": (_dangling, "no such file (a symbolic link to", "ファイルがありません"),
-    "a typo": (lambda f: f / "rooster.csv", "no such file; check the path given to", "ありません"),
+    "a FIFO": (_fifo, "is a pipe (FIFO), not a file", "はパイプ（FIFO）で、ファイルではありません"),
+    "/dev/zero": (lambda _: Path("/dev/zero"), "is a device, not a file", "はデバイスで"),
+    "a folder": (
+        _folder,
+        "is a folder, not a file: pass --roster the roster file",
+        "はフォルダで、ファイルではありません。--roster にはその中の加入者台帳のファイルを",
+    ),
+    "a dangling link": (_dangling, "no such file (a symbolic link to", "リンク先がありません"),
+    "a typo": (
+        lambda f: f / "rooster.csv",
+        "no such file; check the path given to",
+        "ファイルがありません。--roster のパスを確かめてください",
+    ),
 }
 
 
+@pytest.mark.parametrize("lang", ["ja", "en"])
 @pytest.mark.parametrize("case", NOT_FILES, ids=list(NOT_FILES))
-def test_a_roster_that_is_not_a_file_says_what_it_is(tmp_path, case):
-    make, says, says_ja = NOT_FILES[case]
+def test_a_roster_that_is_not_a_file_says_what_it_is(tmp_path, monkeypatch, case, lang):
+    make, says_en, says_ja = NOT_FILES[case]
+    monkeypatch.setenv("RECON_LANG", lang)
     _, filings = _inputs(tmp_path)
     roster = make(tmp_path)
     out = tmp_path / "out"
     done = _invoke(run_args(roster, filings, out))  # a FIFO nobody writes to would block
     said = _flat(done.output)
     assert done.exit_code == 2, done.output
-    assert f"{roster} {says}" in said or f"{roster}: {says}" in said, said
-    assert says_ja in said and "--roster" in said
-    assert said.index(says_ja) < said.index(says)  # Japanese first
+    says = says_ja if lang == "ja" else says_en
+    assert str(roster) in said and says in said and "--roster" in said, said
+    assert (says_en if lang == "ja" else says_ja) not in said  # one language, the chosen one
     assert not out.exists()
 
 
@@ -217,8 +227,9 @@ def test_a_folder_as_roster_names_the_files_inside_it(tmp_path):
     _, filings = _inputs(tmp_path)
     folder = _folder(tmp_path)
     done = _invoke(run_args(folder, filings, tmp_path / "out"))
-    assert f"（例: --roster {folder / 'roster.csv'}）" in _flat(done.output), done.output
-    assert "(in it: roster.csv)" in _flat(done.output)
+    assert f"（中にあるファイル: roster.csv。例: --roster {folder / 'roster.csv'}）" in _flat(
+        done.output
+    ), done.output
 
 
 @pytest.mark.parametrize("make", [_fifo, lambda _: Path("/dev/zero"), _folder], ids=str)
@@ -228,7 +239,7 @@ def test_a_policy_that_is_not_a_file_is_refused_before_it_is_read(tmp_path, make
     done = _invoke(["check", "--policy", str(policy)])
     said = _flat(done.output)
     assert done.exit_code == 2, done.output
-    assert str(policy) in said and "not a file" in said and "--policy" in said, said
+    assert str(policy) in said and "ファイルではありません" in said and "--policy" in said, said
 
 
 def test_a_folder_s_example_is_the_file_named_like_the_option(tmp_path):
@@ -241,16 +252,18 @@ def test_a_folder_s_example_is_the_file_named_like_the_option(tmp_path):
         done = _invoke(run_args(given["--roster"], given["--filings"], tmp_path / "out"))
         said = _flat(done.output)
         assert done.exit_code == 2, done.output
-        assert f"（例: {option} {wanted}）" in said, said
-        assert "(in it: filings.csv, roster.csv)" in said
+        assert f"（中にあるファイル: filings.csv, roster.csv。例: {option} {wanted}）" in said, said
 
 
-def test_a_filings_folder_names_the_filings_option(tmp_path):
+def test_a_filings_folder_names_the_filings_option(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECON_LANG", "en")
     roster, _ = _inputs(tmp_path)
     done = _invoke(run_args(roster, tmp_path, tmp_path / "out"))
     assert done.exit_code == 2
-    assert f"{tmp_path} is a folder, not a file: pass --filings the filings file" in _flat(
-        done.output
+    assert (
+        f"{tmp_path} is a folder, not a file: pass --filings the filings file (CSV, xlsx, xls or "
+        f"Parquet) inside it (in it: filings.csv, roster.csv; e.g. --filings "
+        f"{tmp_path / 'filings.csv'})." in _flat(done.output)
     )
 
 

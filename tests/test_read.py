@@ -157,13 +157,13 @@ def test_missing_required_column_names_file_and_column(tmp_path):
 def test_undecodable_bytes_name_the_line(tmp_path):
     path = tmp_path / "r.csv"
     path.write_bytes("氏名\n山田\n".encode("cp932") + b"\x81\x20\xff\xfe\n")
-    assert "line 3" in _error(path)
+    assert "3行目" in _error(path)
 
 
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"", "empty"),
+        (b"", "ファイルが空です"),
         (b"\xff\xfea\x00b\x00", "UTF-16"),
         (b"a,b\x00c\n", "NUL"),
     ],
@@ -177,14 +177,14 @@ def test_unreadable_files(tmp_path, content, expected):
 def test_ragged_row_and_duplicate_header(tmp_path):
     long = tmp_path / "long.csv"
     long.write_text("a,b\n1,2\n3,4,5\n", encoding="utf-8")
-    assert "data row 2" in _error(long)
+    assert "データの2行目" in _error(long)
     dup = tmp_path / "dup.csv"
     dup.write_text("氏名,氏名\nx,y\n", encoding="utf-8")
-    assert "twice" in _error(dup)
+    assert "「氏名」の列が2つあります" in _error(dup)
 
 
 def test_no_such_file(tmp_path):
-    assert "no such file" in _error(tmp_path / "absent.csv")
+    assert "ファイルがありません" in _error(tmp_path / "absent.csv")
 
 
 def test_blank_rows_are_set_aside_and_counted(tmp_path):
@@ -223,7 +223,7 @@ def test_utf8_file_with_a_bad_byte_late_is_refused_not_read_as_shift_jis(tmp_pat
         + b"\xff\n"
     )
     message = _error(path)
-    assert "line 2002" in message and "not UTF-8" in message
+    assert "2002行目" in message and "UTF-8 でないバイト" in message
 
 
 # A name, an address and a valid My Number: none may reach a message.
@@ -257,15 +257,15 @@ def _filings_line(name: str = _NAME, quote: str = "") -> str:
         # A quote never closed: the parser's own message quoted the rest of the file.
         (
             f"{_filings_header()}\n{_filings_line(quote=chr(34))}\n{_filings_line()}\n",
-            ["line 2", "column 3 (氏名)", "quote"],
+            ["2行目の3列目（氏名）", "引用符"],
         ),
         # Text after a closing quote.
         (
             f"{_filings_header()}\n{_filings_line()}\n{_filings_line(name=_QUOTED_NAME)}\n",
-            ["line 3", "column 3 (氏名)", "quote"],
+            ["3行目の3列目（氏名）", "引用符"],
         ),
         # No header row: the first member's row stands where the headers are.
-        (f"{_filings_line()}\n{_filings_line()}\n", ["row 1 (header)", "header row is missing"]),
+        (f"{_filings_line()}\n{_filings_line()}\n", ["1行目（見出し）", "見出しの行がありません"]),
     ],
     ids=["unclosed quote", "text after quote", "no header row"],
 )

@@ -478,6 +478,10 @@ def print_counts(result: pipeline.Result) -> None:
         out.print(text("messages.summary.blocked", count=result.blocking), markup=False)
     else:
         out.print(text("messages.summary.ready"), markup=False)
+    if result.filings.rows == 0:  # a normal run, but the operator must not miss it
+        out.print(
+            f"recon: {text('read.no_filings.summary', path=result.filings.path)}", soft_wrap=True
+        )
 
 
 def print_report_path(folder: Path) -> None:

@@ -308,6 +308,9 @@ def render(page: Page, lang: str = "ja") -> str:
             js=Markup(asset("report.js")),
             summary=s,
             verdict=verdict,
+            # A normal run, but nobody may miss that no filing was read.
+            no_filings=next(f.rows == 0 for f in s.inputs if f.role == "filings")
+            and text("read.no_filings.report", lang),
             run_at=when(s.run_at, lang),
             policy=policy,
             inputs=_inputs(s, lang),
