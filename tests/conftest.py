@@ -11,10 +11,16 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import settings
 
 from recon import pipeline
 from recon.columns import FILINGS, ROSTER
 from recon.policy import Policy, load_policy
+
+# Speed is measured in bench/, never in unit tests: on a loaded CI runner one
+# example of a property can take longer than hypothesis' 200 ms default.
+settings.register_profile("recon", deadline=None)
+settings.load_profile("recon")
 
 AS_OF = dt.date(2025, 6, 30)
 INSURER = "06139919"

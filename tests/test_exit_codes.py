@@ -223,7 +223,8 @@ def test_a_roster_that_is_not_a_file_says_what_it_is(tmp_path, monkeypatch, case
     assert not out.exists()
 
 
-def test_a_folder_as_roster_names_the_files_inside_it(tmp_path):
+def test_a_folder_as_roster_names_the_files_inside_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECON_LANG", "ja")
     _, filings = _inputs(tmp_path)
     folder = _folder(tmp_path)
     done = _invoke(run_args(folder, filings, tmp_path / "out"))
@@ -233,8 +234,9 @@ def test_a_folder_as_roster_names_the_files_inside_it(tmp_path):
 
 
 @pytest.mark.parametrize("make", [_fifo, lambda _: Path("/dev/zero"), _folder], ids=str)
-def test_a_policy_that_is_not_a_file_is_refused_before_it_is_read(tmp_path, make):
+def test_a_policy_that_is_not_a_file_is_refused_before_it_is_read(tmp_path, make, monkeypatch):
     """A FIFO would block and /dev/zero would fill the memory if they were read."""
+    monkeypatch.setenv("RECON_LANG", "ja")
     policy = make(tmp_path)
     done = _invoke(["check", "--policy", str(policy)])
     said = _flat(done.output)
@@ -242,8 +244,9 @@ def test_a_policy_that_is_not_a_file_is_refused_before_it_is_read(tmp_path, make
     assert str(policy) in said and "ファイルではありません" in said and "--policy" in said, said
 
 
-def test_a_folder_s_example_is_the_file_named_like_the_option(tmp_path):
+def test_a_folder_s_example_is_the_file_named_like_the_option(tmp_path, monkeypatch):
     """A sample folder holds filings.csv before roster.csv: --roster's example is roster.csv."""
+    monkeypatch.setenv("RECON_LANG", "ja")
     folder = tmp_path / "sample"
     folder.mkdir()
     roster, filings = _inputs(folder)
