@@ -48,6 +48,7 @@ def _app():
     app.command()(check)
     app.command()(gate)
     app.command()(sample)
+    app.command()(__import__("recon.commands.explain", fromlist=["explain"]).explain)
     return app
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from recon import __version__, proof, report_html
+from recon import __version__, explain, proof, report_html
 from recon.decide import MEMBER_COLUMNS
 from recon.findings import FINDING_SCHEMA, SEVERITIES, SEVERITY_RANK, Check, catalog
 from recon.gx_checks import gx_catalog
@@ -494,6 +494,7 @@ def write_all(result: Result, folder: Path, lang: str = "ja") -> None:
         if result.quality is not None:
             docs_written = pool.submit(result.quality.write_docs, folder / Path(DOCS_INDEX).parent)
         _write_tables(result, folder, lang, pool)
+        explain.write_file(result, folder)  # `recon explain`: the decisions and why, per member
         if docs_written is not None:
             docs_written.result()
     proof.prove(result, folder)
