@@ -584,8 +584,8 @@ def _who(f: dict[str, Any]) -> str | None:
 # --- rendering ----------------------------------------------------------------------
 
 
-def _t(key: str, lang: str, **values: Any) -> str:
-    return text(f"explain.{key}", lang, **values)
+def _t(name: str, lang: str, /, **values: Any) -> str:
+    return text(f"explain.{name}", lang, **values)
 
 
 def _shown(value: Any, lang: str) -> str:

@@ -10,6 +10,7 @@ import typer
 
 from recon import explain as explaining
 from recon import texts
+from recon.commands.common import exit_codes
 from recon.masking import error_text
 
 
@@ -27,16 +28,17 @@ def explain(
         chosen = texts.choose(lang)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--lang") from None
-    try:
-        found = explaining.lookup(out_dir, member_id)
-    except explaining.ExplainError as exc:
-        # Identifiers are written as read (SPEC §9); anything else is scrubbed.
-        sys.stderr.write(f"recon explain: {error_text(exc)}\n")
-        raise typer.Exit(2) from None
-    if as_json:
-        sys.stdout.write(explaining.render_json(found, chosen) + "\n")
-    else:
-        sys.stdout.write(explaining.render_text(found, chosen))
+    with exit_codes():  # anything unexpected: exit 3 with a message, never a traceback
+        try:
+            found = explaining.lookup(out_dir, member_id)
+        except explaining.ExplainError as exc:
+            # Identifiers are written as read (SPEC §9); anything else is scrubbed.
+            sys.stderr.write(f"recon explain: {error_text(exc)}\n")
+            raise typer.Exit(2) from None
+        if as_json:
+            sys.stdout.write(explaining.render_json(found, chosen) + "\n")
+        else:
+            sys.stdout.write(explaining.render_text(found, chosen))
 
 
 explain.__doc__ = _help("help")
