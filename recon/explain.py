@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +36,7 @@ import polars as pl
 from recon import __version__
 from recon.errors import InputError
 from recon.masking import safe_frame
+from recon.resources import shipped
 from recon.texts import text
 from recon.wording import word
 
@@ -664,10 +667,28 @@ def _decision_json(d: Decision, lang: str) -> dict[str, Any]:
     return out
 
 
-def _as_json(e: Explanation, lang: str) -> dict[str, Any]:
-    from recon.findings import catalog
+@cache
+def _check_texts() -> dict[str, dict[str, str]]:
+    """Title and action of each check, from checks/catalog.toml (as `recon.findings.catalog`).
 
-    checks = {c.code: c for c in catalog()}
+    Read here with tomllib alone: `recon.findings` loads pandera, a second of
+    the help desk's wait for two strings.
+    """
+    data = tomllib.loads((shipped("checks") / "catalog.toml").read_text(encoding="utf-8"))
+    return {entry["code"]: entry for entry in data["check"]}
+
+
+def _title(check: str, lang: str) -> str:
+    entry = _check_texts().get(check)
+    return entry[f"title_{lang}"] if entry else check
+
+
+def _action(check: str, lang: str) -> str | None:
+    entry = _check_texts().get(check)
+    return entry[f"action_{lang}"] if entry else None
+
+
+def _as_json(e: Explanation, lang: str) -> dict[str, Any]:
     return {
         "member_id": e.member_id,
         "household_id": e.household_id,
@@ -679,11 +700,7 @@ def _as_json(e: Explanation, lang: str) -> dict[str, Any]:
         "filings": [{**f, "why": _filing_why(f, lang)} for f in e.filings],
         "household": e.household,
         "findings": [
-            {
-                **f,
-                "title": checks[f["check"]].title(lang) if f["check"] in checks else f["check"],
-                "action": checks[f["check"]].action(lang) if f["check"] in checks else "",
-            }
+            {**f, "title": _title(f["check"], lang), "action": _action(f["check"], lang)}
             for f in e.findings
         ],
         "confirm_by": e.confirm_by,
@@ -709,9 +726,6 @@ def render_text(explanations: list[Explanation], lang: str) -> str:
 
 
 def _block(e: Explanation, lang: str) -> str:
-    from recon.findings import catalog
-
-    checks = {c.code: c for c in catalog()}
     out = [
         _t(
             "heading",
@@ -805,7 +819,7 @@ def _block(e: Explanation, lang: str) -> str:
     if not e.findings:
         out.append("  " + _t("finding.none", lang))
     for f in e.findings:
-        check = checks.get(f["check"])
+        action = _action(f["check"], lang)
         out.append(
             "  "
             + _t(
@@ -813,7 +827,7 @@ def _block(e: Explanation, lang: str) -> str:
                 lang,
                 severity=word("severity", f["severity"], lang),
                 check=f["check"],
-                title=check.title(lang) if check else f["check"],
+                title=_title(f["check"], lang),
                 source=_t(f"source.{f['source']}", lang),
                 row=f["row"],
                 field=f["field"] or "",
@@ -821,8 +835,8 @@ def _block(e: Explanation, lang: str) -> str:
         )
         if f["detail"]:
             out.append("      " + _t("finding.detail", lang, detail=f["detail"]))
-        if check:
-            out.append("      " + _t("finding.action", lang, action=check.action(lang)))
+        if action:
+            out.append("      " + _t("finding.action", lang, action=action))
         who = word("confirm_by", f["who"], lang) if f["who"] else _t("finding.no_one", lang)
         out.append("      " + _t("finding.who", lang, who=who))
     out += ["", _t("section.who", lang)]

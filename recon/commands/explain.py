@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 
 from recon import explain as explaining
 from recon import texts
-from recon.commands.common import exit_codes
 from recon.masking import error_text
 
 
@@ -28,17 +28,24 @@ def explain(
         chosen = texts.choose(lang)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--lang") from None
-    with exit_codes():  # anything unexpected: exit 3 with a message, never a traceback
-        try:
-            found = explaining.lookup(out_dir, member_id)
-        except explaining.ExplainError as exc:
-            # Identifiers are written as read (SPEC §9); anything else is scrubbed.
-            sys.stderr.write(f"recon explain: {error_text(exc)}\n")
-            raise typer.Exit(2) from None
-        if as_json:
-            sys.stdout.write(explaining.render_json(found, chosen) + "\n")
-        else:
-            sys.stdout.write(explaining.render_text(found, chosen))
+    # Not `commands.common.exit_codes`: it loads the whole pipeline (pandera, DuckDB),
+    # seconds of the help desk's wait for a command that reads one parquet file.
+    try:
+        found = explaining.lookup(out_dir, member_id)
+        said = (
+            explaining.render_json(found, chosen) + "\n"
+            if as_json
+            else explaining.render_text(found, chosen)
+        )
+    except explaining.ExplainError as exc:
+        # Identifiers are written as read (SPEC §9); anything else is scrubbed.
+        sys.stderr.write(f"recon explain: {error_text(exc)}\n")
+        raise typer.Exit(2) from None
+    except (OSError, pl.exceptions.PolarsError) as exc:  # a damaged or unreadable file
+        message = texts.text("explain.error.unreadable", folder=out_dir, reason=error_text(exc))
+        sys.stderr.write(f"recon explain: {message}\n")
+        raise typer.Exit(2) from None
+    sys.stdout.write(said)
 
 
 explain.__doc__ = _help("help")
