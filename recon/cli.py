@@ -42,6 +42,7 @@ def _app(lang: str | None = None):
 
     from recon.commands import common
     from recon.commands.check import check
+    from recon.commands.explain import explain
     from recon.commands.gate import gate
     from recon.commands.run import run
     from recon.commands.sample import sample
@@ -60,6 +61,7 @@ def _app(lang: str | None = None):
     for command in (run, check, gate, sample):
         name = command.__name__
         app.command(help=texts.text(f"cli.{name}.help", lang), cls=common.HelpCommand)(command)
+    app.command(help=texts.text("explain.cli.help", lang), cls=common.HelpCommand)(explain)
     return app
 
 

@@ -19,7 +19,18 @@ from pathlib import Path
 
 import polars as pl
 
-from recon import decide, gx_checks, match, normalize, outdir, output, read, stages, validate
+from recon import (
+    decide,
+    explain,
+    gx_checks,
+    match,
+    normalize,
+    outdir,
+    output,
+    read,
+    stages,
+    validate,
+)
 from recon import findings as findings_contract
 from recon.columns import Source
 from recon.errors import InputError, InvariantError
@@ -67,6 +78,8 @@ class Result:
     seconds: dict[str, float] = field(default_factory=dict)
     quality: gx_checks.Quality | None = None  # Great Expectations, with decisions only
     conservation: dict[str, int | bool | None] = field(default_factory=dict)  # proven counts
+    # What the rules compared, for explain.parquet (`recon explain`); with decisions only.
+    explain_facts: explain.SourceFacts | None = None
 
     @property
     def blocking(self) -> int:
@@ -207,6 +220,8 @@ def analyse(
 
     if on_rows is not None:
         on_rows(roster, filings)
+    # A projection: it shares the columns' buffers, and holds no name, address or number.
+    facts = explain.source_facts(roster, filings) if with_decisions else None
     with stages.session(memory_limit, spill_dir) as con:
         inputs = {
             "roster": roster,
@@ -240,6 +255,7 @@ def analyse(
         seconds=seconds,
         roster_rows=roster,
         filing_rows=filings,
+        explain_facts=facts,
     )
     result.conservation = check_conservation(result)
     return result
@@ -304,7 +320,9 @@ def write(
     with _signals_deferred() as signalled:
 
         def fill(staging: Path) -> None:
-            output.write(result, staging, lang, sections)
+            run = output.write(result, staging, lang, sections)
+            # `recon explain`: each member's decisions and why, with the findings as written.
+            explain.write_file(result, run.findings, staging)
             for writer in extra:
                 writer(staging)
 

@@ -25,6 +25,13 @@ SELECT
     CASE WHEN n1 = 1 THEN 'branch' WHEN n2 = 1 THEN 'birth_date+name_kana'
          WHEN n3 = 1 THEN 'birth_date+name' WHEN n4 = 1 THEN 'name_kana+relation'
          WHEN n5 = 1 THEN 'name+relation' END AS matched_by,
-    coalesce(h.candidates, 0) AS candidates
+    coalesce(h.candidates, 0) AS candidates,
+    -- How many members each key found, for `recon explain` to show why the
+    -- keys before the winning one said nothing (none, or several).
+    CAST(least(coalesce(n1, 0), 65535) AS USMALLINT) AS hits_branch,
+    CAST(least(coalesce(n2, 0), 65535) AS USMALLINT) AS hits_birth_kana,
+    CAST(least(coalesce(n3, 0), 65535) AS USMALLINT) AS hits_birth_name,
+    CAST(least(coalesce(n4, 0), 65535) AS USMALLINT) AS hits_kana_relation,
+    CAST(least(coalesce(n5, 0), 65535) AS USMALLINT) AS hits_name_relation
 FROM filings AS f
 LEFT JOIN hits AS h ON h.filing_row = f.row;

@@ -139,5 +139,20 @@ SELECT
     -- kept for the report's lists; not written to members.csv
     overseas_member,
     relation,
-    route_overseas_type AS overseas_type
+    route_overseas_type AS overseas_type,
+    -- the facts the rules above compared, for `recon explain` (explain.parquet)
+    period_unreadable,
+    has_filing,
+    first_filed_on,
+    notice_event,
+    never_registered,
+    emigrated_before_system,
+    insured_emigrated_on,
+    route_residence,
+    route_designated_address IS NOT NULL AS route_has_designated_address,
+    has_number_finding,
+    has_mismatch,
+    has_unknown_type,
+    has_filing_problem,
+    has_roster_problem
 FROM confirming;

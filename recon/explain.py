@@ -1,0 +1,866 @@
+"""`recon explain MEMBER_ID`: every decision of SPEC §6 for one member, and why.
+
+For the help desk, with Splink's waterfall as the model: every value a person
+sees is traced to the rule that produced it and the values that rule compared.
+
+Three parts, kept apart:
+
+- writing (`write_file`): at the end of a run, one row per roster row into
+  `explain.parquet` in the output folder — the decisions, the facts the SQL
+  rules compared (sql/06, sql/09), the filing rows matched to the member with
+  the hits of each matching key (sql/03), and the member's findings. It passes
+  the same door as every output (`masking.safe_frame`): no My Number column,
+  only `********9018`; the findings' details were scrubbed before
+  (`masking.written_findings`). The outdir swap makes it 0600 like the rest.
+  Rows are sorted by member id, in small row groups, so that one member is
+  found by reading one row group of a million-member file.
+- reading (`lookup`): the member's rows from that file alone, into a model
+  (`Explanation`) of codes and values, in no language.
+- rendering (`render_text`, `render_json`): the model in the operator's
+  language (recon.texts, area `explain`); codes stay as SPEC gives them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from recon import __version__
+from recon.errors import InputError
+from recon.masking import safe_frame
+from recon.resources import shipped
+from recon.texts import text
+from recon.wording import word
+
+if TYPE_CHECKING:
+    from recon.pipeline import Result
+
+EXPLAIN_FILE = "explain.parquet"
+# Raised when the file's columns change: an older file is refused, not misread.
+FORMAT = 1
+_META_KEY = "recon.explain"
+_ROW_GROUP = 4096
+
+# What the rules read from the validated rows (no name, no address, no number).
+ROSTER_FACTS = (
+    "row",
+    "acquired_on",
+    "lost_on",
+    "birth_date",
+    "sex",
+    "residence",
+    "overseas_type",
+    "emigrated_on",
+    "jp_registered",
+    "card_status",
+    "myna_registered",
+    "myna_opt_out",
+    "cert_expires_on",
+    "needs_assistance",
+)
+FILING_FACTS = (
+    "row",
+    "employee_id",
+    "relation",
+    "branch",
+    "birth_date",
+    "sex",
+    "filed_on",
+    "my_number_masked",
+    "my_number_problem",
+)
+# The five keys of SPEC §3.2, in the order they are tried: (number, matched_by, hits column).
+MATCH_KEYS = (
+    (1, "branch", "hits_branch"),
+    (2, "birth_date+name_kana", "hits_birth_kana"),
+    (3, "birth_date+name", "hits_birth_name"),
+    (4, "name_kana+relation", "hits_kana_relation"),
+    (5, "name+relation", "hits_name_relation"),
+)
+# Decided by sql/09_decision.sql and carried on `Result.members`.
+_DECIDED = (
+    "row",
+    "member_id",
+    "household_id",
+    "relation",
+    "active",
+    "my_number_status",
+    "notice",
+    "certificate",
+    "certificate_reasons",
+    "certificate_valid_until",
+    "delivery",
+    "must_confirm",
+    "confirm_reasons",
+    "confirm_by",
+    "overseas_member",
+    "period_unreadable",
+    "has_filing",
+    "first_filed_on",
+    "notice_event",
+    "never_registered",
+    "emigrated_before_system",
+    "insured_emigrated_on",
+    "route_residence",
+    "overseas_type",
+    "route_has_designated_address",
+    "has_number_finding",
+    "has_mismatch",
+    "has_unknown_type",
+    "has_filing_problem",
+    "has_roster_problem",
+)
+# The deliveries whose address global HR confirms (SPEC §6.5).
+HR_DELIVERIES = ("designated_address", "undeliverable")
+_POLICY_KEYS = (
+    "notice_snapshot",
+    "card_issuance_end",
+    "my_number_system_start",
+    "certificate_max_years",
+    "certificate_for_unregistered",
+)
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """The columns of the validated rows the rules compared, kept for the explain file.
+
+    A projection of the frames the pipeline reads anyway (polars shares the
+    buffers): no name, address or My Number, only `********9018`.
+    """
+
+    roster: pl.DataFrame
+    filings: pl.DataFrame
+
+
+def source_facts(roster: pl.DataFrame, filings: pl.DataFrame) -> SourceFacts:
+    return SourceFacts(roster.select(ROSTER_FACTS), filings.select(FILING_FACTS))
+
+
+# --- writing ------------------------------------------------------------------------
+
+
+def explain_frame(result: Result, written: pl.DataFrame) -> pl.DataFrame:
+    """One row per roster row: decisions, compared facts, matched filings, and the
+    findings as written (`written`: their free-text details already scrubbed)."""
+    assert result.members is not None and result.explain_facts is not None
+    facts = result.explain_facts
+    members = result.members.select(_DECIDED).rename({"overseas_type": "route_overseas_type"})
+    # SPEC §3.1 / sql/01: the insured person is the household's one row with relation self.
+    insured = (
+        members.filter(pl.col("relation") == "self")
+        .group_by("household_id")
+        .agg(
+            insured_count=pl.len().cast(pl.Int64),
+            insured_member_id=pl.col("member_id").first(),
+            insured_row=pl.col("row").first(),
+        )
+        .with_columns(
+            insured_member_id=pl.when(pl.col("insured_count") == 1).then("insured_member_id"),
+            insured_row=pl.when(pl.col("insured_count") == 1).then("insured_row"),
+        )
+    )
+    hits = [h for _, _, h in MATCH_KEYS]
+    filings = (
+        result.filing_match.filter(pl.col("roster_row").is_not_null())
+        .select("filing_row", "roster_row", "matched_by", "candidates", *hits)
+        .join(facts.filings.rename({"row": "filing_row"}), on="filing_row", how="left")
+        .sort("roster_row", "filing_row")
+        .group_by("roster_row", maintain_order=True)
+        .agg(filings=pl.struct(pl.exclude("roster_row")))
+    )
+    found = written.filter(pl.col("roster_row").is_not_null())
+    findings = found.group_by("roster_row", maintain_order=True).agg(
+        findings=pl.struct("check", "severity", "source", "row", "field", "detail")
+    )
+    frame = (
+        members.join(facts.roster, on="row", how="left")
+        .join(insured, on="household_id", how="left")
+        .join(filings, left_on="row", right_on="roster_row", how="left")
+        .join(findings, left_on="row", right_on="roster_row", how="left")
+        .with_columns(insured_count=pl.col("insured_count").fill_null(0))
+        .sort("member_id", "row")
+    )
+    return safe_frame(frame)
+
+
+def write_file(result: Result, findings: pl.DataFrame, folder: Path) -> None:
+    """explain.parquet into `folder` (the staging folder of `pipeline.write`)."""
+    if result.members is None or result.explain_facts is None:
+        return
+    run = {
+        "format": FORMAT,
+        "recon_version": __version__,
+        "as_of": result.as_of.isoformat(),
+        "policy": {k: _plain(getattr(result.policy, k)) for k in _POLICY_KEYS},
+    }
+    explain_frame(result, findings).write_parquet(
+        folder / EXPLAIN_FILE,
+        row_group_size=_ROW_GROUP,
+        statistics=True,
+        metadata={_META_KEY: json.dumps(run)},
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+@dataclass
+class Decision:
+    """One decision: its SPEC code and value, the rule that produced it, what it compared."""
+
+    decision: str  # active, my_number_status, notice, certificate, delivery, must_confirm
+    value: Any
+    rule: str  # key under `explain.rule` in recon/texts/explain.toml
+    inputs: dict[str, Any] = field(default_factory=dict)
+    reasons: list[Decision] = field(default_factory=list)  # certificate and confirm reasons
+
+
+@dataclass
+class Explanation:
+    """Everything `recon explain` says about one roster row, as codes and values."""
+
+    member_id: str
+    household_id: str
+    roster_row: int
+    relation: str | None
+    as_of: str
+    policy: dict[str, Any]
+    decisions: list[Decision]
+    filings: list[dict[str, Any]]
+    household: dict[str, Any]
+    findings: list[dict[str, Any]]
+    confirm_by: list[str]
+
+
+class ExplainError(InputError):
+    """No explanation can be given: no explain file, or no such member (exit 2)."""
+
+    def __init__(self, message: str, identifiers: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.identifiers = identifiers
+
+
+def member_key(member_id: str) -> str:
+    """The id as the roster's member ids are written (SPEC §9: NFKC, trimmed)."""
+    return unicodedata.normalize("NFKC", member_id).strip()
+
+
+def lookup(folder: Path, member_id: str) -> list[Explanation]:
+    """The explanations of every roster row with `member_id` (two rows: a duplicate id)."""
+    path = folder / EXPLAIN_FILE
+    if not folder.is_dir():
+        raise ExplainError(text("explain.error.no_folder", folder=folder))
+    if not path.is_file():
+        raise ExplainError(text("explain.error.no_file", folder=folder, file=EXPLAIN_FILE))
+    try:
+        run = json.loads(pl.read_parquet_metadata(path).get(_META_KEY, "null"))
+    except (OSError, ValueError, pl.exceptions.PolarsError):
+        run = None
+    if not isinstance(run, dict) or run.get("format") != FORMAT:
+        raise ExplainError(text("explain.error.old_file", folder=folder, file=EXPLAIN_FILE))
+    wanted = member_key(member_id)
+    household = wanted.rsplit("-", 1)[0]
+    # Statistics of the sorted file's row groups leave all but one group unread.
+    scan = pl.scan_parquet(path, glob=False)
+    rows = scan.filter(pl.col("member_id") == wanted).collect()
+    if rows.is_empty():
+        others = (
+            scan.filter(pl.col("household_id") == household)
+            .select("member_id")
+            .collect()["member_id"]
+            .to_list()
+        )
+        ids = (wanted, *others)
+        if others:
+            raise ExplainError(
+                text(
+                    "explain.error.no_member_in_household",
+                    member_id=wanted,
+                    household_id=household,
+                    members=", ".join(others),
+                ),
+                ids,
+            )
+        raise ExplainError(text("explain.error.no_member", member_id=wanted, folder=folder), ids)
+    return [_explanation(r, run) for r in rows.sort("row").iter_rows(named=True)]
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _explanation(r: dict[str, Any], run: dict[str, Any]) -> Explanation:
+    policy = run["policy"]
+    as_of = run["as_of"]
+    findings = [dict(f) for f in r["findings"] or []]
+    filings = [_filing(f, r) for f in r["filings"] or []]
+    active = _active(r, as_of)
+    status = _status(r, filings, findings)
+    decisions = [
+        active,
+        status,
+        _notice(r, policy, filings),
+        _certificate(r, as_of, policy),
+        _delivery(r),
+        _confirm(r, findings),
+    ]
+    household = {
+        "household_id": r["household_id"],
+        "insured_member_id": r["insured_member_id"],
+        "insured_row": r["insured_row"],
+        "insured_count": r["insured_count"],
+        "residence": r["route_residence"],
+        "overseas_type": r["route_overseas_type"],
+        "designated_address_on_file": r["route_has_designated_address"],
+        "overseas_member": r["overseas_member"],
+    }
+    return Explanation(
+        member_id=r["member_id"],
+        household_id=r["household_id"],
+        roster_row=r["row"],
+        relation=r["relation"],
+        as_of=as_of,
+        policy=policy,
+        decisions=decisions,
+        filings=filings,
+        household=household,
+        findings=[{**f, "who": _who(f)} for f in findings],
+        confirm_by=[c for c in (r["confirm_by"] or "").split(";") if c],
+    )
+
+
+def _filing(f: dict[str, Any], r: dict[str, Any]) -> dict[str, Any]:
+    """A matched filing row: which key matched it, after what the earlier keys found."""
+    keys = [{"key": n, "name": name, "hits": f[h]} for n, name, h in MATCH_KEYS]
+    matched = next(n for n, name, _ in MATCH_KEYS if name == f["matched_by"])
+    return {
+        "filing_row": f["filing_row"],
+        "employee_id": f["employee_id"],
+        "matched_by": f["matched_by"],
+        "match_key": matched,
+        "keys": keys,
+        "candidates": f["candidates"],
+        "my_number": f["my_number_masked"],
+        "my_number_problem": f["my_number_problem"],
+        "filed_on": _iso(f["filed_on"]),
+        "birth_date": {"roster": _iso(r["birth_date"]), "filing": _iso(f["birth_date"])},
+        "sex": {"roster": r["sex"], "filing": f["sex"]},
+    }
+
+
+def _active(r: dict[str, Any], as_of: str) -> Decision:
+    inputs = {
+        "acquired_on": _iso(r["acquired_on"]),
+        "lost_on": _iso(r["lost_on"]),
+        "as_of": as_of,
+    }
+    if r["period_unreadable"]:
+        rule = "active.unreadable"
+    elif not r["active"]:
+        lost = r["lost_on"] is not None and _iso(r["lost_on"]) <= as_of
+        rule = "active.lost" if lost else "active.not_yet"
+    else:
+        rule = "active.yes" if r["lost_on"] is not None else "active.yes_open"
+    return Decision("active", r["active"], rule, inputs)
+
+
+def _status(r: dict[str, Any], filings: list[dict], findings: list[dict]) -> Decision:
+    value = r["my_number_status"]
+    numbers = sorted({f["my_number"] for f in filings if f["my_number"]})
+    problems = sorted({f["my_number_problem"] for f in filings if f["my_number_problem"]})
+    errors = sorted(
+        {
+            f["check"]
+            for f in findings
+            if f["check"] in ("match.birth_date", "match.sex", "match.identity")
+        }
+    )
+    inputs = {
+        "filings": len(filings),
+        "numbers": numbers,
+        "number_problems": problems,
+        "match_errors": errors,
+    }
+    return Decision("my_number_status", value, f"my_number_status.{value}", inputs)
+
+
+def _notice(r: dict[str, Any], policy: dict[str, Any], filings: list[dict]) -> Decision:
+    value = r["notice"]
+    inputs = {
+        "acquired_on": _iso(r["acquired_on"]),
+        "first_filed_on": _iso(r["first_filed_on"]),
+        "event": _iso(r["notice_event"]),
+        "notice_snapshot": policy["notice_snapshot"],
+        "card_issuance_end": policy["card_issuance_end"],
+        "my_number_status": r["my_number_status"],
+    }
+    if not r["active"]:
+        rule = "notice.inactive"
+    elif r["period_unreadable"]:
+        rule = "notice.unreadable"
+    elif r["my_number_status"] != "linked":
+        rule = "notice.not_linked"
+    elif r["notice_event"] is None:
+        rule = "notice.no_filed_on"
+    else:
+        rule = f"notice.{value}"
+    return Decision("notice", value, rule, inputs)
+
+
+def _certificate(r: dict[str, Any], as_of: str, policy: dict[str, Any]) -> Decision:
+    value = r["certificate"]
+    codes = [c for c in (r["certificate_reasons"] or "").split(";") if c]
+    emigrated = r["emigrated_on"] or r["insured_emigrated_on"]
+    facts = {
+        "no_filing": {},
+        "invalid_my_number": {"my_number_status": r["my_number_status"]},
+        "emigrated_before_2015": {
+            "emigrated_on": _iso(emigrated),
+            "own": r["emigrated_on"] is not None,
+            "my_number_system_start": policy["my_number_system_start"],
+        },
+        "never_registered": {
+            "jp_registered": r["jp_registered"],
+            "birth_date": _iso(r["birth_date"]),
+            "insured_emigrated_on": _iso(r["insured_emigrated_on"]),
+        },
+        "card_none": {"card_status": r["card_status"]},
+        "card_lost": {"card_status": r["card_status"]},
+        "card_renewing": {"card_status": r["card_status"]},
+        "card_returned": {"card_status": r["card_status"]},
+        "opted_out": {"myna_opt_out": r["myna_opt_out"]},
+        "cert_expired": {"cert_expires_on": _iso(r["cert_expires_on"]), "as_of": as_of},
+        "not_registered": {"myna_registered": r["myna_registered"]},
+        "needs_assistance": {"needs_assistance": r["needs_assistance"]},
+    }
+    reasons = []
+    for code in codes:
+        rule = f"certificate_reason.{code}"
+        if code == "never_registered" and r["jp_registered"] != "no":
+            rule = "certificate_reason.never_registered_child"
+        if code == "emigrated_before_2015" and r["emigrated_on"] is None:
+            rule = "certificate_reason.emigrated_before_2015_insured"
+        reasons.append(Decision("certificate_reason", code, rule, facts.get(code, {})))
+    inputs: dict[str, Any] = {
+        "card_status": r["card_status"],
+        "myna_registered": r["myna_registered"],
+        "myna_opt_out": r["myna_opt_out"],
+        "cert_expires_on": _iso(r["cert_expires_on"]),
+        "as_of": as_of,
+        "certificate_max_years": policy["certificate_max_years"],
+        "lost_on": _iso(r["lost_on"]),
+        "valid_until": _iso(r["certificate_valid_until"]),
+    }
+    if not r["active"]:
+        rule = "certificate.inactive"
+    elif r["period_unreadable"]:
+        rule = "certificate.unreadable"
+    elif value == "yes":
+        rule = "certificate.yes_until_loss" if _ends_at_loss(r) else "certificate.yes"
+    else:
+        rule = "certificate.no"
+    return Decision("certificate", value, rule, inputs, reasons)
+
+
+def _ends_at_loss(r: dict[str, Any]) -> bool:
+    lost = r["lost_on"]
+    until = r["certificate_valid_until"]
+    return lost is not None and until is not None and until == lost - dt.timedelta(days=1)
+
+
+def _delivery(r: dict[str, Any]) -> Decision:
+    value = r["delivery"]
+    inputs = {
+        "residence": r["route_residence"],
+        "overseas_type": r["route_overseas_type"],
+        "designated_address_on_file": r["route_has_designated_address"],
+        "from_member_id": r["insured_member_id"] or r["member_id"],
+        "notice": r["notice"],
+        "certificate": r["certificate"],
+    }
+    if value == "none":
+        rule = "delivery.inactive" if not r["active"] else "delivery.none"
+    elif value == "household":
+        rule = (
+            "delivery.household_domestic"
+            if r["route_residence"] == "domestic"
+            else "delivery.household_posted_alone"
+        )
+    elif value == "designated_address":
+        rule = "delivery.designated_address"
+    elif r["route_residence"] == "overseas":
+        rule = "delivery.undeliverable_overseas"
+    else:
+        rule = "delivery.undeliverable_unknown"
+    return Decision("delivery", value, rule, inputs)
+
+
+def _checks(findings: list[dict], test) -> list[str]:
+    return sorted({f["check"] for f in findings if test(f)})
+
+
+def _confirm(r: dict[str, Any], findings: list[dict]) -> Decision:
+    codes = [c for c in (r["confirm_reasons"] or "").split(";") if c]
+    facts = {
+        "my_number_problem": {
+            "checks": _checks(findings, lambda f: f["check"].startswith("my_number."))
+        },
+        "mismatch": {
+            "checks": _checks(
+                findings,
+                lambda f: f["check"].startswith("match.") and f["severity"] != "info",
+            )
+        },
+        "no_filing": {},
+        "overseas": {
+            "residence": r["residence"],
+            "insured_overseas_type": r["route_overseas_type"],
+        },
+        "emigrated_before_2015": {},
+        "never_registered": {},
+        "hr_confirm_address": {
+            "delivery": r["delivery"],
+            "unknown_type": r["has_unknown_type"],
+        },
+        "filing_problem": {
+            "rows": sorted(
+                {
+                    f["row"]
+                    for f in findings
+                    if f["source"] == "filings" and f["check"] == "input.invalid_value"
+                }
+            )
+        },
+        "roster_problem": {
+            "checks": _checks(
+                findings,
+                lambda f: (
+                    f["source"] == "roster"
+                    and (f["check"].startswith("roster.") or f["check"] == "input.invalid_value")
+                ),
+            )
+        },
+    }
+    reasons = []
+    for code in codes:
+        rule = f"confirm_reason.{code}"
+        if code == "hr_confirm_address" and r["delivery"] not in HR_DELIVERIES:
+            rule = "confirm_reason.hr_confirm_address_unknown_type"
+        if code == "overseas":
+            own = r["residence"] == "overseas"
+            rule = "confirm_reason.overseas_own" if own else "confirm_reason.overseas_family"
+        reasons.append(Decision("confirm_reason", code, rule, facts.get(code, {})))
+    if not r["active"]:
+        rule = "must_confirm.inactive"
+    else:
+        rule = "must_confirm.yes" if r["must_confirm"] else "must_confirm.no"
+    inputs = {"confirm_by": r["confirm_by"] or ""}
+    return Decision("must_confirm", r["must_confirm"], rule, inputs, reasons)
+
+
+def _who(f: dict[str, Any]) -> str | None:
+    """Who acts on a finding: the `confirm_by` value of the reason it gives (SPEC §6.5)."""
+    check, source = f["check"], f["source"]
+    if f["severity"] == "info" and check.startswith("match."):
+        return None  # recorded only
+    if check == "input.invalid_value":
+        return "society" if source == "roster" else "member"
+    if check.startswith("roster."):
+        return "society"
+    if check in ("overseas.no_designated_address", "overseas.unknown_type"):
+        return "hr"
+    return "member"
+
+
+# --- rendering ----------------------------------------------------------------------
+
+
+def _t(name: str, lang: str, /, **values: Any) -> str:
+    return text(f"explain.{name}", lang, **values)
+
+
+def _shown(value: Any, lang: str) -> str:
+    """A value as a person reads it: empty and unreadable values said in words."""
+    if value is None or value == "":
+        return _t("value.empty", lang)
+    if isinstance(value, bool):
+        return _t("value.yes" if value else "value.no", lang)
+    if isinstance(value, list):
+        return _t("list_sep", lang).join(str(v) for v in value) if value else _t("value.none", lang)
+    return str(value)
+
+
+def why(decision: Decision, lang: str) -> str:
+    """The sentence that says which rule gave the value, with the values it compared."""
+    shown = {k: _shown(v, lang) for k, v in decision.inputs.items()}
+    for kind in ("overseas_type", "insured_overseas_type"):
+        if decision.inputs.get(kind):
+            code = decision.inputs[kind]
+            shown[kind] = _paren(code, word("overseas_type", code, lang), lang)
+    if decision.inputs.get("my_number_status"):
+        status = decision.inputs["my_number_status"]
+        shown["my_number_status"] = _paren(status, word("my_number_status", status, lang), lang)
+    if decision.inputs.get("delivery"):
+        delivery = decision.inputs["delivery"]
+        shown["delivery"] = _paren(delivery, word("delivery", delivery, lang), lang)
+    if decision.inputs.get("checks") is not None:
+        shown["checks"] = _shown(decision.inputs["checks"], lang)
+    return _t(f"rule.{decision.rule}", lang, **shown)
+
+
+def _value_words(decision: Decision, lang: str) -> str:
+    value = decision.value
+    kinds = {
+        "my_number_status": "my_number_status",
+        "notice": "notice",
+        "certificate": "certificate",
+        "delivery": "delivery",
+        "certificate_reason": "certificate_reasons",
+        "confirm_reason": "confirm_reasons",
+    }
+    if decision.decision in kinds:
+        return word(kinds[decision.decision], value, lang)
+    return _shown(value, lang)
+
+
+def _code(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def render_json(explanations: list[Explanation], lang: str) -> str:
+    """The same content for tools: codes as SPEC gives them, and the sentences in `lang`."""
+    return json.dumps(
+        {
+            "lang": lang,
+            "members": [_as_json(e, lang) for e in explanations],
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def _decision_json(d: Decision, lang: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "decision": d.decision,
+        "value": d.value,
+        "words": _value_words(d, lang),
+        "rule": d.rule,
+        "inputs": d.inputs,
+        "why": why(d, lang),
+    }
+    if d.reasons or d.decision in ("certificate", "must_confirm"):
+        out["reasons"] = [_decision_json(r, lang) for r in d.reasons]
+    return out
+
+
+@cache
+def _check_texts() -> dict[str, dict[str, str]]:
+    """Title and action of each check, from checks/catalog.toml (as `recon.findings.catalog`).
+
+    Read here with tomllib alone: `recon.findings` loads pandera, a second of
+    the help desk's wait for two strings.
+    """
+    data = tomllib.loads((shipped("checks") / "catalog.toml").read_text(encoding="utf-8"))
+    return {entry["code"]: entry for entry in data["check"]}
+
+
+def _title(check: str, lang: str) -> str:
+    entry = _check_texts().get(check)
+    return entry[f"title_{lang}"] if entry else check
+
+
+def _action(check: str, lang: str) -> str | None:
+    entry = _check_texts().get(check)
+    return entry[f"action_{lang}"] if entry else None
+
+
+def _as_json(e: Explanation, lang: str) -> dict[str, Any]:
+    return {
+        "member_id": e.member_id,
+        "household_id": e.household_id,
+        "roster_row": e.roster_row,
+        "relation": e.relation,
+        "as_of": e.as_of,
+        "policy": e.policy,
+        "decisions": [_decision_json(d, lang) for d in e.decisions],
+        "filings": [{**f, "why": _filing_why(f, lang)} for f in e.filings],
+        "household": e.household,
+        "findings": [
+            {**f, "title": _title(f["check"], lang), "action": _action(f["check"], lang)}
+            for f in e.findings
+        ],
+        "confirm_by": e.confirm_by,
+    }
+
+
+def _filing_why(f: dict[str, Any], lang: str) -> list[str]:
+    """The waterfall of one filing: what each key found, down to the one that matched."""
+    lines = []
+    for key in f["keys"]:
+        name = _t(f"match_key.{key['name']}", lang)
+        if key["key"] == f["match_key"]:
+            lines.append(_t("filing.key_matched", lang, key=key["key"], name=name))
+            break
+        said = "filing.key_none" if key["hits"] == 0 else "filing.key_several"
+        lines.append(_t(said, lang, key=key["key"], name=name, hits=key["hits"]))
+    return lines
+
+
+def render_text(explanations: list[Explanation], lang: str) -> str:
+    """What the help desk reads, one block per roster row."""
+    return "\n\n".join(_block(e, lang) for e in explanations) + "\n"
+
+
+def _block(e: Explanation, lang: str) -> str:
+    out = [
+        _t(
+            "heading",
+            lang,
+            member_id=e.member_id,
+            household_id=e.household_id,
+            row=e.roster_row,
+            relation=word("relation", e.relation, lang) if e.relation else _t("value.empty", lang),
+        ),
+        _t(
+            "run_line",
+            lang,
+            as_of=e.as_of,
+            snapshot=e.policy["notice_snapshot"],
+            card_end=e.policy["card_issuance_end"],
+            system_start=e.policy["my_number_system_start"],
+        ),
+        "",
+        _t("section.decisions", lang),
+    ]
+    for d in e.decisions:
+        out.append(
+            "  "
+            + _t(
+                "decision_line",
+                lang,
+                label=_t(f"decision.{d.decision}", lang),
+                code=_code(d.value),
+                words=_value_words(d, lang),
+            )
+        )
+        out.append("      " + why(d, lang))
+        for reason in d.reasons:
+            said = _paren(reason.value, _value_words(reason, lang), lang)
+            out.append(f"      - {said}: {why(reason, lang)}")
+    out += ["", _t("section.filings", lang)]
+    if not e.filings:
+        out.append("  " + _t("filing.none", lang))
+    for f in e.filings:
+        out.append(
+            "  "
+            + _t(
+                "filing.line",
+                lang,
+                row=f["filing_row"],
+                employee_id=f["employee_id"] or _t("value.empty", lang),
+                key=f["match_key"],
+                matched_by=f["matched_by"],
+                my_number=f["my_number"] or _t("value.empty", lang),
+                filed_on=_shown(f["filed_on"], lang),
+            )
+        )
+        if f["my_number_problem"]:
+            out.append("      " + _t("filing.problem", lang, problem=f["my_number_problem"]))
+        out += ["      " + line for line in _filing_why(f, lang)]
+        out.append(
+            "      "
+            + _t(
+                "filing.compared",
+                lang,
+                roster_birth=_shown(f["birth_date"]["roster"], lang),
+                filing_birth=_shown(f["birth_date"]["filing"], lang),
+                roster_sex=_sex(f["sex"]["roster"], lang),
+                filing_sex=_sex(f["sex"]["filing"], lang),
+            )
+        )
+    h = e.household
+    out += ["", _t("section.household", lang)]
+    if h["insured_count"] == 1:
+        out.append("  " + _t("household.insured", lang, member_id=h["insured_member_id"]))
+    else:
+        out.append("  " + _t("household.no_insured", lang, count=h["insured_count"]))
+    out.append(
+        "  "
+        + _t(
+            "household.route",
+            lang,
+            residence=_residence(h["residence"], lang),
+            overseas_type=(
+                _paren(h["overseas_type"], word("overseas_type", h["overseas_type"], lang), lang)
+                if h["overseas_type"]
+                else _t("value.empty", lang)
+            ),
+            designated=_shown(h["designated_address_on_file"], lang),
+        )
+    )
+    out.append(
+        "  " + _t("household.overseas_member", lang, value=_shown(h["overseas_member"], lang))
+    )
+    out += ["", _t("section.findings", lang)]
+    if not e.findings:
+        out.append("  " + _t("finding.none", lang))
+    for f in e.findings:
+        action = _action(f["check"], lang)
+        out.append(
+            "  "
+            + _t(
+                "finding.line",
+                lang,
+                severity=word("severity", f["severity"], lang),
+                check=f["check"],
+                title=_title(f["check"], lang),
+                source=_t(f"source.{f['source']}", lang),
+                row=f["row"],
+                field=f["field"] or "",
+            )
+        )
+        if f["detail"]:
+            out.append("      " + _t("finding.detail", lang, detail=f["detail"]))
+        if action:
+            out.append("      " + _t("finding.action", lang, action=action))
+        who = word("confirm_by", f["who"], lang) if f["who"] else _t("finding.no_one", lang)
+        out.append("      " + _t("finding.who", lang, who=who))
+    out += ["", _t("section.who", lang)]
+    if e.confirm_by:
+        for who in e.confirm_by:
+            out.append(f"  - {_paren(who, word('confirm_by', who, lang), lang)}")
+    else:
+        out.append("  " + _t("who.no_one", lang))
+    return "\n".join(out)
+
+
+def _sex(code: str | None, lang: str) -> str:
+    if code is None:
+        return _t("value.unreadable", lang)
+    return _paren(code, _t(f"sex.{code}", lang), lang) if code in ("1", "2", "3") else code
+
+
+def _residence(code: str | None, lang: str) -> str:
+    if code is None:
+        return _t("value.unreadable", lang)
+    return _paren(code, _t(f"residence.{code}", lang), lang)
+
+
+def _paren(code: str, words: str, lang: str) -> str:
+    """A code with its words beside it: `wave1（第1弾）`, `wave1 (wave 1)`."""
+    return f"{code}（{words}）" if lang == "ja" else f"{code} ({words})"
