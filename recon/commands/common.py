@@ -32,7 +32,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from recon import pipeline
+from recon import pipeline, stages
 from recon.errors import InputError, InvariantError
 from recon.masking import error_text, scrub
 from recon.normalize.dates import parse_date
@@ -138,7 +138,12 @@ def check_memory_limit(value: str | None) -> str | None:
 MemoryOpt = Annotated[
     str | None,
     typer.Option(
-        "--memory-limit", help="Cap DuckDB's memory, e.g. 4GB.", callback=check_memory_limit
+        "--memory-limit",
+        help="Cap DuckDB's memory, e.g. 4GB; past it DuckDB spills to --spill-dir. "
+        f"Default: {stages.DEFAULT_MEMORY_SHARE:.0%} of this computer's memory, or of its "
+        "container's limit "
+        f"(here {stages.default_memory_limit() or 'DuckDB default'}).",
+        callback=check_memory_limit,
     ),
 ]
 
