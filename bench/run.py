@@ -1,9 +1,9 @@
 """Benchmark `recon run` and `recon check` end to end against the floor, per size.
 
-    python -m bench.run                   # 100k, 1m and 5m members
+    python -m bench.run                   # 100k, 1m and 5m members, both pairs
     python -m bench.run --sizes 100k 1m   # a subset
-    python -m bench.run --memory-limit 5m=3GB   # cap DuckDB at 5M (it spills)
-    python -m bench.run --pair mixed      # CP932 roster, UTF-8 filings
+    python -m bench.run --memory-limit 5m=3GB   # cap DuckDB at 5M (default: share of RAM)
+    python -m bench.run --pairs mixed     # only the CP932 roster beside UTF-8 filings
 
 Data is generated once per size and pair (`recon sample`, seed 1, 2% defects)
 in bench/out/<size>/ (both files CP932) or bench/out/<size>-mixed/ (a CP932
@@ -30,6 +30,7 @@ from pathlib import Path
 
 import polars as pl
 
+from recon import stages
 from recon.synthetic.accuracy import benign_flagged, failures, score
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +127,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
     parser.add_argument(
-        "--pair", choices=list(PAIRS), default="cp932", help="encodings of roster and filings"
+        "--pairs",
+        "--pair",
+        nargs="+",
+        choices=list(PAIRS),
+        default=list(PAIRS),
+        help="encodings of roster and filings: cp932 (both CP932), mixed (UTF-8 filings)",
     )
     parser.add_argument(
         "--memory-limit",
@@ -147,14 +153,16 @@ def main() -> None:
             "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
             "python": platform.python_version(),
             "polars": pl.__version__,
+            # What DuckDB gets when a size has no --memory-limit here.
+            "default_memory_limit": stages.default_memory_limit(),
         },
-        "sizes": {},
+        "pairs": {},
     }
     limits = dict(item.split("=", 1) for item in args.memory_limit)
-    for size in args.sizes:
-        results["sizes"][size] = r = bench(size, limits.get(size), args.pair)
+    for pair, size in ((pair, size) for size in args.sizes for pair in args.pairs):
+        results["pairs"].setdefault(pair, {})[size] = r = bench(size, limits.get(size), pair)
         print(
-            f"{size}: floor {r['floor_s']} s | run {r['run']['wall_s']} s "
+            f"{size} {pair}: floor {r['floor_s']} s | run {r['run']['wall_s']} s "
             f"({r['run']['ratio_to_floor']}x), {r['run']['peak_rss_mb']} MB | "
             f"check {r['check']['wall_s']} s ({r['check']['ratio_to_floor']}x), "
             f"{r['check']['peak_rss_mb']} MB | accuracy misses {len(r['accuracy_failures'])}, "
@@ -162,12 +170,12 @@ def main() -> None:
             flush=True,
         )
         print("   stages:", json.dumps(r["stages_s"]), flush=True)
-    sizes = results["sizes"]
-    if "1m" in sizes and "5m" in sizes:
-        # Time ~ n^k between 1M and 5M: k <= 1 is linear or better.
-        k = math.log(sizes["5m"]["run"]["wall_s"] / sizes["1m"]["run"]["wall_s"]) / math.log(5)
-        results["exponent_1m_5m"] = round(k, 3)
-        print(f"time exponent 1M -> 5M: {k:.3f}")
+    for pair, sizes in results["pairs"].items():
+        if "1m" in sizes and "5m" in sizes:
+            # Time ~ n^k between 1M and 5M: k <= 1 is linear or better.
+            k = math.log(sizes["5m"]["run"]["wall_s"] / sizes["1m"]["run"]["wall_s"]) / math.log(5)
+            results.setdefault("exponent_1m_5m", {})[pair] = round(k, 3)
+            print(f"{pair}: time exponent 1M -> 5M: {k:.3f}")
     folder = ROOT / "bench" / "results"
     folder.mkdir(exist_ok=True)
     path = folder / f"{dt.date.today().isoformat()}-{commit or 'nogit'}.json"

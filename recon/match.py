@@ -34,13 +34,21 @@ def load(
     By default each becomes a view over its frame's own Arrow buffers (string
     views kept, so nothing is converted or copied): copying a million members
     into DuckDB tables cost more than the stages' scans of the columns they
-    read. With `copy` (a run under --memory-limit), each is copied into a
-    DuckDB table instead, where the limit covers it and DuckDB can spill it.
+    read. With `copy` (a run under --memory-limit), or when the inputs would
+    take more than half the default limit, each is copied into a DuckDB table
+    instead, where the limit covers it and DuckDB can spill it.
     `tables` (roster, filings, validation_finding) is emptied either way: once
     the caller lets go of its frames, the view holds the only reference, or
     the frame is freed once copied; `stages.run` releases each input after its
     last reader.
     """
+    if not copy:
+        # Views sit outside DuckDB's limit. Under the default limit (no
+        # --memory-limit) large inputs are copied too, so that the limit bounds
+        # the run's peak: at 5M members the views alone hold ~3 GB beside it.
+        budget = stages.default_memory_bytes()
+        held = sum(frame.estimated_size() for frame in tables.values())
+        copy = budget is not None and held > budget // 2
     params = pl.DataFrame([{**policy.__dict__, "as_of": as_of}])
     tables |= {"catalog": catalog_frame(), "params": params}
     if set(tables) != set(stages.INPUTS):

@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -40,6 +40,19 @@ INPUTS = ("roster", "filings", "validation_finding", "catalog", "params")
 # The inputs `match.load` registered: views over Arrow data the connection holds.
 INPUT_VIEWS = "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal"
 SPILL_PREFIX = "recon-spill-"
+# With no --memory-limit, DuckDB gets this share of the machine's memory (or of
+# the cgroup's limit, in a container or CI job). DuckDB's own default, 80 %,
+# counts DuckDB alone: beside it recon holds the polars frames it reads and the
+# report it writes, and at 5M members an uncapped run peaked at 8.6 GB on a
+# 24 GB machine. At 15 % it peaks under 8 GB there (bench/README.md); on a
+# 7 GB CI runner DuckDB gets about 1 GB and spills past it.
+DEFAULT_MEMORY_SHARE = 0.15
+# Never less than DuckDB needs to run the shipped sample comfortably.
+DEFAULT_MEMORY_FLOOR = 256 * 2**20
+_CGROUP_LIMITS = (
+    Path("/sys/fs/cgroup/memory.max"),  # cgroup v2
+    Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),  # cgroup v1
+)
 _CREATES = re.compile(r"CREATE OR REPLACE TABLE (\w+) AS", re.IGNORECASE)
 _DECLARATION = re.compile(r"-- (reads|makes):(.*)")
 
@@ -158,6 +171,43 @@ def plan(targets: Iterable[str], present: Iterable[str] = ()) -> tuple[Stage, ..
     return tuple(s for s in stages() if s.name in needed)
 
 
+def machine_memory() -> int | None:
+    """Bytes of memory this process may use: the machine's, or its cgroup's limit if lower.
+
+    None when neither can be read (not Linux or another POSIX system).
+    """
+    sizes = []
+    with suppress(AttributeError, ValueError, OSError):  # sysconf is POSIX only
+        sizes.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    for path in _CGROUP_LIMITS:
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():  # "max" (v2) or a huge number (v1) mean no limit
+            sizes.append(int(text))
+    sizes = [size for size in sizes if size > 0]
+    return min(sizes) if sizes else None
+
+
+def default_memory_bytes(memory: int | None = None) -> int | None:
+    """DuckDB's memory limit in bytes when --memory-limit is not given.
+
+    `DEFAULT_MEMORY_SHARE` of `memory` (default: `machine_memory()`), at least
+    `DEFAULT_MEMORY_FLOOR`; None (DuckDB's own default) when the memory is unknown.
+    """
+    memory = machine_memory() if memory is None else memory
+    if memory is None:
+        return None
+    return max(int(memory * DEFAULT_MEMORY_SHARE), DEFAULT_MEMORY_FLOOR) // 2**20 * 2**20
+
+
+def default_memory_limit(memory: int | None = None) -> str | None:
+    """`default_memory_bytes` as DuckDB and --memory-limit write it, e.g. "3622MiB"."""
+    size = default_memory_bytes(memory)
+    return None if size is None else f"{size // 2**20}MiB"
+
+
 @contextmanager
 def session(
     memory_limit: str | None = None, spill_dir: Path | None = None
@@ -165,12 +215,13 @@ def session(
     """An in-memory DuckDB that never reaches for the network, spilling privately.
 
     `memory_limit` (e.g. "4GB") caps DuckDB; past it, DuckDB spills pages of
-    roster data to disk. Left to itself it would spill into `.tmp` in the
-    current folder, readable by anyone who can read that folder and left
-    behind by a crash. Spills go instead into a fresh owner-only (0700) folder
-    inside `spill_dir` (default: the system temporary folder), removed when the
-    session ends, interrupted or not. Its name carries the process id
-    (`recon-spill-PID-…`): what a killed run left is removed by the next one.
+    roster data to disk; without one, at `default_memory_limit()`. Left to
+    itself DuckDB would spill into `.tmp` in the current folder, readable by
+    anyone who can read that folder and left behind by a crash. Spills go
+    instead into a fresh owner-only (0700) folder inside `spill_dir` (default:
+    the system temporary folder), removed when the session ends, interrupted
+    or not. Its name carries the process id (`recon-spill-PID-…`): what a
+    killed run left is removed by the next one.
     """
     if spill_dir is not None and not spill_dir.is_dir():
         raise InputError(f"--spill-dir {spill_dir}: no such folder.")
@@ -187,8 +238,9 @@ def session(
         "autoload_known_extensions": False,
         "temp_directory": str(private),
     }
-    if memory_limit:
-        config["memory_limit"] = memory_limit
+    limit = memory_limit or default_memory_limit()
+    if limit:
+        config["memory_limit"] = limit
     try:
         try:
             con = duckdb.connect(":memory:", config=config)

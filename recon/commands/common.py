@@ -30,7 +30,7 @@ import typer.core
 from rich.console import Console
 from rich.text import Text
 
-from recon import pipeline, texts
+from recon import pipeline, stages, texts
 from recon.errors import InputError, InvariantError
 from recon.masking import error_text, scrub
 from recon.policy import load_policy
@@ -55,17 +55,21 @@ out = Console(highlight=False)
 
 
 # Every option declared with `option`, by the catalog key of its help text.
-_HELP_KEYS: list[tuple[typer.models.ParameterInfo, str]] = []
+_HELP_KEYS: list[tuple[typer.models.ParameterInfo, str, Callable[[], dict[str, str]]]] = []
 
 
-def option(*names: str, key: str, **kwargs) -> typer.models.OptionInfo:
-    """`typer.Option(*names, **kwargs)` whose help is the catalog's `cli.<key>`.
+def option(
+    *names: str, key: str, values: Callable[[], dict[str, str]] | None = None, **kwargs
+) -> typer.models.OptionInfo:
+    """`typer.Option(*names, **kwargs)` whose help is the catalog's `cli.<key>`
+    (filled with `values()`, for texts that quote this machine, like its memory).
 
     Typer reads an option's help when it builds the command, so the text is
     set by `localize_help` just before, in the language chosen then.
     """
-    info = typer.Option(*names, help=text(f"cli.{key}"), **kwargs)
-    _HELP_KEYS.append((info, f"cli.{key}"))
+    fill = values or dict
+    info = typer.Option(*names, help=text(f"cli.{key}", **fill()), **kwargs)
+    _HELP_KEYS.append((info, f"cli.{key}", fill))
     return info
 
 
@@ -84,8 +88,8 @@ def localize_help(lang: str) -> None:
     """Give every declared option, and typer's frame, its text in `lang` (before typer builds)."""
     from typer import rich_utils
 
-    for info, key in _HELP_KEYS:
-        info.help = text(key, lang)
+    for info, key, fill in _HELP_KEYS:
+        info.help = text(key, lang, **fill())
     for name, key in _FRAME.items():
         if hasattr(rich_utils, name):
             # `{}` in the texts are typer's own fields, filled in by typer.
@@ -225,7 +229,15 @@ def check_memory_limit(value: str | None) -> str | None:
 
 MemoryOpt = Annotated[
     str | None,
-    option("--memory-limit", key="option.memory_limit", callback=check_memory_limit),
+    option(
+        "--memory-limit",
+        key="option.memory_limit",
+        values=lambda: {
+            "share": f"{stages.DEFAULT_MEMORY_SHARE:.0%}",
+            "here": stages.default_memory_limit() or "DuckDB",
+        },
+        callback=check_memory_limit,
+    ),
 ]
 # None: the language chosen already (`recon --lang`, RECON_LANG, else ja).
 LangOpt = Annotated[
