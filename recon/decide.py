@@ -31,4 +31,6 @@ def decide(
 ) -> pl.DataFrame:
     """One decision row per roster row, in input order (with `row`)."""
     stages.run(con, ("decision",), on_stage)
-    return con.sql("SELECT * FROM decision ORDER BY row").pl()
+    # duckdb types .pl() as Any (polars is an optional dependency of duckdb).
+    decisions: pl.DataFrame = con.sql("SELECT * FROM decision ORDER BY row").pl()
+    return decisions

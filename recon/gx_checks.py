@@ -58,11 +58,11 @@ class Selected:
     value: pl.Expr
 
 
-def _is(column: str, value: object) -> pl.Expr:
+def _is(column: str, value: str | bool) -> pl.Expr:
     return (pl.col(column) == value).fill_null(False)
 
 
-def _is_not(column: str, value: object) -> pl.Expr:
+def _is_not(column: str, value: str | bool) -> pl.Expr:
     return (pl.col(column) != value).fill_null(True)
 
 
@@ -193,7 +193,12 @@ class Outcome:
 class Quality:
     """What GX said about this run: one outcome per expectation, and its Data Docs."""
 
-    def __init__(self, outcomes: tuple[Outcome, ...], sources: dict[str, str], validation):
+    def __init__(
+        self,
+        outcomes: tuple[Outcome, ...],
+        sources: dict[str, str],
+        validation: gx_adapter.Validation,
+    ):
         self.outcomes = outcomes
         self._sources = sources
         self._validation = validation
@@ -267,7 +272,7 @@ def tables(
 def selected_rows(frames: dict[str, pl.DataFrame]) -> dict[str, int]:
     """How many rows each `SELECTED` column is about: what GX counted as the
     rows of a row condition, the "of" of a finding's detail."""
-    counts = {}
+    counts: dict[str, int] = {}
     for table, frame in frames.items():
         selected = {n: s for n, s in SELECTED.items() if s.table == table}
         if selected:
@@ -379,8 +384,11 @@ def validate(
             by_name[o.name],
             o.success,
             o.unexpected_count,
-            _detail(o, of_rows.get(by_name[o.name].column)),
-            _rows(o, of_rows.get(by_name[o.name].column)),
+            _detail(
+                o,
+                rows := None if (column := by_name[o.name].column) is None else of_rows.get(column),
+            ),
+            _rows(o, rows),
             o.observed,
         )
         for o in sorted(validation.outcomes, key=lambda o: order[o.name])

@@ -14,6 +14,7 @@ import difflib
 import re
 import tomllib
 from dataclasses import asdict, dataclass, fields
+from itertools import pairwise
 from pathlib import Path
 
 from recon import tomlfile
@@ -125,9 +126,31 @@ def _month(value: str) -> dt.date | None:
         return None
 
 
-def _comparable(kind: str, value) -> dt.date | int:
-    """The value as a date or number to compare with the limits (a month by its first day)."""
-    return _month(value) if kind == "month" else value
+def _day(kind: str, value: object) -> dt.date:
+    """A checked date, or a checked month by its first day."""
+    day = _month(value) if kind == "month" and isinstance(value, str) else value
+    if not isinstance(day, dt.date):
+        raise InvariantError(f"policy value {value!r} was compared before it was checked")
+    return day
+
+
+def _comparable(kind: str, value: object) -> dt.date | int:
+    """A checked value as a date or number to compare with the limits (a month by its first day)."""
+    if kind != "int":
+        return _day(kind, value)
+    if not isinstance(value, int):
+        raise InvariantError(f"policy value {value!r} was compared before it was checked")
+    return value
+
+
+def _ascending(*points: dt.date | int) -> bool:
+    """Whether the points never decrease. A rule's limits and values are all dates or all
+    numbers; a mix would be a bug in RULES, not a policy a person wrote."""
+    dates = [p for p in points if isinstance(p, dt.date)]
+    numbers = [p for p in points if not isinstance(p, dt.date)]
+    if dates and numbers:
+        raise InvariantError(f"policy limits mix dates and numbers: {points!r}")
+    return all(a <= b for a, b in pairwise(dates)) and all(a <= b for a, b in pairwise(numbers))
 
 
 def _check(key: str, value: object) -> str | None:
@@ -142,11 +165,11 @@ def _check(key: str, value: object) -> str | None:
     )
     if wrong:
         return f"is {_kind_of(value)}; it must be {_WANT[rule.kind]}"
-    if rule.kind == "month" and _month(value) is None:
+    if rule.kind == "month" and (not isinstance(value, str) or _month(value) is None):
         return f"is not a month; it must be {_WANT['month']}"
-    if rule.low is None:
+    if rule.low is None or rule.high is None:
         return None
-    if not rule.low <= _comparable(rule.kind, value) <= rule.high:
+    if not _ascending(rule.low, _comparable(rule.kind, value), rule.high):
         low, high = (_show(v).strip('"') for v in (rule.low, rule.high))
         if rule.kind == "month":
             low, high = low[:7], high[:7]
@@ -220,7 +243,7 @@ def load_policy(path: Path | None = None) -> Policy:
             problems.append(f"{source[key]}: policy key {key} = {_show(value)} {wrong}.")
     if not problems:
         for earlier, later in _ORDER:
-            a, b = (_comparable(RULES[k].kind, values[k]) for k in (earlier, later))
+            a, b = (_day(RULES[k].kind, values[k]) for k in (earlier, later))
             if "month" in (RULES[earlier].kind, RULES[later].kind):
                 a, b = a.replace(day=1), b.replace(day=1)  # a month: compare whole months
             if a > b:

@@ -233,7 +233,8 @@ def session(
         raise InputError(
             f"--spill-dir {spill_dir}: cannot create a folder there ({exc.strerror})."
         ) from None
-    config: dict[str, str | bool] = {
+    # The value type duckdb.connect declares (its dict is invariant in it).
+    config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "temp_directory": str(private),

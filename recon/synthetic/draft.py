@@ -217,7 +217,8 @@ class Draft:
 
     def add_filings(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Append filing rows (same columns, `fid` given here); returns them with their fids."""
-        start = self.filings["fid"].max() + 1 if self.filings.height else 0
+        last = self.filings["fid"].max()  # an int, or None when there are no filings yet
+        start = last + 1 if isinstance(last, int) else 0
         rows = rows.with_columns(
             pl.int_range(start, start + rows.height, dtype=pl.Int64).alias("fid")
         )

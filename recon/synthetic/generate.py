@@ -829,7 +829,8 @@ def _files(h, p, life, plan, t, rng, at, seed, encodings) -> Draft:
     filed_on = np.maximum(acquired, _day(2016, 1, 4) + rng.integers(0, 700, n))
     filed_on = np.minimum(filed_on + rng.integers(0, 40, n), _LAST_DAY)
 
-    r_name, r_kana, f_name, f_kana, name_var, kana_var = _names(p, t, rng, *encodings, h)
+    r_utf8, f_utf8 = encodings
+    r_name, r_kana, f_name, f_kana, name_var, kana_var = _names(p, t, rng, r_utf8, f_utf8, h)
     relation_ja, relation_filed = _relations(p, life, rng)
 
     insurer = _text([INSURER, INSURER[1:]], rng.random(n) < 0.01)  # Excel dropped the 0
@@ -974,7 +975,9 @@ def _files(h, p, life, plan, t, rng, at, seed, encodings) -> Draft:
 # --- 5. render -----------------------------------------------------------------------
 
 
-_TRUTH_SCHEMA = {"source": pl.String, "row": pl.Int64, "member_id": pl.String, "check": pl.String}
+_TRUTH_SCHEMA = pl.Schema(
+    {"source": pl.String(), "row": pl.Int64(), "member_id": pl.String(), "check": pl.String()}
+)
 
 
 def _render(draft: Draft, life: _Life, at: _Offsets) -> Sample:
