@@ -370,7 +370,8 @@ def _active(r: dict[str, Any], as_of: str) -> Decision:
     if r["period_unreadable"]:
         rule = "active.unreadable"
     elif not r["active"]:
-        lost = r["lost_on"] is not None and _iso(r["lost_on"]) <= as_of
+        lost_on = _iso(r["lost_on"])
+        lost = lost_on is not None and lost_on <= as_of
         rule = "active.lost" if lost else "active.not_yet"
     else:
         rule = "active.yes" if r["lost_on"] is not None else "active.yes_open"

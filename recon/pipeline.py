@@ -161,7 +161,8 @@ def analyse(
     on_disk = [p for p in (roster_path, filings_path) if isinstance(p, Path)]
     if len(on_disk) == 2 and roster_path.resolve() == filings_path.resolve():  # type: ignore[union-attr]
         raise InputError(text("read.same_file", path=roster_path))
-    for path, source in ((roster_path, "roster"), (filings_path, "filings")):
+    given: tuple[tuple[object, Source], ...] = ((roster_path, "roster"), (filings_path, "filings"))
+    for path, source in given:
         if isinstance(path, Path):  # before any thread starts: a typo fails at once
             read.require_file(path, f"--{source}", *read.TABLE_NAMES[source])
     if with_decisions:

@@ -293,7 +293,7 @@ def _first_broken_quote(decoded: str) -> tuple[int, str] | None:
     quotes the broken value up to the end of the file.
     """
     lines = decoded.splitlines()
-    header = next(_csv_reader(lines[:1]), []) if lines else []
+    header: list[str] = next(_csv_reader(lines[:1]), []) if lines else []
     line, i, field, in_quotes, quoted, start = 1, 0, 0, False, False, 1
     while i < len(decoded):
         c = decoded[i]

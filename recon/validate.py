@@ -57,7 +57,7 @@ def _problems(source: Source, lang: str) -> pl.DataFrame:
     rows = [("", "not_nullable", texts.text("details.invalid.required", lang))]
     for c in SCHEMAS[source]:
         for check in _checks(c):
-            name = check.error or check.name
+            name = str(check.error or check.name)  # pandera names every check it builds
             values = {
                 "codes": ", ".join(sorted(CODES.get(c.kind, ()))),
                 "max_length": c.max_length,

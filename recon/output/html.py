@@ -210,8 +210,9 @@ def _list_cell(column: str, value: object, lang: str) -> object:
     if column in ("household_id", "member_id"):
         return Cell(value, "id")
     if column == "priority":
-        said = word("severity", value, lang) if value else ""
-        return Cell(said, f"sev-{value}", SORT_RANK.get(value, 3))
+        severity = str(value) if value else ""
+        said = word("severity", severity, lang) if severity else ""
+        return Cell(said, f"sev-{value}", SORT_RANK.get(severity, 3))
     return value
 
 

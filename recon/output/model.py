@@ -36,9 +36,13 @@ DELIVERIES = ("household", "designated_address", "undeliverable", "none")
 
 
 class ReadFile(Protocol):
-    path: Path
-    rows: int
-    sha256: str
+    # Read-only: the pipeline's input files are frozen.
+    @property
+    def path(self) -> Path: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
 
 
 class RunResult(Protocol):
@@ -46,8 +50,12 @@ class RunResult(Protocol):
 
     as_of: dt.date
     policy: Policy
-    roster: ReadFile
-    filings: ReadFile
+
+    @property
+    def roster(self) -> ReadFile: ...
+    @property
+    def filings(self) -> ReadFile: ...
+
     findings: pl.DataFrame
     members: pl.DataFrame | None
     seconds: dict[str, float]
