@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 from stdnum.jp import in_ as oracle
 
+from recon.output import tables
 from tests.conftest import FILINGS, ROSTER, filing, member, my_number, run_args, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +81,7 @@ def test_member_ids_are_written_as_read_in_members_and_mailing(written):
     members = _csv(out, "members.csv")
     assert members["member_id"].to_list() == [PASSING_ID, LONG_ID, "1000-3-00"]
     assert members["household_id"].to_list() == ["1000-181800", "5120-12345678", "1000-3"]
-    mailing = _csv(out, "mailing.csv")
+    mailing = tables.read_list(out / "mailing.csv")  # its header row is in words
     assert {"1000-181800", "5120-12345678"} <= set(mailing["household_id"])
     documents = " ".join(mailing["documents"])
     assert PASSING_ID in documents and LONG_ID in documents

@@ -39,7 +39,7 @@ def write(
         _write_tables(run, folder, lang, pool, tuple(sections))
         if docs_written is not None:
             docs_written.result()
-    proof.prove(run, folder)
+    proof.prove(run, folder, lang)
     return run
 
 
