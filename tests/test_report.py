@@ -297,6 +297,46 @@ def test_long_lists_are_cut_in_the_page_and_whole_beside_it(reconcile, tmp_path,
     assert len(_table_rows(page, "table-certificates")) == 2
     assert '3 件中 2 件を表示。全件は <a href="certificates.csv">' in page
     assert _list(out / "certificates.csv").height == 3
+    # The page explains as many members as a list shows, and says how to ask for the rest.
+    assert len(re.findall(r'<details id="explain-r\d+"', page)) == 2
+    assert "最大 2 人" in page and "recon explain 加入者番号 --out このフォルダ" in page
+    linked = re.findall(r'<a href="#explain-r(\d+)">', _table_rows(page, "table-certificates")[0])
+    assert len(linked) == 1
+
+
+def _said(markup: str) -> list[str]:
+    """The sentences of a piece of the page, one per line, as a reader sees them."""
+    import html as escaping
+
+    lines = re.sub(r"<(?:/li|li|ul|/ul|h4|/h4|p[^>]*|/p|summary|/summary)>", "\n", markup)
+    return [escaping.unescape(x).strip() for x in re.sub(r"<[^>]+>", "", lines).splitlines()]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_each_listed_member_links_to_what_recon_explain_says(reconcile, tmp_path, lang):
+    from recon import explain
+
+    people = _family("E1", residence="overseas", overseas_type="single")
+    people += _family("E2")
+    filings = [filing(p) for p in people[1:]]  # the first member has no filing: must confirm
+    out = _write(reconcile, tmp_path, people, filings, lang)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    confirming = _list(out / "confirm_members.csv", lang)["member_id"].to_list()
+    assert "1234-1-00" in confirming
+    rows = _table_rows(page, "table-confirm_members")
+    assert len(rows) == len(confirming)
+    for member_id, row in zip(confirming, rows, strict=True):
+        (anchor,) = re.findall(rf'<a href="#(explain-r\d+)">{member_id}</a>', row)
+        block = re.search(rf'<details id="{anchor}" class="explain">.*?</details>', page, re.S)
+        assert block, anchor
+        said = [x for x in _said(block.group(0)) if x]
+        # Every line `recon explain ID` prints, read from the folder: the same sentences.
+        told = explain.render_text(explain.lookup(out, member_id), lang).splitlines()
+        assert said == [x.strip() for x in told if x.strip()]
+    decided = "判定とその理由" if lang == "ja" else "Decisions and why"
+    assert decided in page and 'href="#explain"' in page  # and in the navigation
+    # Households are listed by household: no member row, no link of their own.
+    assert "href=\"#explain" not in "".join(_table_rows(page, "table-confirm_hr"))
 
 
 def test_a_large_roster_gives_a_small_page(tmp_path):

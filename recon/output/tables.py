@@ -60,6 +60,9 @@ class ActionList:
     key: str  # its heading in the page, and its file name without .csv
     shown: pl.DataFrame  # the first LIST_CAP rows, the page's columns only
     total: int
+    # A list of people: the roster row of each shown row (whose explanation the page
+    # may hold); None for a list of households.
+    roster_rows: pl.Series | None = None
 
     @property
     def csv(self) -> str:
@@ -420,8 +423,20 @@ def write_lists(m: pl.DataFrame, lang: str, folder: Path) -> tuple[ActionList, .
     for key, shown, extra, rows in lists(m, lang):
         excel_csv(rows.select(*shown, *extra), folder / f"{key}.csv", lang=lang)
         # Ids, codes, words and the written findings' details: nothing left to scrub.
-        written.append(ActionList(key, safe_frame(rows.select(shown).head(LIST_CAP)), rows.height))
+        page = rows.head(LIST_CAP)
+        people = page.get_column("row") if "row" in page.columns else None
+        written.append(ActionList(key, safe_frame(page.select(shown)), rows.height, people))
     return tuple(written)
+
+
+def explained_rows(lists: tuple[ActionList, ...]) -> pl.Series:
+    """The roster rows whose explanation the page holds: those its lists of people
+    show, in the page's order, each once, at most LIST_CAP of them (as each list
+    shows at most LIST_CAP rows; `recon explain ID` gives any other)."""
+    shown = [a.roster_rows for a in lists if a.roster_rows is not None]
+    if not shown:
+        return pl.Series("row", [], pl.Int64)
+    return pl.concat(shown).unique(maintain_order=True).head(LIST_CAP)
 
 
 # Every column a list or mailing.csv has, by its code (`header` gives its name in a file).
