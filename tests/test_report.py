@@ -336,7 +336,7 @@ def test_each_listed_member_links_to_what_recon_explain_says(reconcile, tmp_path
     decided = "判定とその理由" if lang == "ja" else "Decisions and why"
     assert decided in page and 'href="#explain"' in page  # and in the navigation
     # Households are listed by household: no member row, no link of their own.
-    assert "href=\"#explain" not in "".join(_table_rows(page, "table-confirm_hr"))
+    assert 'href="#explain' not in "".join(_table_rows(page, "table-confirm_hr"))
 
 
 def test_a_large_roster_gives_a_small_page(tmp_path):

@@ -27,8 +27,8 @@ from markupsafe import Markup
 
 from recon.explain import Explanation, outline
 from recon.findings import SEVERITY_RANK
-from recon.output.model import Run, Summary
 from recon.output import tables
+from recon.output.model import Run, Summary
 from recon.output.tables import ActionList
 from recon.texts import text
 from recon.wording import word
