@@ -382,11 +382,20 @@ def test_clicking_a_member_opens_its_explanation(browser, reports, lang, decisio
     is_open, _ = browser.js(shown)
     assert is_open is False  # closed until asked for
     browser.click(link)
+    deadline = time.monotonic() + 5  # hashchange is dispatched after the click returns
+    while not browser.js(shown)[0] and time.monotonic() < deadline:
+        time.sleep(0.05)
     is_open, said = browser.js(shown)
     assert is_open is True and browser.js("location.hash") == target
     assert member_id in said and decisions in said and notice in said
     assert "my_number_status" in said and "must_confirm" in said  # the codes beside the words
     # A second member's link opens its own explanation as well.
-    browser.click("#table-confirm_members tbody tr:nth-child(2) a[href^='#explain-']")
-    assert browser.js("document.querySelectorAll('details.explain[open]').length") == 2
+    second = "#table-confirm_members tbody tr:nth-child(2) a[href^='#explain-']"
+    browser.js(f"document.querySelector({json.dumps(second)}).click()")
+    opened = "[...document.querySelectorAll('details.explain[open]')].map(d => '#' + d.id)"
+    deadline = time.monotonic() + 5  # hashchange is dispatched after the click returns
+    while len(browser.js(opened)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second_target = browser.js(f"document.querySelector({json.dumps(second)}).getAttribute('href')")
+    assert sorted(browser.js(opened)) == sorted([target, second_target])
     assert browser.problems() == []
