@@ -148,15 +148,27 @@ def source_facts(roster: pl.DataFrame, filings: pl.DataFrame) -> SourceFacts:
 # --- writing ------------------------------------------------------------------------
 
 
-def explain_frame(result: Result, written: pl.DataFrame) -> pl.DataFrame:
+def explain_frame(
+    result: Result, written: pl.DataFrame, rows: pl.Series | None = None
+) -> pl.DataFrame:
     """One row per roster row: decisions, compared facts, matched filings, and the
-    findings as written (`written`: their free-text details already scrubbed)."""
+    findings as written (`written`: their free-text details already scrubbed).
+
+    `rows`: only these roster rows (the ones report.html explains); the household's
+    insured person is still found among all members.
+    """
     assert result.members is not None and result.explain_facts is not None
     facts = result.explain_facts
     members = result.members.select(_DECIDED).rename({"overseas_type": "route_overseas_type"})
+    everyone = members
+    if rows is not None:
+        rows = rows.cast(members.schema["row"])
+        wanted = rows.implode()
+        members = members.filter(pl.col("row").is_in(wanted))
+        written = written.filter(pl.col("roster_row").is_in(wanted))
     # SPEC §3.1 / sql/01: the insured person is the household's one row with relation self.
     insured = (
-        members.filter(pl.col("relation") == "self")
+        everyone.filter(pl.col("relation") == "self")
         .group_by("household_id")
         .agg(
             insured_count=pl.len().cast(pl.Int64),
@@ -169,9 +181,11 @@ def explain_frame(result: Result, written: pl.DataFrame) -> pl.DataFrame:
         )
     )
     hits = [h for _, _, h in MATCH_KEYS]
+    matched = result.filing_match.filter(pl.col("roster_row").is_not_null())
+    if rows is not None:
+        matched = matched.filter(pl.col("roster_row").is_in(rows.implode()))
     filings = (
-        result.filing_match.filter(pl.col("roster_row").is_not_null())
-        .select("filing_row", "roster_row", "matched_by", "candidates", *hits)
+        matched.select("filing_row", "roster_row", "matched_by", "candidates", *hits)
         .join(facts.filings.rename({"row": "filing_row"}), on="filing_row", how="left")
         .sort("roster_row", "filing_row")
         .group_by("roster_row", maintain_order=True)
@@ -196,18 +210,33 @@ def write_file(result: Result, findings: pl.DataFrame, folder: Path) -> None:
     """explain.parquet into `folder` (the staging folder of `pipeline.write`)."""
     if result.members is None or result.explain_facts is None:
         return
-    run = {
+    explain_frame(result, findings).write_parquet(
+        folder / EXPLAIN_FILE,
+        row_group_size=_ROW_GROUP,
+        statistics=True,
+        metadata={_META_KEY: json.dumps(_run(result))},
+    )
+
+
+def _run(result: Result) -> dict[str, Any]:
+    """What every explanation of the run shares: its day and its policy's dates."""
+    return {
         "format": FORMAT,
         "recon_version": __version__,
         "as_of": result.as_of.isoformat(),
         "policy": {k: _plain(getattr(result.policy, k)) for k in _POLICY_KEYS},
     }
-    explain_frame(result, findings).write_parquet(
-        folder / EXPLAIN_FILE,
-        row_group_size=_ROW_GROUP,
-        statistics=True,
-        metadata={_META_KEY: json.dumps(run)},
-    )
+
+
+def explanations(result: Result, written: pl.DataFrame, rows: pl.Series) -> list[Explanation]:
+    """The explanations of the roster `rows`, from the run in memory: the same rows
+    `write_file` writes and `lookup` reads back, so report.html says what
+    `recon explain` says. Empty when the run decided nothing."""
+    if result.members is None or result.explain_facts is None or rows.is_empty():
+        return []
+    frame = explain_frame(result, written, rows)
+    run = _run(result)
+    return [_explanation(r, run) for r in frame.iter_rows(named=True)]
 
 
 def _plain(value: Any) -> Any:
@@ -727,65 +756,93 @@ def render_text(explanations: list[Explanation], lang: str) -> str:
     return "\n\n".join(_block(e, lang) for e in explanations) + "\n"
 
 
+@dataclass(frozen=True)
+class Line:
+    """One line of an explanation, and the lines that say why under it."""
+
+    text: str
+    subs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part of an explanation (the decisions, the filings, ...): its title and lines."""
+
+    title: str
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class Outline:
+    """An explanation in `lang`, as the terminal and report.html both show it: the same
+    sentences, laid out by each (`render_text`, recon.output.html)."""
+
+    heading: str
+    run_line: str
+    parts: tuple[Part, ...]
+
+
 def _block(e: Explanation, lang: str) -> str:
-    out = [
-        _t(
-            "heading",
-            lang,
-            member_id=e.member_id,
-            household_id=e.household_id,
-            row=e.roster_row,
-            relation=word("relation", e.relation, lang) if e.relation else _t("value.empty", lang),
-        ),
-        _t(
-            "run_line",
-            lang,
-            as_of=e.as_of,
-            snapshot=e.policy["notice_snapshot"],
-            card_end=e.policy["card_issuance_end"],
-            system_start=e.policy["my_number_system_start"],
-        ),
-        "",
-        _t("section.decisions", lang),
-    ]
+    o = outline(e, lang)
+    out = [o.heading, o.run_line]
+    for part in o.parts:
+        out += ["", part.title]
+        for line in part.lines:
+            out.append("  " + line.text)
+            out += ["      " + sub for sub in line.subs]
+    return "\n".join(out)
+
+
+def outline(e: Explanation, lang: str) -> Outline:
+    """Every sentence `recon explain` says of one roster row, in `lang`."""
+    heading = _t(
+        "heading",
+        lang,
+        member_id=e.member_id,
+        household_id=e.household_id,
+        row=e.roster_row,
+        relation=word("relation", e.relation, lang) if e.relation else _t("value.empty", lang),
+    )
+    run_line = _t(
+        "run_line",
+        lang,
+        as_of=e.as_of,
+        snapshot=e.policy["notice_snapshot"],
+        card_end=e.policy["card_issuance_end"],
+        system_start=e.policy["my_number_system_start"],
+    )
+    decisions = []
     for d in e.decisions:
-        out.append(
-            "  "
-            + _t(
-                "decision_line",
-                lang,
-                label=_t(f"decision.{d.decision}", lang),
-                code=_code(d.value),
-                words=_value_words(d, lang),
-            )
+        said = _t(
+            "decision_line",
+            lang,
+            label=_t(f"decision.{d.decision}", lang),
+            code=_code(d.value),
+            words=_value_words(d, lang),
         )
-        out.append("      " + why(d, lang))
+        subs = [why(d, lang)]
         for reason in d.reasons:
-            said = _paren(reason.value, _value_words(reason, lang), lang)
-            out.append(f"      - {said}: {why(reason, lang)}")
-    out += ["", _t("section.filings", lang)]
-    if not e.filings:
-        out.append("  " + _t("filing.none", lang))
+            named = _paren(reason.value, _value_words(reason, lang), lang)
+            subs.append(f"- {named}: {why(reason, lang)}")
+        decisions.append(Line(said, tuple(subs)))
+    filings = [] if e.filings else [Line(_t("filing.none", lang))]
     for f in e.filings:
-        out.append(
-            "  "
-            + _t(
-                "filing.line",
-                lang,
-                row=f["filing_row"],
-                employee_id=f["employee_id"] or _t("value.empty", lang),
-                key=f["match_key"],
-                matched_by=f["matched_by"],
-                my_number=f["my_number"] or _t("value.empty", lang),
-                filed_on=_shown(f["filed_on"], lang),
-            )
+        said = _t(
+            "filing.line",
+            lang,
+            row=f["filing_row"],
+            employee_id=f["employee_id"] or _t("value.empty", lang),
+            key=f["match_key"],
+            matched_by=f["matched_by"],
+            my_number=f["my_number"] or _t("value.empty", lang),
+            filed_on=_shown(f["filed_on"], lang),
         )
+        subs = []
         if f["my_number_problem"]:
-            out.append("      " + _t("filing.problem", lang, problem=f["my_number_problem"]))
-        out += ["      " + line for line in _filing_why(f, lang)]
-        out.append(
-            "      "
-            + _t(
+            subs.append(_t("filing.problem", lang, problem=f["my_number_problem"]))
+        subs += _filing_why(f, lang)
+        subs.append(
+            _t(
                 "filing.compared",
                 lang,
                 roster_birth=_shown(f["birth_date"]["roster"], lang),
@@ -794,60 +851,61 @@ def _block(e: Explanation, lang: str) -> str:
                 filing_sex=_sex(f["sex"]["filing"], lang),
             )
         )
+        filings.append(Line(said, tuple(subs)))
     h = e.household
-    out += ["", _t("section.household", lang)]
     if h["insured_count"] == 1:
-        out.append("  " + _t("household.insured", lang, member_id=h["insured_member_id"]))
+        insured = _t("household.insured", lang, member_id=h["insured_member_id"])
     else:
-        out.append("  " + _t("household.no_insured", lang, count=h["insured_count"]))
-    out.append(
-        "  "
-        + _t(
-            "household.route",
-            lang,
-            residence=_residence(h["residence"], lang),
-            overseas_type=(
-                _paren(h["overseas_type"], word("overseas_type", h["overseas_type"], lang), lang)
-                if h["overseas_type"]
-                else _t("value.empty", lang)
-            ),
-            designated=_shown(h["designated_address_on_file"], lang),
-        )
+        insured = _t("household.no_insured", lang, count=h["insured_count"])
+    route = _t(
+        "household.route",
+        lang,
+        residence=_residence(h["residence"], lang),
+        overseas_type=(
+            _paren(h["overseas_type"], word("overseas_type", h["overseas_type"], lang), lang)
+            if h["overseas_type"]
+            else _t("value.empty", lang)
+        ),
+        designated=_shown(h["designated_address_on_file"], lang),
     )
-    out.append(
-        "  " + _t("household.overseas_member", lang, value=_shown(h["overseas_member"], lang))
-    )
-    out += ["", _t("section.findings", lang)]
-    if not e.findings:
-        out.append("  " + _t("finding.none", lang))
+    abroad = _t("household.overseas_member", lang, value=_shown(h["overseas_member"], lang))
+    household = [Line(insured), Line(route), Line(abroad)]
+    findings = [] if e.findings else [Line(_t("finding.none", lang))]
     for f in e.findings:
-        action = _action(f["check"], lang)
-        out.append(
-            "  "
-            + _t(
-                "finding.line",
-                lang,
-                severity=word("severity", f["severity"], lang),
-                check=f["check"],
-                title=_title(f["check"], lang),
-                source=_t(f"source.{f['source']}", lang),
-                row=f["row"],
-                field=f["field"] or "",
-            )
+        said = _t(
+            "finding.line",
+            lang,
+            severity=word("severity", f["severity"], lang),
+            check=f["check"],
+            title=_title(f["check"], lang),
+            source=_t(f"source.{f['source']}", lang),
+            row=f["row"],
+            field=f["field"] or "",
         )
+        subs = []
         if f["detail"]:
-            out.append("      " + _t("finding.detail", lang, detail=f["detail"]))
+            subs.append(_t("finding.detail", lang, detail=f["detail"]))
+        action = _action(f["check"], lang)
         if action:
-            out.append("      " + _t("finding.action", lang, action=action))
+            subs.append(_t("finding.action", lang, action=action))
         who = word("confirm_by", f["who"], lang) if f["who"] else _t("finding.no_one", lang)
-        out.append("      " + _t("finding.who", lang, who=who))
-    out += ["", _t("section.who", lang)]
-    if e.confirm_by:
-        for who in e.confirm_by:
-            out.append(f"  - {_paren(who, word('confirm_by', who, lang), lang)}")
-    else:
-        out.append("  " + _t("who.no_one", lang))
-    return "\n".join(out)
+        subs.append(_t("finding.who", lang, who=who))
+        findings.append(Line(said, tuple(subs)))
+    who_acts = [
+        Line(f"- {_paren(who, word('confirm_by', who, lang), lang)}") for who in e.confirm_by
+    ] or [Line(_t("who.no_one", lang))]
+    parts = [
+        ("decisions", decisions),
+        ("filings", filings),
+        ("household", household),
+        ("findings", findings),
+        ("who", who_acts),
+    ]
+    return Outline(
+        heading,
+        run_line,
+        tuple(Part(_t(f"section.{key}", lang), tuple(lines)) for key, lines in parts),
+    )
 
 
 def _sex(code: str | None, lang: str) -> str:

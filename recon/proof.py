@@ -24,12 +24,13 @@ if TYPE_CHECKING:
     from recon.output.model import Run
 
 
-def prove(run: Run, folder: Path) -> None:
-    """Every claim on the files in `folder`; the first that fails raises."""
+def prove(run: Run, folder: Path, lang: str = "ja") -> None:
+    """Every claim on the files in `folder` (the lists' headers in `lang`); the first
+    that fails raises."""
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     members_written_once(run.members["member_id"], folder / "members.csv")
     findings_name_roster_members(run.members["member_id"], folder / "findings.csv")
-    envelopes_name_households(run.members["household_id"], folder / "mailing.csv")
+    envelopes_name_households(run.members["household_id"], folder / "mailing.csv", lang)
     summary_counts_the_files(summary, folder)
 
 
@@ -98,11 +99,18 @@ def findings_name_roster_members(roster_ids: pl.Series, path: Path) -> None:
         )
 
 
-def envelopes_name_households(household_ids: pl.Series, path: Path) -> None:
-    """Every envelope in mailing.csv goes to a household of the roster."""
-    from recon.output.tables import neutralized  # as the Excel CSV writes a cell
+def envelopes_name_households(household_ids: pl.Series, path: Path, lang: str) -> None:
+    """Every envelope in mailing.csv goes to a household of the roster.
 
-    written = _read(path, "household_id")["household_id"]
+    mailing.csv is read by people: its header row is in the run's language. The
+    column is found by its name in that language (the catalog's, as the writer
+    named it), not by its place: a reordered file is still read right, and a
+    header in another language fails the proof instead of passing unread.
+    """
+    from recon.output.tables import header, neutralized  # as the Excel CSV writes a cell
+
+    column = header("household_id", lang)
+    written = _read(path, column)[column]
     strangers = _strangers(written.fill_null(""), neutralized(household_ids.drop_nulls()))
     if not strangers.is_empty():
         name = strangers[0] or "(empty)"

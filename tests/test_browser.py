@@ -363,3 +363,39 @@ def test_the_checks_read_by_title_and_gx_in_words(browser, reports, lang, bundle
         " th.click(); return th.getAttribute('aria-sort'); })()"
     )
     assert order == "ascending"
+
+
+@pytest.mark.parametrize(
+    "lang, decisions, notice",
+    [("ja", "判定とその理由", "資格情報のお知らせ"), ("en", "Decisions", "Notice")],
+)
+def test_clicking_a_member_opens_its_explanation(browser, reports, lang, decisions, notice):
+    """A member of the employer's list, clicked: its explanation opens, with its decisions."""
+    browser.open(reports[lang].as_uri())
+    link = "#table-confirm_members tbody tr:first-child a[href^='#explain-']"
+    target = browser.js(f"document.querySelector({json.dumps(link)}).getAttribute('href')")
+    member_id = browser.js(f"document.querySelector({json.dumps(link)}).innerText")
+    shown = (
+        f"(() => {{ const d = document.querySelector('{target}');"
+        " return [d.open, d.innerText]; })()"
+    )
+    is_open, _ = browser.js(shown)
+    assert is_open is False  # closed until asked for
+    browser.click(link)
+    deadline = time.monotonic() + 5  # hashchange is dispatched after the click returns
+    while not browser.js(shown)[0] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    is_open, said = browser.js(shown)
+    assert is_open is True and browser.js("location.hash") == target
+    assert member_id in said and decisions in said and notice in said
+    assert "my_number_status" in said and "must_confirm" in said  # the codes beside the words
+    # A second member's link opens its own explanation as well.
+    second = "#table-confirm_members tbody tr:nth-child(2) a[href^='#explain-']"
+    browser.js(f"document.querySelector({json.dumps(second)}).click()")
+    opened = "[...document.querySelectorAll('details.explain[open]')].map(d => '#' + d.id)"
+    deadline = time.monotonic() + 5  # hashchange is dispatched after the click returns
+    while len(browser.js(opened)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second_target = browser.js(f"document.querySelector({json.dumps(second)}).getAttribute('href')")
+    assert sorted(browser.js(opened)) == sorted([target, second_target])
+    assert browser.problems() == []

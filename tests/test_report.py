@@ -41,6 +41,12 @@ def _csv(path: Path) -> pl.DataFrame:
     return pl.read_csv(text[1:].encode(), infer_schema=False).fill_null("")
 
 
+def _list(path: Path, lang: str = "ja") -> pl.DataFrame:
+    """A per-audience list, its header row in `lang`, its columns named by code again."""
+    frame = _csv(path)
+    return frame.rename(tables.list_codes(frame.columns, lang))
+
+
 def _table_rows(page: str, table_id: str) -> list[str]:
     table = re.search(f'<table id="{table_id}".*?</table>', page, re.S)
     assert table, f"no table {table_id}"
@@ -90,7 +96,7 @@ def test_outputs_beside_the_report_and_the_links_to_them(mixed):
 
 
 def test_mailing_has_one_row_per_envelope_with_the_documents_inside(mixed):
-    mailing = _csv(mixed / "mailing.csv")
+    mailing = _list(mixed / "mailing.csv")
     assert mailing["household_id"].to_list() == ["1234-1", "1234-2", "1234-3"]
     domestic, abroad, lost = mailing.iter_rows(named=True)
     assert domestic["delivery"] == "household" and domestic["ready"] == "yes"
@@ -102,20 +108,20 @@ def test_mailing_has_one_row_per_envelope_with_the_documents_inside(mixed):
 
 
 def test_action_lists_name_who_acts_and_why(mixed):
-    hr = _csv(mixed / "confirm_hr.csv")
+    hr = _list(mixed / "confirm_hr.csv")
     assert hr["household_id"].to_list() == ["1234-3", "1234-2"]  # the error first
     assert hr["members"].to_list() == ["3", "4"]
-    members = _csv(mixed / "confirm_members.csv")
+    members = _list(mixed / "confirm_members.csv")
     assert members["priority"][0] == "error"  # who to contact first
     never = members.filter(pl.col("member_id") == "1234-2-03").row(0, named=True)
     assert "日本で住民登録したことがない" in never["confirm_reasons_text"]
-    no_number = _csv(mixed / "no_my_number.csv")
+    no_number = _list(mixed / "no_my_number.csv")
     assert no_number["member_id"].to_list() == ["1234-2-03"]
-    certificates = _csv(mixed / "certificates.csv")
+    certificates = _list(mixed / "certificates.csv")
     assert certificates.filter(pl.col("member_id") == "1234-2-03")[
         "certificate_valid_until"
     ].to_list() == ["2030-06-29"]
-    overseas = _csv(mixed / "overseas_households.csv")
+    overseas = _list(mixed / "overseas_households.csv")
     assert set(overseas["household_id"]) == {"1234-2", "1234-3"}
 
 
@@ -123,7 +129,7 @@ def test_lists_of_member_ids_survive_the_my_number_mask(reconcile, tmp_path):
     people = _family("E1001", residence="overseas", overseas_type="single")
     out = _write(reconcile, tmp_path, people, [filing(p) for p in people])
     ids = "1234-1001-00, 1234-1001-01, 1234-1001-02"
-    assert _csv(out / "confirm_hr.csv")["member_ids"].to_list() == [ids]
+    assert _list(out / "confirm_hr.csv")["member_ids"].to_list() == [ids]
     assert ids in (out / "report.html").read_text(encoding="utf-8")
 
 
@@ -201,11 +207,77 @@ def test_header_names_the_run_its_policy_and_its_inputs(mixed):
 def test_english_lists_use_english_words(reconcile, tmp_path):
     people = _family("E1", residence="overseas", overseas_type="single")
     out = _write(reconcile, tmp_path, people, [filing(p) for p in people], "en")
-    hr = _csv(out / "confirm_hr.csv")
+    hr = _list(out / "confirm_hr.csv", "en")
     assert hr.row(0, named=True)["delivery_text"] == "no address"
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Global HR to confirm" in page and "single" in page
     assert "folder 0700, files 0600" in page  # the page says who can read it
+
+
+# The header rows people read in Excel, as the catalog words them (a changed word
+# must change here too: these are what the staff see).
+HEADERS = {
+    "ja": {
+        "confirm_members.csv": "世帯,加入者,続柄,優先度,確認すること,指摘の内容,送付先,"
+        "確認理由コード,個人番号の状態コード,お知らせコード,資格確認書コード,送付先コード",
+        "confirm_hr.csv": "世帯,海外赴任区分,送付先,人数,世帯の加入者,海外赴任区分コード,"
+        "送付先コード,書類あり",
+        "confirm_society.csv": "世帯,加入者,続柄,優先度,指摘の内容,確認理由コード",
+        "overseas_households.csv": "世帯,海外赴任区分,送付先,人数,海外居住,書類あり,"
+        "海外赴任区分コード,送付先コード,世帯の加入者",
+        "no_my_number.csv": "世帯,加入者,続柄,交付理由,有効期限,送付先,交付理由コード,送付先コード",
+        "certificates.csv": "世帯,加入者,続柄,交付理由,有効期限,送付先,交付理由コード,送付先コード",
+        "mailing.csv": "封筒番号,世帯,送付先コード,送付先,お知らせ（通）,資格確認書（通）,"
+        "封入する書類,発送可（yes/no）,保留理由コード",
+    },
+    "en": {
+        "confirm_members.csv": "Household,Member,Relation,Priority,To confirm,Findings,Mailed to,"
+        "Confirm reason codes,My Number status code,Notice code,Certificate code,Delivery code",
+        "confirm_hr.csv": "Household,Overseas type,Mailed to,Members,Members of the household,"
+        "Overseas type code,Delivery code,With documents",
+        "confirm_society.csv": "Household,Member,Relation,Priority,Findings,Confirm reason codes",
+        "overseas_households.csv": "Household,Overseas type,Mailed to,Members,Overseas,"
+        "With documents,Overseas type code,Delivery code,Members of the household",
+        "no_my_number.csv": "Household,Member,Relation,Reasons,Valid until,Mailed to,"
+        "Certificate reason codes,Delivery code",
+        "certificates.csv": "Household,Member,Relation,Reasons,Valid until,Mailed to,"
+        "Certificate reason codes,Delivery code",
+        "mailing.csv": "Envelope,Household,Delivery code,Mailed to,Notices,Certificates,Documents,"
+        "Ready to mail (yes/no),Hold reason codes",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_lists_header_rows_are_in_the_operators_language(reconcile, tmp_path, lang):
+    people = _family("E1", residence="overseas", overseas_type="single")
+    out = _write(reconcile, tmp_path, people, [filing(p) for p in people], lang)
+    assert set(HEADERS[lang]) == set(EXPORTS)
+    for name, expected in HEADERS[lang].items():
+        first = (out / name).read_text(encoding="utf-8").splitlines()[0]
+        assert first == BOM + expected, name
+        # Read back by a script, whatever the language: the codes again, cells unchanged.
+        back = tables.read_list(out / name)
+        assert back.columns == [tables.list_codes([h], lang)[h] for h in expected.split(",")]
+        assert back.columns == tables.read_list(out / name, lang).columns
+    # The codes' cells stay codes beside their words.
+    hr = _list(out / "confirm_hr.csv", lang)
+    assert hr["overseas_type"].to_list() == ["single"] and hr["delivery"][0] == "undeliverable"
+    # SPEC §8's files keep their column names exactly, in both languages.
+    members = (out / "members.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert members == (
+        "member_id,household_id,active,my_number_status,notice,certificate,certificate_reasons,"
+        "certificate_valid_until,delivery,must_confirm,confirm_reasons,confirm_by"
+    )
+    findings = (out / "findings.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert findings == "check,severity,member_id,source,row,field,detail"
+
+
+def test_a_list_in_one_language_is_not_read_as_the_other(mixed):
+    names = (mixed / "mailing.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    with pytest.raises(ValueError, match="封筒番号"):
+        tables.list_codes(names, "en")
+    assert tables.list_codes(names)["世帯"] == "household_id"
 
 
 def test_the_page_says_its_folder_is_owner_only(mixed):
@@ -224,7 +296,47 @@ def test_long_lists_are_cut_in_the_page_and_whole_beside_it(reconcile, tmp_path,
     page = (out / "report.html").read_text(encoding="utf-8")
     assert len(_table_rows(page, "table-certificates")) == 2
     assert '3 件中 2 件を表示。全件は <a href="certificates.csv">' in page
-    assert _csv(out / "certificates.csv").height == 3
+    assert _list(out / "certificates.csv").height == 3
+    # The page explains as many members as a list shows, and says how to ask for the rest.
+    assert len(re.findall(r'<details id="explain-r\d+"', page)) == 2
+    assert "最大 2 人" in page and "recon explain 加入者番号 --out このフォルダ" in page
+    linked = re.findall(r'<a href="#explain-r(\d+)">', _table_rows(page, "table-certificates")[0])
+    assert len(linked) == 1
+
+
+def _said(markup: str) -> list[str]:
+    """The sentences of a piece of the page, one per line, as a reader sees them."""
+    import html as escaping
+
+    lines = re.sub(r"<(?:/li|li|ul|/ul|h4|/h4|p[^>]*|/p|summary|/summary)>", "\n", markup)
+    return [escaping.unescape(x).strip() for x in re.sub(r"<[^>]+>", "", lines).splitlines()]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_each_listed_member_links_to_what_recon_explain_says(reconcile, tmp_path, lang):
+    from recon import explain
+
+    people = _family("E1", residence="overseas", overseas_type="single")
+    people += _family("E2")
+    filings = [filing(p) for p in people[1:]]  # the first member has no filing: must confirm
+    out = _write(reconcile, tmp_path, people, filings, lang)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    confirming = _list(out / "confirm_members.csv", lang)["member_id"].to_list()
+    assert "1234-1-00" in confirming
+    rows = _table_rows(page, "table-confirm_members")
+    assert len(rows) == len(confirming)
+    for member_id, row in zip(confirming, rows, strict=True):
+        (anchor,) = re.findall(rf'<a href="#(explain-r\d+)">{member_id}</a>', row)
+        block = re.search(rf'<details id="{anchor}" class="explain">.*?</details>', page, re.S)
+        assert block, anchor
+        said = [x for x in _said(block.group(0)) if x]
+        # Every line `recon explain ID` prints, read from the folder: the same sentences.
+        told = explain.render_text(explain.lookup(out, member_id), lang).splitlines()
+        assert said == [x.strip() for x in told if x.strip()]
+    decided = "判定とその理由" if lang == "ja" else "Decisions and why"
+    assert decided in page and 'href="#explain"' in page  # and in the navigation
+    # Households are listed by household: no member row, no link of their own.
+    assert 'href="#explain' not in "".join(_table_rows(page, "table-confirm_hr"))
 
 
 def test_a_large_roster_gives_a_small_page(tmp_path):
@@ -238,7 +350,7 @@ def test_a_large_roster_gives_a_small_page(tmp_path):
     page = (out / "report.html").read_text(encoding="utf-8")
     assert len(page.encode()) < 1_500_000
     assert max(len(_table_rows(page, f"table-{k}")) for k in ("certificates",)) <= tables.LIST_CAP
-    assert _csv(out / "confirm_members.csv").height == result.members["must_confirm"].sum()
+    assert _list(out / "confirm_members.csv").height == result.members["must_confirm"].sum()
 
 
 def test_the_page_loads_nothing_from_the_network(mixed):
@@ -277,8 +389,8 @@ def test_each_list_holds_its_audiences_reasons_and_findings_once(reconcile, tmp_
     insured = member()
     bad_roster = member("E1", "01", relation="spouse", birth_date="R06.13.40")  # roster problem
     out = _write(reconcile, tmp_path, [insured, bad_roster], [filing(insured)])
-    employer = _csv(out / "confirm_members.csv")
-    society = _csv(out / "confirm_society.csv")
+    employer = _list(out / "confirm_members.csv")
+    society = _list(out / "confirm_society.csv")
     spouse = "1234-1-01"
     row = employer.filter(pl.col("member_id") == spouse)
     assert row.height == 1 and "roster_problem" in row["confirm_reasons"][0]

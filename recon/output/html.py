@@ -25,7 +25,9 @@ import jinja2
 import polars as pl
 from markupsafe import Markup
 
+from recon.explain import Explanation, outline
 from recon.findings import SEVERITY_RANK
+from recon.output import tables
 from recon.output.model import Run, Summary
 from recon.output.tables import ActionList
 from recon.texts import text
@@ -60,6 +62,7 @@ class Cell:
     value: object
     css: str | None = None  # no class attribute at all
     sort: object = None
+    href: str | None = None  # the value as a link (a member's explanation in the page)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,8 @@ class Page:
     envelopes: int
     envelopes_ready: int
     sections: tuple[Section, ...] = ()
+    # The listed members' explanations (`recon.explain.explanations`), at most LIST_CAP.
+    explained: tuple[Explanation, ...] = ()
 
     @property
     def data_docs(self) -> str | None:
@@ -216,13 +221,41 @@ def _list_cell(column: str, value: object, lang: str) -> object:
     return value
 
 
-def list_table(a: ActionList, lang: str) -> Table:
+def list_table(a: ActionList, lang: str, anchors: dict[int, str] | None = None) -> Table:
+    """A list's table; a member whose explanation the page holds (`anchors`, by
+    roster row) links to it."""
     headers = [_column(c, lang) for c in a.shown.columns]
-    rows = [
-        [_list_cell(c, v, lang) for c, v in zip(a.shown.columns, row, strict=True)]
-        for row in a.shown.iter_rows()
-    ]
+    rows = []
+    roster_rows = a.roster_rows.to_list() if a.roster_rows is not None else []
+    for i, row in enumerate(a.shown.iter_rows()):
+        cells = [_list_cell(c, v, lang) for c, v in zip(a.shown.columns, row, strict=True)]
+        anchor = (anchors or {}).get(roster_rows[i]) if i < len(roster_rows) else None
+        if anchor and "member_id" in a.shown.columns:
+            at = a.shown.columns.index("member_id")
+            cells[at] = Cell(row[at], "id", href=f"#{anchor}")
+        rows.append(cells)
     return table(headers, rows, f"table-{a.key}", "sortable")
+
+
+def explanation_anchor(roster_row: int) -> str:
+    """By roster row, not member id: two rows with one id are explained apart."""
+    return f"explain-r{roster_row}"
+
+
+def explanations_section(explained: Sequence[Explanation], lang: str) -> Section:
+    """The members of the lists explained, as `recon explain` explains them."""
+    x = lambda key, **values: text(f"report.page.explain.{key}", lang, **values)  # noqa: E731
+    body = _templated(
+        "explanations.html.j2",
+        lang,
+        intro=x("intro", n=f"{len(explained):,}", cap=f"{tables.LIST_CAP:,}"),
+        rest=x("rest"),
+        explained=[
+            {"anchor": explanation_anchor(e.roster_row), "outline": outline(e, lang)}
+            for e in explained
+        ],
+    )
+    return Section("explain", x("title"), body)
 
 
 def _column(column: str, lang: str) -> str:
@@ -297,6 +330,10 @@ def render(page: Page, lang: str = "ja") -> str:
     policy = table(["", ""], [[k, v] for k, v in s.policy.items()])
     warnings = s.findings.by_severity.get("warning", 0)
     share = m.overseas_active / m.active if m.active else 0.0
+    anchors = {e.roster_row: explanation_anchor(e.roster_row) for e in page.explained}
+    sections = page.sections
+    if page.explained:
+        sections = (explanations_section(page.explained, lang), *sections)
     return (
         _environment()
         .get_template("report.html.j2")
@@ -316,7 +353,7 @@ def render(page: Page, lang: str = "ja") -> str:
             policy=policy,
             inputs=_inputs(s, lang),
             nav=("summary", "actions", "checks"),
-            sections=page.sections,
+            sections=sections,
             tiles=[
                 (t("tiles.active"), f"{m.active:,}", t("of", n=f"{m.total:,}"), ""),
                 (t("tiles.notices"), f"{m.notices:,}", "", ""),
@@ -343,7 +380,7 @@ def render(page: Page, lang: str = "ja") -> str:
                         n=f"{a.total:,}",
                         csv="\x00",
                     ).partition("\x00"),
-                    "table": list_table(a, lang) if a.total else None,
+                    "table": list_table(a, lang, anchors) if a.total else None,
                 }
                 for a in page.lists
             ],

@@ -16,7 +16,7 @@ from recon.decide import MEMBER_COLUMNS
 from recon.findings import SEVERITY_RANK, catalog
 from recon.masking import safe_frame
 from recon.output.model import FINDING_COLUMNS, Run
-from recon.texts import text
+from recon.texts import LANGS, text
 from recon.wording import word, word_expr, words_expr
 
 # Rows of one list shown in the page; the full list is in the CSV beside it.
@@ -60,6 +60,9 @@ class ActionList:
     key: str  # its heading in the page, and its file name without .csv
     shown: pl.DataFrame  # the first LIST_CAP rows, the page's columns only
     total: int
+    # A list of people: the roster row of each shown row (whose explanation the page
+    # may hold); None for a list of households.
+    roster_rows: pl.Series | None = None
 
     @property
     def csv(self) -> str:
@@ -76,14 +79,48 @@ def findings_frame(run: Run) -> pl.DataFrame:
     return run.findings.select(FINDING_COLUMNS)
 
 
-def excel_csv(frame: pl.DataFrame, path: Path, free_text: tuple[str, ...] = ()) -> None:
+def excel_csv(
+    frame: pl.DataFrame, path: Path, free_text: tuple[str, ...] = (), lang: str | None = None
+) -> None:
     """UTF-8 with BOM so that Excel reads the Japanese; formulas neutralized; the
-    `free_text` columns scrubbed (the others are identifiers, codes and words)."""
+    `free_text` columns scrubbed (the others are identifiers, codes and words).
+
+    With `lang`, the header row is in that language (`header`): the file is read
+    by people. Named after the scrubbing, which knows the columns by their codes.
+    """
     frame = safe_frame(frame, free_text)
     columns = [c for c, t in frame.schema.items() if t == pl.String]
-    frame.with_columns(neutralized(frame.get_column(c)) for c in columns).write_csv(
-        path, include_bom=True
-    )
+    frame = frame.with_columns(neutralized(frame.get_column(c)) for c in columns)
+    if lang is not None:
+        frame = frame.rename({c: header(c, lang) for c in frame.columns})
+    frame.write_csv(path, include_bom=True)
+
+
+def header(column: str, lang: str) -> str:
+    """A list's column as its header row and the page's table name it."""
+    return text(f"report.page.columns.{column}", lang)
+
+
+def list_codes(names: list[str], lang: str | None = None) -> dict[str, str]:
+    """A list's header row back to its column codes, for a script reading the file.
+
+    The language is the one the run wrote it in; None: whichever of the catalog's
+    languages names every column. A header neither names raises ValueError: a
+    column read by position or by a guessed name would be read wrong in silence.
+    """
+    for candidate in (lang,) if lang else LANGS:
+        codes = {header(c, candidate): c for c in LIST_COLUMNS}
+        if all(n in codes for n in names):
+            return {n: codes[n] for n in names}
+    unknown = [n for n in names if n not in {header(c, la) for c in LIST_COLUMNS for la in LANGS}]
+    raise ValueError(f"not a header of recon's lists: {', '.join(unknown) or ', '.join(names)}")
+
+
+def read_list(path: Path, lang: str | None = None) -> pl.DataFrame:
+    """A list recon wrote (confirm_members.csv, mailing.csv, ...), every cell as text,
+    with its columns named by their codes again, whatever language the run used."""
+    scan = pl.scan_csv(path, infer_schema=False, glob=False)
+    return scan.rename(list_codes(scan.collect_schema().names(), lang)).collect()
 
 
 def neutralized(cells: pl.Series) -> pl.Series:
@@ -304,23 +341,21 @@ def mailing(m: pl.DataFrame, lang: str) -> pl.DataFrame:
 def write_mailing(m: pl.DataFrame, lang: str, folder: Path) -> tuple[int, int]:
     """mailing.csv; (envelopes, envelopes ready to mail)."""
     envelopes = mailing(m, lang)
-    excel_csv(
-        envelopes.select(
-            "envelope",
-            "household_id",
-            "delivery",
-            "delivery_text",
-            "notices",
-            "certificates",
-            "documents",
-            "ready",
-            "hold_reasons",
-        ),
-        folder / "mailing.csv",
-    )
+    excel_csv(envelopes.select(MAILING_COLUMNS), folder / "mailing.csv", lang=lang)
     return envelopes.height, envelopes.filter(pl.col("ready") == "yes").height
 
 
+MAILING_COLUMNS = (
+    "envelope",
+    "household_id",
+    "delivery",
+    "delivery_text",
+    "notices",
+    "certificates",
+    "documents",
+    "ready",
+    "hold_reasons",
+)
 _PERSON = ["household_id", "member_id", "relation_text"]
 _HOUSEHOLD = ["household_id", "overseas_type_text", "delivery_text"]
 
@@ -386,7 +421,48 @@ def write_lists(m: pl.DataFrame, lang: str, folder: Path) -> tuple[ActionList, .
     """Each list's CSV (all of it), and the first LIST_CAP rows of it for the page."""
     written = []
     for key, shown, extra, rows in lists(m, lang):
-        excel_csv(rows.select(*shown, *extra), folder / f"{key}.csv")
+        excel_csv(rows.select(*shown, *extra), folder / f"{key}.csv", lang=lang)
         # Ids, codes, words and the written findings' details: nothing left to scrub.
-        written.append(ActionList(key, safe_frame(rows.select(shown).head(LIST_CAP)), rows.height))
+        page = rows.head(LIST_CAP)
+        people = page.get_column("row") if "row" in page.columns else None
+        written.append(ActionList(key, safe_frame(page.select(shown)), rows.height, people))
     return tuple(written)
+
+
+def explained_rows(lists: tuple[ActionList, ...]) -> pl.Series:
+    """The roster rows whose explanation the page holds: those its lists of people
+    show, in the page's order, each once, at most LIST_CAP of them (as each list
+    shows at most LIST_CAP rows; `recon explain ID` gives any other)."""
+    shown = [a.roster_rows for a in lists if a.roster_rows is not None]
+    if not shown:
+        return pl.Series("row", [], pl.Int64)
+    return pl.concat(shown).unique(maintain_order=True).head(LIST_CAP)
+
+
+# Every column a list or mailing.csv has, by its code (`header` gives its name in a file).
+LIST_COLUMNS = tuple(
+    dict.fromkeys(
+        [
+            *MAILING_COLUMNS,
+            *_PERSON,
+            *_HOUSEHOLD,
+            "priority",
+            "findings",
+            "delivery_text",
+            "confirm_reasons_text",
+            "certificate_reasons_text",
+            "certificate_valid_until",
+            "members",
+            "member_ids",
+            "overseas_members",
+            "with_documents",
+            "confirm_reasons",
+            "my_number_status",
+            "notice",
+            "certificate",
+            "delivery",
+            "overseas_type",
+            "certificate_reasons",
+        ]
+    )
+)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from recon import proof
+from recon import explain, proof
 from recon.masking import safe_frame, scrub_json
 from recon.output import html, tables
 from recon.output.model import DOCS_INDEX, Run, RunResult, build
@@ -36,10 +36,10 @@ def write(
         docs_written = None
         if run.quality is not None:
             docs_written = pool.submit(run.quality.write_docs, folder / Path(DOCS_INDEX).parent)
-        _write_tables(run, folder, lang, pool, tuple(sections))
+        _write_tables(result, run, folder, lang, pool, tuple(sections))
         if docs_written is not None:
             docs_written.result()
-    proof.prove(run, folder)
+    proof.prove(run, folder, lang)
     return run
 
 
@@ -52,7 +52,12 @@ def write_summary(run: Run, folder: Path) -> None:
 
 
 def _write_tables(
-    run: Run, folder: Path, lang: str, pool: ThreadPoolExecutor, sections: tuple[html.Section, ...]
+    result: RunResult,
+    run: Run,
+    folder: Path,
+    lang: str,
+    pool: ThreadPoolExecutor,
+    sections: tuple[html.Section, ...],
 ) -> None:
     m = tables.with_findings(run, lang)
     envelopes_written = pool.submit(tables.write_mailing, m, lang, folder)
@@ -64,6 +69,9 @@ def _write_tables(
     # The lists only after the envelopes: both at once raised the peak by 0.5 GB at 5M.
     envelopes, ready = envelopes_written.result()
     lists = tables.write_lists(m, lang, folder)
+    # The members the page lists, explained from the run in memory by the same code
+    # that writes explain.parquet (`recon explain` reads it): the page says the same.
+    explained = explain.explanations(result, run.findings, tables.explained_rows(lists))  # type: ignore[arg-type]
     page = html.Page(
         run=run,
         checks=html.check_rows(run, lang),
@@ -71,5 +79,6 @@ def _write_tables(
         envelopes=envelopes,
         envelopes_ready=ready,
         sections=sections,
+        explained=tuple(explained),
     )
     (folder / html.REPORT_HTML).write_text(html.render(page, lang), encoding="utf-8")

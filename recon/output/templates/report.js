@@ -41,4 +41,11 @@
       });
     });
   });
+  // A member's link in a list opens that member's explanation (a closed <details>).
+  function openExplanation() {
+    var target = location.hash && document.getElementById(location.hash.slice(1));
+    if (target && target.tagName === "DETAILS") target.open = true;
+  }
+  window.addEventListener("hashchange", openExplanation);
+  openExplanation();
 })();
