@@ -180,3 +180,43 @@ def test_a_million_details_are_written_fast():
     written = details.render(frame, "ja")
     assert written.height == n and written["detail"].null_count() == 0
     assert time.perf_counter() - started < 5  # measured ~0.3 s; per-row Python takes far longer
+
+
+# --- help wrapped by recon itself, typer and rich untouched ---------------------------
+
+
+@pytest.mark.parametrize("width", [16, 20, 33, 44])
+def test_help_lines_fit_break_between_japanese_and_keep_ascii_whole(width):
+    from recon import helptext
+
+    said = texts.text("cli.option.as_of", "ja") + " " + texts.text("cli.option.out", "ja")
+    lines = helptext.wrap(said, width)
+    assert all(helptext.cells(line) <= width for line in lines), lines
+    assert "".join(lines).replace(" ", "") == said.replace(" ", "")  # nothing lost
+    assert not any(line[:1] in helptext.NO_LINE_START for line in lines), lines
+    assert not any(line[-1:] in helptext.NO_LINE_END for line in lines), lines
+    for ascii_word in ("2025-06-30", "members.csv", "reports/latest", "R7.6.30"):
+        if ascii_word in said and helptext.cells(ascii_word) + 4 <= width:  # with （ and 、
+            assert any(ascii_word in line for line in lines), (ascii_word, lines)
+
+
+def test_a_word_wider_than_the_line_is_cut_at_the_line():
+    from recon import helptext
+
+    assert helptext.wrap("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
+
+
+def test_the_help_leaves_typer_and_rich_as_they_are(tmp_path):
+    """Issue 13: no library internal is replaced; Japanese help fits by recon's own breaks."""
+    import typer.rich_utils
+    from rich.text import Text
+
+    before = typer.rich_utils._make_rich_text
+    from typer.testing import CliRunner
+
+    from recon import cli
+
+    done = CliRunner().invoke(cli._app("ja"), ["run", "--help"], terminal_width=80)
+    assert done.exit_code == 0, done.output
+    assert typer.rich_utils._make_rich_text is before
+    assert Text.__init__.__defaults__ == Text("x").__init__.__defaults__
