@@ -220,3 +220,16 @@ def test_the_help_leaves_typer_and_rich_as_they_are(tmp_path):
     assert done.exit_code == 0, done.output
     assert typer.rich_utils._make_rich_text is before
     assert Text.__init__.__defaults__ == Text("x").__init__.__defaults__
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("ja", "次のいずれでもありません：1（男）、2（女）、3（未設定）"),
+     ("en", "not one of 1 (male), 2 (female), 3 (not set)")],
+)  # fmt: skip
+def test_an_unreadable_sex_lists_the_codes_with_their_words(lang, said):
+    from recon import validate
+
+    for source in validate.SCHEMAS:
+        problems = validate._problems(source, lang).filter(pl.col("column") == "sex")
+        assert problems["problem"].to_list() == [said]
