@@ -233,3 +233,59 @@ def test_an_unreadable_sex_lists_the_codes_with_their_words(lang, said):
     for source in validate.SCHEMAS:
         problems = validate._problems(source, lang).filter(pl.col("column") == "sex")
         assert problems["problem"].to_list() == [said]
+
+
+# --- click's usage errors, said by recon in the chosen language -------------------------
+
+USAGE_ERRORS = [
+    (["run", "--x"], "--x というオプションはありません。", "No such option: --x."),
+    (["sample"], "必須のオプション '--out' がありません。", "Missing option '--out'."),
+    (
+        ["sample", "--out", "s", "--members", "abc"],
+        "'--members' の値が正しくありません: 整数で指定してください",
+        "Invalid value for '--members': give a whole number",
+    ),
+    (
+        ["sample", "--out", "s", "--members", "0"],
+        "'--members' の値が正しくありません: 1 以上で指定してください",
+        "Invalid value for '--members': give 1 or more",
+    ),
+    (
+        ["gate", "--fail-on", "bad"],
+        "'bad' は使えません。'error', 'warning' のいずれかを指定してください",
+        "'bad' is not one of 'error', 'warning'",
+    ),
+    (
+        ["run", "extra"],
+        "余分な引数があります（extra）。",
+        "unexpected extra argument(s) (extra)",
+    ),
+    (["nosuch"], "'nosuch' というコマンドはありません。", "No such command 'nosuch'"),
+    (["run", "--out"], "'--out' には値が必要です。", "Option '--out' requires a value."),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "ja", "en"), USAGE_ERRORS, ids=[" ".join(a) for a, *_ in USAGE_ERRORS]
+)
+def test_usage_errors_are_said_in_the_chosen_language_with_exit_2(tmp_path, args, ja, en):
+    japanese = recon(*args, cwd=tmp_path)
+    english = recon(*args, cwd=tmp_path, lang="en")
+    assert japanese.returncode == english.returncode == 2, japanese.stderr + english.stderr
+    assert "エラー: " in japanese.stderr and ja in japanese.stderr, japanese.stderr
+    assert "Error" not in japanese.stderr, japanese.stderr
+    assert not ENGLISH_SENTENCE.search(japanese.stderr.replace("[OPTIONS]", "")), japanese.stderr
+    assert "Error: " in english.stderr and en in english.stderr, english.stderr
+    assert not JAPANESE.search(english.stderr), english.stderr
+    assert "Traceback" not in japanese.stderr + english.stderr
+    if args != ["run", "--out"]:  # click has no context yet for an option's missing value
+        assert "使い方: python -m recon" in japanese.stderr and "--help' で表示" in japanese.stderr
+        assert "Usage: python -m recon" in english.stderr and "for help." in english.stderr
+
+
+def test_a_my_number_typed_as_an_argument_is_not_echoed(tmp_path):
+    from tests.conftest import my_number
+
+    number = my_number(12345678901)
+    done = recon("run", number, cwd=tmp_path)
+    assert done.returncode == 2 and number not in done.stderr and number[-4:] in done.stderr
