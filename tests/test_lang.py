@@ -289,3 +289,67 @@ def test_a_my_number_typed_as_an_argument_is_not_echoed(tmp_path):
     number = my_number(12345678901)
     done = recon("run", number, cwd=tmp_path)
     assert done.returncode == 2 and number not in done.stderr and number[-4:] in done.stderr
+
+
+# --- the policy, the TOML loader and the gate's key speak one language ----------------
+
+
+@pytest.mark.parametrize(
+    ("written", "ja", "en"),
+    [
+        (
+            "certificate_max_years = true",
+            "certificate_max_years = true は真偽値です。5 のような整数で書いてください。",
+            "certificate_max_years = true is a boolean; it must be a whole number, like 5.",
+        ),
+        (
+            "snapshot = 2024-08-16",
+            "ポリシーにないキーがあります: snapshot（notice_snapshot の誤りでは？）",
+            "unknown policy key(s) snapshot (did you mean notice_snapshot?)",
+        ),
+        (
+            "notice_snapshot = 2024-02-30",
+            "2 行目: ポリシーのキー notice_snapshot = 2024-02-30 は暦にない日付です。",
+            "line 2: policy key notice_snapshot = 2024-02-30 is not a real date",
+        ),
+        (
+            "a = {b = 1",
+            "ポリシーファイルが TOML として正しくありません: インラインテーブルが閉じ波かっこで",
+            "the policy file is not valid TOML: an inline table is not closed with a brace",
+        ),
+        (
+            "certificate_max_years = 50",
+            "は範囲外です。資格確認書の有効年数は 1 から 10 の間でなければなりません。",
+            "is out of range: years of certificate validity must lie between 1 and 10.",
+        ),
+    ],
+)
+def test_policy_messages_are_in_one_language(tmp_path, monkeypatch, written, ja, en):
+    from recon.errors import InputError
+    from recon.policy import load_policy
+
+    path = tmp_path / "p.toml"
+    path.write_text("# a comment\n" + written + "\n", encoding="utf-8")
+    for lang, wanted, other in (("ja", ja, en), ("en", en, ja)):
+        monkeypatch.setenv("RECON_LANG", lang)
+        with pytest.raises(InputError) as caught:
+            load_policy(path)
+        said = str(caught.value)
+        assert str(path) in said and wanted in said, said
+        assert other not in said and " / " not in said.replace(str(path), ""), said
+    assert not JAPANESE.search(said), said  # the English one holds no Japanese
+
+
+def test_gate_key_messages_are_in_one_language(tmp_path, monkeypatch):
+    from recon.errors import InputError
+    from recon.gate import keys
+
+    monkeypatch.setenv("RECON_LANG", "ja")
+    with pytest.raises(InputError, match="バイトしかありません。16 文字以上"):
+        keys.load_key(None, {keys.ENV: "short"})
+    assert "ゲートの鍵が必要です" in keys.missing_key_message("finding_waiver")
+    monkeypatch.setenv("RECON_LANG", "en")
+    with pytest.raises(InputError, match="is 5 bytes long; use at least 16"):
+        keys.load_key(None, {keys.ENV: "short"})
+    said = keys.missing_key_message("baseline", baseline="prev")
+    assert said.startswith("--baseline prev needs the gate's key") and not JAPANESE.search(said)
