@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import sys
 from contextlib import suppress
@@ -90,6 +91,97 @@ def asked_lang(argv: list[str]) -> str | None:
     return asked
 
 
+# click's words for what was wrong with a value (typer's conversion) -> usage.value.*.
+_VALUE_PROBLEMS = (
+    (re.compile(r"Input should be a valid integer"), "integer"),
+    (re.compile(r"Input should be a valid number"), "number"),
+    (re.compile(r"Input should be greater than or equal to (?P<limit>\S+)"), "at_least"),
+    (re.compile(r"Input should be less than or equal to (?P<limit>\S+)"), "at_most"),
+    (re.compile(r"(?:Value error, )?(?P<given>'.*') is not one of (?P<choices>.*?)\.?$"), "one_of"),
+)
+_EXTRA = re.compile(r"Got unexpected extra argument(?:\(s\)|s)? \((?P<arguments>.*)\)$", re.S)
+_NO_COMMAND = re.compile(r"No such command (?P<command>.*?)\.?$", re.S)
+_REQUIRES = re.compile(r"Option (?P<option>'.*') requires")
+_NO_VALUE = re.compile(r"Option (?P<option>'.*') does not take a value")
+
+
+def _said(key: str, **values: object) -> str:
+    return texts.text(f"usage.{key}", **values)
+
+
+def _value_problem(message: str) -> str:
+    """What typer's conversion found wrong with a value, in the chosen language."""
+    for pattern, key in _VALUE_PROBLEMS:
+        found = pattern.search(message)
+        if found:
+            return _said(f"value.{key}", **found.groupdict())
+    return message  # recon's own checks (--as-of, --lang, ...) already speak it
+
+
+def _usage_message(exc: Exception) -> str:
+    """The sentence of one of click's usage errors, from its values (its class by name:
+    typer vendors click, and the classes are not part of its public interface)."""
+    kind, message = type(exc).__name__, str(getattr(exc, "message", "") or "")
+    param = getattr(exc, "param", None)
+    hint = getattr(exc, "param_hint", None)
+    if hint is None and param is not None:
+        hint = param.get_error_hint()
+    if isinstance(hint, list | tuple):
+        hint = " / ".join(hint)
+    if kind == "NoSuchOption":
+        said = _said("no_such_option", option=exc.option_name)
+        possible = sorted(getattr(exc, "possibilities", None) or ())
+        if possible:
+            return _said("possible_options", message=said, options=", ".join(possible))
+        return said
+    if kind == "MissingParameter":
+        which = getattr(exc, "param_type", None) or getattr(param, "param_type_name", "option")
+        return _said("missing_argument" if which == "argument" else "missing_option", param=hint)
+    if kind == "BadParameter" and hint:
+        return _said("invalid_value", param=hint, problem=_value_problem(message))
+    for pattern, key in ((_REQUIRES, "requires_value"), (_NO_VALUE, "takes_no_value")):
+        found = pattern.search(message)
+        if found:
+            return _said(key, **found.groupdict())
+    found = _EXTRA.search(message)
+    if found:
+        return _said("extra_arguments", **found.groupdict())
+    found = _NO_COMMAND.search(message)
+    if found:
+        ctx = getattr(exc, "ctx", None)
+        names = ctx.command.list_commands(ctx) if ctx is not None else []
+        return _said("no_such_command", command=found["command"], commands=", ".join(names))
+    return message
+
+
+def usage_error(exc: Exception) -> str | None:
+    """What recon prints for an error click found in the command line (None: not one).
+
+    click would print its own English; recon says the usage line, where to find
+    help and what is wrong in the chosen language. A typed value is shown
+    scrubbed: a My Number typed where an option belongs is never echoed.
+    """
+    import typer
+
+    from recon.masking import scrub
+
+    if isinstance(exc, typer.Abort):
+        return _said("aborted") + "\n"
+    if not (isinstance(exc, typer.TyperException) and hasattr(exc, "exit_code")):
+        return None
+    lines = []
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and getattr(exc, "exit_code", 0) == 2:
+        usage = " ".join([ctx.command_path, *ctx.command.collect_usage_pieces(ctx)])
+        lines.append(_said("usage", usage=usage))
+        if ctx.help_option_names:
+            help_option = ctx.help_option_names[0]
+            lines.append(_said("try_help", command=ctx.command_path, help=help_option))
+        lines.append("")
+    lines.append(_said("error", message=scrub(_usage_message(exc))))
+    return "\n".join(lines) + "\n"
+
+
 def _finish(code: int) -> None:
     """Flush and end the process now, with `code`; no signal can change it any more."""
     for s in STOPS:
@@ -138,14 +230,20 @@ def main() -> None:
         application = globals().get("app") or _app()
         keep_ignored()  # importing polars hooked SIGINT even if it was ignored
         try:
-            application()
-            code: object = 0
+            # Not standalone: click's usage errors come back here, to be said in the
+            # chosen language (`usage_error`); its exit codes are returned.
+            returned = application(standalone_mode=False)
+            code: object = returned if isinstance(returned, int) else 0
         except SystemExit as done:
             code = done.code
         except Exception as exc:
-            if not is_interruption(exc):
+            if is_interruption(exc):
+                raise KeyboardInterrupt from None
+            said = usage_error(exc)
+            if said is None:
                 raise
-            raise KeyboardInterrupt from None
+            sys.stderr.write(said)
+            code = getattr(exc, "exit_code", 1)
     except KeyboardInterrupt:
         for s in STOPS:
             signal.signal(s, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short

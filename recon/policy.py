@@ -19,6 +19,7 @@ from pathlib import Path
 
 from recon import tomlfile
 from recon.errors import InputError, InvariantError
+from recon.texts import text
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
 
@@ -43,9 +44,9 @@ class Policy:
 # The dates of the マイナ保険証 transition lie between the day the My Number card
 # became usable as an insurance card nationwide and five years (a certificate's
 # longest validity) after the last old card lapsed: anything outside is a typo.
-_TRANSITION = (dt.date(2021, 10, 20), dt.date(2030, 12, 31), "dates of the マイナ保険証 transition")
+_TRANSITION = (dt.date(2021, 10, 20), dt.date(2030, 12, 31), "transition")
 # Numbers were first assigned on 2015-10-05 and first used on 2016-01-01 (SPEC §2).
-_MY_NUMBER_START = (dt.date(2015, 10, 5), dt.date(2016, 1, 1), "the start of the My Number system")
+_MY_NUMBER_START = (dt.date(2015, 10, 5), dt.date(2016, 1, 1), "my_number_start")
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class _Rule:
     kind: str  # "date", "month" (a quoted "YYYY-MM"), "int" or "bool"
     low: dt.date | int | None = None
     high: dt.date | int | None = None
-    why: str = ""
+    why: str = ""  # what the range is, a key of the catalog's policy.range
 
 
 RULES: dict[str, _Rule] = {
@@ -63,10 +64,10 @@ RULES: dict[str, _Rule] = {
     "notice_second_wave": _Rule("month", *_TRANSITION),
     "transition_end": _Rule("date", *_TRANSITION),
     "my_number_system_start": _Rule("date", *_MY_NUMBER_START),
-    "certificate_max_years": _Rule("int", 1, 10, "years of certificate validity"),
+    "certificate_max_years": _Rule("int", 1, 10, "certificate_years"),
     "kana_fold_small": _Rule("bool"),
     "certificate_for_unregistered": _Rule("bool"),
-    "filing_missing_max_percent": _Rule("int", 0, 100, "a percentage"),
+    "filing_missing_max_percent": _Rule("int", 0, 100, "percentage"),
 }
 
 # (earlier, later): the key on the left may not come after the key on the right.
@@ -76,13 +77,6 @@ _ORDER = [
     ("card_issuance_end", "notice_second_wave"),
     ("card_issuance_end", "transition_end"),
 ]
-
-_WANT = {
-    "date": "a date written bare, like 2024-08-16 (no quotes, no time)",
-    "month": 'a month in quotes, like "2025-01"',
-    "int": "a whole number, like 5",
-    "bool": "true or false",
-}
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -98,20 +92,15 @@ def _show(value: object) -> str:
     return repr(value)
 
 
+def _t(name: str, /, **values: object) -> str:
+    return text(f"policy.{name}", **values)
+
+
 def _kind_of(value: object) -> str:
-    for kind, name in [
-        (bool, "a boolean"),
-        (int, "an integer"),
-        (float, "a decimal number"),
-        (str, "a string"),
-        (dt.datetime, "a date with a time"),
-        (dt.date, "a date"),
-        (dt.time, "a time of day"),
-        (list, "an array"),
-        (dict, "a table"),
-    ]:
+    """What TOML read the value as, in words (bool before int, datetime before date)."""
+    for kind in (bool, int, float, str, dt.datetime, dt.date, dt.time, list, dict):
         if isinstance(value, kind):
-            return name
+            return _t(f"kind.{kind.__name__}")
     return type(value).__name__
 
 
@@ -153,8 +142,8 @@ def _ascending(*points: dt.date | int) -> bool:
     return all(a <= b for a, b in pairwise(dates)) and all(a <= b for a, b in pairwise(numbers))
 
 
-def _check(key: str, value: object) -> str | None:
-    """What is wrong with one value, or None."""
+def _check(file: Path, key: str, value: object) -> str | None:
+    """What is wrong with one value (a sentence naming `file` and `key`), or None."""
     rule = RULES[key]
     want = {"date": dt.date, "month": str, "int": int, "bool": bool}[rule.kind]
     # bool is a subclass of int and datetime of date: neither may stand in for the other.
@@ -163,17 +152,19 @@ def _check(key: str, value: object) -> str | None:
         or (rule.kind == "int" and isinstance(value, bool))
         or (rule.kind == "date" and isinstance(value, dt.datetime))
     )
+    said = {"file": file, "key": key, "value": _show(value)}
     if wrong:
-        return f"is {_kind_of(value)}; it must be {_WANT[rule.kind]}"
+        return _t("problem.wrong_kind", kind=_kind_of(value), want=_t(f"want.{rule.kind}"), **said)
     if rule.kind == "month" and (not isinstance(value, str) or _month(value) is None):
-        return f"is not a month; it must be {_WANT['month']}"
+        return _t("problem.not_a_month", want=_t("want.month"), **said)
     if rule.low is None or rule.high is None:
         return None
     if not _ascending(rule.low, _comparable(rule.kind, value), rule.high):
         low, high = (_show(v).strip('"') for v in (rule.low, rule.high))
         if rule.kind == "month":
             low, high = low[:7], high[:7]
-        return f"is out of range: {rule.why} must lie between {low} and {high}"
+        why = _t(f"range.{rule.why}")
+        return _t("problem.out_of_range", why=why, low=low, high=high, **said)
     return None
 
 
@@ -181,28 +172,24 @@ def _decode_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
     """Name the line and key of a TOML error; say plainly when a date does not exist."""
     where = re.search(r"\(at line (\d+), column \d+\)", str(exc))
     lines = text.splitlines()
+    error = tomlfile.syntax_error(exc)
     if not where or not 0 < int(where[1]) <= len(lines):
-        return f"{path}: the policy file is not valid TOML: {exc}."
+        return _t("syntax.file", file=path, error=error)
     number = int(where[1])
     line = lines[number - 1]
     assignment = re.match(r'\s*"?([A-Za-z0-9_-]+)"?\s*=\s*(.*?)\s*(?:#.*)?$', line)
     if not assignment:
-        return f"{path}, line {number}: the policy file is not valid TOML: {exc}."
+        return _t("syntax.line", file=path, line=number, error=error)
     key, raw = assignment[1], assignment[2]
     date = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw)
     if date:
         try:
             real = dt.date(int(date[1]), int(date[2]), int(date[3]))
         except ValueError:
-            return (
-                f"{path}, line {number}: policy key {key} = {raw} is not a real date; "
-                "write a date of the calendar, like 2024-08-16."
-            )
-        return (
-            f"{path}, line {number}: policy key {key} = {raw}: write the date with a "
-            f"two-digit month and day, {real.isoformat()}."
-        )
-    return f"{path}, line {number}: policy key {key}: the policy file is not valid TOML: {exc}."
+            return _t("syntax.no_such_date", file=path, line=number, key=key, raw=raw)
+        date = real.isoformat()
+        return _t("syntax.two_digits", file=path, line=number, key=key, raw=raw, date=date)
+    return _t("syntax.key", file=path, line=number, key=key, error=error)
 
 
 def _read(path: Path) -> dict:
@@ -216,10 +203,10 @@ def _unknown(path: Path, keys: list[str]) -> str:
     named = []
     for key in keys:
         near = difflib.get_close_matches(key, RULES, n=1)
-        named.append(f"{key} (did you mean {near[0]}?)" if near else key)
-    return (
-        f"{path}: unknown policy key(s) {', '.join(named)}; known keys are "
-        f"{', '.join(sorted(RULES))}."
+        named.append(_t("problem.did_you_mean", key=key, near=near[0]) if near else key)
+    comma = _t("problem.list_separator")
+    return _t(
+        "problem.unknown_keys", file=path, keys=comma.join(named), known=comma.join(sorted(RULES))
     )
 
 
@@ -238,9 +225,9 @@ def load_policy(path: Path | None = None) -> Policy:
         raise InvariantError(f"{DEFAULT_POLICY} does not hold exactly the keys of Policy.")
     problems = []
     for key, value in values.items():
-        wrong = _check(key, value)
+        wrong = _check(source[key], key, value)
         if wrong:
-            problems.append(f"{source[key]}: policy key {key} = {_show(value)} {wrong}.")
+            problems.append(wrong)
     if not problems:
         for earlier, later in _ORDER:
             a, b = (_day(RULES[k].kind, values[k]) for k in (earlier, later))
@@ -249,9 +236,14 @@ def load_policy(path: Path | None = None) -> Policy:
             if a > b:
                 file = source[later] if source[later] != DEFAULT_POLICY else source[earlier]
                 problems.append(
-                    f"{file}: policy keys {earlier} = {_show(values[earlier])} and {later} = "
-                    f"{_show(values[later])} are in the wrong order: {earlier} must not come "
-                    f"after {later}."
+                    _t(
+                        "problem.wrong_order",
+                        file=file,
+                        earlier=earlier,
+                        earlier_value=_show(values[earlier]),
+                        later=later,
+                        later_value=_show(values[later]),
+                    )
                 )
     if problems:
         raise InputError(" ".join(problems))

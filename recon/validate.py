@@ -52,6 +52,22 @@ def _checks(column: Column) -> list[pa.Check]:
     return []
 
 
+def _accepted(kind: str, lang: str) -> str:
+    """The codes a column accepts, a sex code with its word: 1（男）、2（女）、3（未設定）."""
+    codes = sorted(CODES.get(kind, ()))
+    if kind == "sex":
+        codes = [
+            texts.text(
+                "details.invalid.code_word",
+                lang,
+                code=c,
+                word=texts.text(f"details.sex_word.{c}", lang),
+            )
+            for c in codes
+        ]
+    return texts.text("details.invalid.code_separator", lang).join(codes)
+
+
 def _problems(source: Source, lang: str) -> pl.DataFrame:
     """(column, check) -> what is wrong, in `lang`: a handful of rows per file kind."""
     rows = [("", "not_nullable", texts.text("details.invalid.required", lang))]
@@ -59,7 +75,7 @@ def _problems(source: Source, lang: str) -> pl.DataFrame:
         for check in _checks(c):
             name = str(check.error or check.name)  # pandera names every check it builds
             values = {
-                "codes": ", ".join(sorted(CODES.get(c.kind, ()))),
+                "codes": _accepted(c.kind, lang),
                 "max_length": c.max_length,
             }
             rows.append((c.name, name, texts.text(f"details.invalid.{name}", lang, **values)))

@@ -128,6 +128,7 @@ def published(tmp_path_factory):
         waivers=folder / "waivers.toml",
         summary=folder / "summary.md",
         junit=folder / "junit.xml",
+        lang="en",
     )
     environ = {
         keys.ENV: KEY,
@@ -206,7 +207,7 @@ def test_the_terminal_and_junit_hold_no_control_characters(published):
 
 
 def test_a_gate_that_cannot_decide_shows_its_message_as_data(tmp_path):
-    request = flow.Request(summary=tmp_path / "s.md")
+    request = flow.Request(summary=tmp_path / "s.md", lang="en")
     step = tmp_path / "step.md"
     flow.undecided(request, HOSTILE[3] + " " + HOSTILE[0], {"GITHUB_STEP_SUMMARY": str(step)})
     text = step.read_text(encoding="utf-8")
@@ -233,6 +234,7 @@ def test_ten_megabytes_of_waivers_give_a_summary_under_the_cap(tmp_path):
         as_of=TODAY.isoformat(),
         out=tmp_path / "out",
         waivers=tmp_path / "waivers.toml",
+        lang="en",
     )
     done = flow.run(request, {keys.ENV: KEY})
     md = (done.written / "gate.md").read_text(encoding="utf-8")
@@ -270,9 +272,9 @@ def test_a_cell_lists_the_first_findings_and_counts_the_rest(tmp_path):
     (cell,) = listed.filter(pl.col("member_id") == "1234-1-00")["findings"].to_list()
     assert len(cell) < 32_767
     more = f"{mine - 10:,}"
-    assert cell.endswith(f" / …ほか {more} 件"), cell[-80:]
+    assert cell.endswith(f" / … and {more} more"), cell[-80:]  # RECON_LANG=en
     # Ten findings (a detail may hold " / " itself), then the count: not 100,000.
-    assert len(cell) < 3_000 and cell.count("…ほか") == 1
+    assert len(cell) < 3_000 and cell.count("… and") == 1
 
 
 @pytest.fixture(autouse=True)

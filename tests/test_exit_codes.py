@@ -283,8 +283,19 @@ def test_a_deeply_nested_policy_is_exit_2_naming_the_file(tmp_path):
         said = _flat(done.output)
         assert done.exit_code == 2, done.output
         assert f"{policy}: the policy file nests arrays or tables too deeply" in said, said
-        assert "RecursionError" not in said and "入れ子が深すぎて" in said
+        assert "RecursionError" not in said and "入れ子が深すぎて" not in said  # one language
     assert not (tmp_path / "out").exists()
+
+
+def test_a_deeply_nested_policy_is_said_in_japanese_by_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECON_LANG", "ja")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(DEEP, encoding="utf-8")
+    done = _invoke(["check", "--policy", str(policy)])
+    said = _flat(done.output)
+    assert done.exit_code == 2, done.output
+    assert f"{policy}: ポリシーファイルの配列や表の入れ子が深すぎて読めません" in said, said
+    assert "RecursionError" not in said and "too deeply" not in said
 
 
 def test_the_shared_loader_refuses_a_deeply_nested_waivers_file(tmp_path):

@@ -44,6 +44,12 @@ class Gate:
         return flow.run(request, env)
 
 
+@pytest.fixture(autouse=True)
+def _english_texts(monkeypatch):
+    """The messages these tests read are the English ones (`--lang en`)."""
+    monkeypatch.setenv("RECON_LANG", "en")
+
+
 @pytest.fixture
 def gate(tmp_path) -> Gate:
     return Gate(tmp_path)
@@ -95,7 +101,10 @@ def test_same_finding_in_baseline_passes_a_new_one_fails_a_fixed_one_is_resolved
     )
 
     fixed = gate(
-        [*a, *b], [filing(a[0]), filing(a[1]), filing(b[0]), filing(b[1])], baseline=accepted
+        [*a, *b],
+        [filing(a[0]), filing(a[1]), filing(b[0]), filing(b[1])],
+        baseline=accepted,
+        lang="en",
     )
     assert fixed.outcome.passed
     assert fixed.outcome.resolved.select("check", "member_id").rows() == [
@@ -207,7 +216,10 @@ def test_roster_diff_names_added_removed_changed_fields_and_moves_abroad(gate):
     # Same values in another spelling: not a change.
     respelled = {**a[1], "name_kana": "ﾔﾏﾀﾞ ﾊﾅｺ", "birth_date": "S57.7.15"}
     done = gate(
-        [changed, respelled, *moved, c[0]], [filing(r) for r in (*a, *b, c[0])], baseline=accepted
+        [changed, respelled, *moved, c[0]],
+        [filing(r) for r in (*a, *b, c[0])],
+        baseline=accepted,
+        lang="en",
     )
     diff = done.outcome.diff
     assert diff.added == ["1234-3-00"]
@@ -258,7 +270,7 @@ def test_unused_and_expired_waivers_are_reported_not_failed(gate):
     text = _waiver("1234-9-00") + _waiver(
         "1234-1-00", check="match.sex", expires=TODAY - dt.timedelta(days=1)
     )
-    done = gate(a, [filing(a[0]), filing(a[1])], waiver_text=text)
+    done = gate(a, [filing(a[0]), filing(a[1])], waiver_text=text, lang="en")
     assert done.outcome.passed
     rows = waivers.report_rows(done.outcome.waivers)
     assert rows.select("member_id", "status", "matched").rows() == [
@@ -376,16 +388,16 @@ def test_annotations_are_github_workflow_commands(gate, tmp_path, monkeypatch):
 
 def test_the_step_summary_is_appended_when_github_gives_one(gate, tmp_path):
     a = household("E1")
-    done = gate(a, [filing(a[0]), filing(a[1])])
+    done = gate(a, [filing(a[0]), filing(a[1])], lang="en")
     step = tmp_path / "step.md"
     step.write_text("earlier step\n", encoding="utf-8")
-    flow.publish(flow.Request(), done.outcome, {"GITHUB_STEP_SUMMARY": str(step)})
+    flow.publish(flow.Request(lang="en"), done.outcome, {"GITHUB_STEP_SUMMARY": str(step)})
     text = step.read_text(encoding="utf-8")
     assert text.startswith("earlier step\n") and "## recon gate: ✅ pass" in text
 
 
 def test_a_gate_that_cannot_decide_says_so_in_its_ci_files(tmp_path):
-    request = flow.Request(junit=tmp_path / "junit.xml", summary=tmp_path / "s.md")
+    request = flow.Request(junit=tmp_path / "junit.xml", summary=tmp_path / "s.md", lang="en")
     lines = flow.undecided(request, "baseline made with another key", {"GITHUB_ACTIONS": "true"})
     assert lines[0].startswith("::error title=recon gate%3A could not decide::")
     root = ET.parse(tmp_path / "junit.xml").getroot()

@@ -256,6 +256,7 @@ def test_the_pre_commit_hook_runs_the_gate_against_head(tmp_path):
     def hook_run() -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RECON_", "GITHUB_"))}
         env["PYTHONPATH"] = str(ROOT)
+        env["RECON_LANG"] = "en"  # its assertions read the English texts
         return subprocess.run(
             [sys.executable, "-m", "recon", *entry[1:], *hook.get("args", []), *paths],
             cwd=repo,

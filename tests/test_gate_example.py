@@ -18,6 +18,7 @@ def test_the_example_ci_script_gives_the_documented_results_on_the_sample(tmp_pa
         "PYTHONPATH": str(ROOT),
         "RECON": f"{sys.executable} -m recon",
         "PYTHON": sys.executable,
+        "RECON_LANG": "en",  # its assertions read the English texts
     }
     done = subprocess.run(
         ["bash", str(ROOT / "examples" / "ci" / "try-on-sample.sh"), str(tmp_path / "repo")],

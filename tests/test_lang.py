@@ -180,3 +180,176 @@ def test_a_million_details_are_written_fast():
     written = details.render(frame, "ja")
     assert written.height == n and written["detail"].null_count() == 0
     assert time.perf_counter() - started < 5  # measured ~0.3 s; per-row Python takes far longer
+
+
+# --- help wrapped by recon itself, typer and rich untouched ---------------------------
+
+
+@pytest.mark.parametrize("width", [16, 20, 33, 44])
+def test_help_lines_fit_break_between_japanese_and_keep_ascii_whole(width):
+    from recon import helptext
+
+    said = texts.text("cli.option.as_of", "ja") + " " + texts.text("cli.option.out", "ja")
+    lines = helptext.wrap(said, width)
+    assert all(helptext.cells(line) <= width for line in lines), lines
+    assert "".join(lines).replace(" ", "") == said.replace(" ", "")  # nothing lost
+    assert not any(line[:1] in helptext.NO_LINE_START for line in lines), lines
+    assert not any(line[-1:] in helptext.NO_LINE_END for line in lines), lines
+    for ascii_word in ("2025-06-30", "members.csv", "reports/latest", "R7.6.30"):
+        if ascii_word in said and helptext.cells(ascii_word) + 4 <= width:  # with （ and 、
+            assert any(ascii_word in line for line in lines), (ascii_word, lines)
+
+
+def test_a_word_wider_than_the_line_is_cut_at_the_line():
+    from recon import helptext
+
+    assert helptext.wrap("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
+
+
+def test_the_help_leaves_typer_and_rich_as_they_are(tmp_path):
+    """Issue 13: no library internal is replaced; Japanese help fits by recon's own breaks."""
+    import typer.rich_utils
+    from rich.text import Text
+
+    before = typer.rich_utils._make_rich_text
+    from typer.testing import CliRunner
+
+    from recon import cli
+
+    done = CliRunner().invoke(cli._app("ja"), ["run", "--help"], terminal_width=80)
+    assert done.exit_code == 0, done.output
+    assert typer.rich_utils._make_rich_text is before
+    assert Text.__init__.__defaults__ == Text("x").__init__.__defaults__
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("ja", "次のいずれでもありません：1（男）、2（女）、3（未設定）"),
+     ("en", "not one of 1 (male), 2 (female), 3 (not set)")],
+)  # fmt: skip
+def test_an_unreadable_sex_lists_the_codes_with_their_words(lang, said):
+    from recon import validate
+
+    for source in validate.SCHEMAS:
+        problems = validate._problems(source, lang).filter(pl.col("column") == "sex")
+        assert problems["problem"].to_list() == [said]
+
+
+# --- click's usage errors, said by recon in the chosen language -------------------------
+
+USAGE_ERRORS = [
+    (["run", "--x"], "--x というオプションはありません。", "No such option: --x."),
+    (["sample"], "必須のオプション '--out' がありません。", "Missing option '--out'."),
+    (
+        ["sample", "--out", "s", "--members", "abc"],
+        "'--members' の値が正しくありません: 整数で指定してください",
+        "Invalid value for '--members': give a whole number",
+    ),
+    (
+        ["sample", "--out", "s", "--members", "0"],
+        "'--members' の値が正しくありません: 1 以上で指定してください",
+        "Invalid value for '--members': give 1 or more",
+    ),
+    (
+        ["gate", "--fail-on", "bad"],
+        "'bad' は使えません。'error', 'warning' のいずれかを指定してください",
+        "'bad' is not one of 'error', 'warning'",
+    ),
+    (
+        ["run", "extra"],
+        "余分な引数があります（extra）。",
+        "unexpected extra argument(s) (extra)",
+    ),
+    (["nosuch"], "'nosuch' というコマンドはありません。", "No such command 'nosuch'"),
+    (["run", "--out"], "'--out' には値が必要です。", "Option '--out' requires a value."),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "ja", "en"), USAGE_ERRORS, ids=[" ".join(a) for a, *_ in USAGE_ERRORS]
+)
+def test_usage_errors_are_said_in_the_chosen_language_with_exit_2(tmp_path, args, ja, en):
+    japanese = recon(*args, cwd=tmp_path)
+    english = recon(*args, cwd=tmp_path, lang="en")
+    assert japanese.returncode == english.returncode == 2, japanese.stderr + english.stderr
+    assert "エラー: " in japanese.stderr and ja in japanese.stderr, japanese.stderr
+    assert "Error" not in japanese.stderr, japanese.stderr
+    assert not ENGLISH_SENTENCE.search(japanese.stderr.replace("[OPTIONS]", "")), japanese.stderr
+    assert "Error: " in english.stderr and en in english.stderr, english.stderr
+    assert not JAPANESE.search(english.stderr), english.stderr
+    assert "Traceback" not in japanese.stderr + english.stderr
+    if args != ["run", "--out"]:  # click has no context yet for an option's missing value
+        assert "使い方: python -m recon" in japanese.stderr and "--help' で表示" in japanese.stderr
+        assert "Usage: python -m recon" in english.stderr and "for help." in english.stderr
+
+
+def test_a_my_number_typed_as_an_argument_is_not_echoed(tmp_path):
+    from tests.conftest import my_number
+
+    number = my_number(12345678901)
+    done = recon("run", number, cwd=tmp_path)
+    assert done.returncode == 2 and number not in done.stderr and number[-4:] in done.stderr
+
+
+# --- the policy, the TOML loader and the gate's key speak one language ----------------
+
+
+@pytest.mark.parametrize(
+    ("written", "ja", "en"),
+    [
+        (
+            "certificate_max_years = true",
+            "certificate_max_years = true は真偽値です。5 のような整数で書いてください。",
+            "certificate_max_years = true is a boolean; it must be a whole number, like 5.",
+        ),
+        (
+            "snapshot = 2024-08-16",
+            "ポリシーにないキーがあります: snapshot（notice_snapshot の誤りでは？）",
+            "unknown policy key(s) snapshot (did you mean notice_snapshot?)",
+        ),
+        (
+            "notice_snapshot = 2024-02-30",
+            "2 行目: ポリシーのキー notice_snapshot = 2024-02-30 は暦にない日付です。",
+            "line 2: policy key notice_snapshot = 2024-02-30 is not a real date",
+        ),
+        (
+            "a = {b = 1",
+            "ポリシーファイルが TOML として正しくありません: インラインテーブルが閉じ波かっこで",
+            "the policy file is not valid TOML: an inline table is not closed with a brace",
+        ),
+        (
+            "certificate_max_years = 50",
+            "は範囲外です。資格確認書の有効年数は 1 から 10 の間でなければなりません。",
+            "is out of range: years of certificate validity must lie between 1 and 10.",
+        ),
+    ],
+)
+def test_policy_messages_are_in_one_language(tmp_path, monkeypatch, written, ja, en):
+    from recon.errors import InputError
+    from recon.policy import load_policy
+
+    path = tmp_path / "p.toml"
+    path.write_text("# a comment\n" + written + "\n", encoding="utf-8")
+    for lang, wanted, other in (("ja", ja, en), ("en", en, ja)):
+        monkeypatch.setenv("RECON_LANG", lang)
+        with pytest.raises(InputError) as caught:
+            load_policy(path)
+        said = str(caught.value)
+        assert str(path) in said and wanted in said, said
+        assert other not in said and " / " not in said.replace(str(path), ""), said
+    assert not JAPANESE.search(said), said  # the English one holds no Japanese
+
+
+def test_gate_key_messages_are_in_one_language(tmp_path, monkeypatch):
+    from recon.errors import InputError
+    from recon.gate import keys
+
+    monkeypatch.setenv("RECON_LANG", "ja")
+    with pytest.raises(InputError, match="バイトしかありません。16 文字以上"):
+        keys.load_key(None, {keys.ENV: "short"})
+    assert "ゲートの鍵が必要です" in keys.missing_key_message("finding_waiver")
+    monkeypatch.setenv("RECON_LANG", "en")
+    with pytest.raises(InputError, match="is 5 bytes long; use at least 16"):
+        keys.load_key(None, {keys.ENV: "short"})
+    said = keys.missing_key_message("baseline", baseline="prev")
+    assert said.startswith("--baseline prev needs the gate's key") and not JAPANESE.search(said)

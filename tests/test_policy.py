@@ -12,6 +12,12 @@ from recon.errors import InputError
 from recon.policy import DEFAULT_POLICY, load_policy
 
 
+@pytest.fixture(autouse=True)
+def _english_texts(monkeypatch):
+    """These tests read the English messages; tests/test_lang.py reads the Japanese."""
+    monkeypatch.setenv("RECON_LANG", "en")
+
+
 def test_shipped_defaults_are_the_spec_defaults():
     p = load_policy()
     assert (p.notice_snapshot, p.notice_first_wave_from, p.card_issuance_end) == (

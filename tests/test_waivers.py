@@ -23,6 +23,12 @@ TODAY = dt.date.today()
 LONG_ID = "5120-12345678-00"  # 12 digits: an identifier, never masked
 
 
+@pytest.fixture(autouse=True)
+def _english_texts(monkeypatch):
+    """These tests read the English messages; the Japanese ones are read at the end."""
+    monkeypatch.setenv("RECON_LANG", "en")
+
+
 def _entry(number_of: int = 1, **values) -> str:
     fields = {
         "check": '"match.birth_date"',
@@ -53,7 +59,24 @@ def test_a_blank_reason_or_approver_stops_the_gate_naming_the_waiver(tmp_path, k
     message = error_text(caught.value)
     assert str(tmp_path / "waivers.toml") in message
     assert "waiver 2 (match.birth_date " + LONG_ID + ")" in message  # the id as written
-    assert key in message and "空白" in message
+    assert key in message and "only blanks" in message
+
+
+def test_waiver_messages_are_japanese_by_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECON_LANG", "ja")
+    with pytest.raises(InputError) as caught:
+        _load(tmp_path, _entry() + _entry(reason='"  "'))
+    message = error_text(caught.value)
+    assert f"2 番目の免除（match.birth_date {LONG_ID}）: reason が空白だけです。" in message
+    assert "only blanks" not in message and " / " not in message
+    with pytest.raises(InputError) as caught:
+        _load(tmp_path, _entry(expires_on='"2025-07-31"'))
+    assert "は日付ではありません。引用符なしで書いてください" in str(caught.value)
+    _, late = _load(tmp_path, _entry(expires_on="9999-12-31"))
+    with pytest.raises(InputError) as caught:
+        waivers.refuse_beyond(late, dt.date(2025, 6, 30), 5, "waivers.toml")
+    assert "expires_on 9999-12-31 は遅すぎます" in str(caught.value)
+    assert "2030-06-29 以前の日付にして" in str(caught.value)
 
 
 def test_a_reason_with_text_around_blanks_is_a_reason(tmp_path):
@@ -167,7 +190,8 @@ def test_the_cli_exits_2_for_a_waiver_for_ever(tmp_path):
     )  # fmt: skip
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
-    assert f"waiver 1 (match.birth_date {LONG_ID})" in done.stdout + done.stderr
+    # No RECON_LANG in its environment: the Japanese default.
+    assert f"1 番目の免除（match.birth_date {LONG_ID}）" in done.stdout + done.stderr
 
 
 # --- matching: a join, with the answer of a plain loop --------------------------------

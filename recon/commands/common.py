@@ -30,7 +30,7 @@ import typer.core
 from rich.console import Console
 from rich.text import Text
 
-from recon import pipeline, stages, texts
+from recon import helptext, pipeline, stages, texts
 from recon.errors import InputError, InvariantError
 from recon.masking import error_text, scrub
 from recon.policy import load_policy
@@ -94,46 +94,72 @@ def localize_help(lang: str) -> None:
         if hasattr(rich_utils, name):
             # `{}` in the texts are typer's own fields, filled in by typer.
             setattr(rich_utils, name, texts.entry_of(f"cli.frame.{key}")[lang])
-    _fold_long_words(rich_utils)
-
-
-def _fold_long_words(rich_utils) -> None:
-    """Let rich break Japanese help anywhere, as Japanese text is broken.
-
-    rich wraps at spaces only; a Japanese sentence has none, so in typer's
-    option and command tables a sentence wider than its column was cut off
-    with "…". Folding it at the column's edge keeps all of it.
-    """
-    make = getattr(rich_utils, "_make_rich_text", None)
-    if make is None or getattr(make, "folds", False):
-        return
-
-    def folding(*args, **kwargs):
-        made = make(*args, **kwargs)
-        if isinstance(made, Text):
-            made.overflow = "fold"
-        return made
-
-    folding.folds = True
-    rich_utils._make_rich_text = folding
 
 
 class _HelpInLanguage:
-    """The --help option says what it does in the chosen language."""
+    """The --help option says what it does in the chosen language, and Japanese help
+    reaches typer already broken into lines that fit the terminal (`recon.helptext`)."""
 
     def get_help_option(self, ctx):
         help_option = super().get_help_option(ctx)
-        if help_option is not None:
+        if help_option is not None and not hasattr(help_option, "recon_help"):  # not yet fit
             help_option.help = text("cli.frame.help_option")
         return help_option
+
+    def format_help(self, ctx, formatter) -> None:
+        self.fit_help(ctx, helptext.terminal_width())
+        super().format_help(ctx, formatter)
+
+
+def _fit(item, width: int) -> None:
+    """Give `item` (an option or a command) its help broken to `width` cells, if Japanese."""
+    if not hasattr(item, "recon_help"):
+        item.recon_help = item.help  # as the catalog gave it, before any breaking
+    if item.recon_help and helptext.is_wide(item.recon_help):
+        item.help = helptext.kept(item.recon_help, width)
+
+
+# What typer puts around an option's help in its table: the panel's border and
+# padding (4 cells), each column's padding (2), a required mark, and a margin.
+_AROUND_OPTIONS = 4 + 4 * 2 + 2 + 2
+_AROUND_COMMANDS = 4 + 2 * 2 + 2
+
+
+def _metavar_cells(param, ctx) -> int:
+    """About how wide typer shows `param`'s value: its type or metavar, and any range."""
+    shown = getattr(param, "display_type_rich", None)
+    value = (shown(ctx=ctx) if shown else param.metavar) or ""
+    low, high = (getattr(param, end, None) for end in ("min", "max"))
+    limits = f" [{low}<=x<={high}]" if low is not None or high is not None else ""
+    return helptext.cells(str(value) + limits)
 
 
 class HelpCommand(_HelpInLanguage, typer.core.TyperCommand):
     """A command of `recon`."""
 
+    def fit_help(self, ctx, width: int) -> None:
+        shown = [p for p in self.get_params(ctx) if not getattr(p, "hidden", False)]
+        names = [[*p.opts, *p.secondary_opts] for p in shown]
+        long = max((len(",".join(n for n in ns if n.startswith("--"))) for ns in names), default=0)
+        short = max(
+            (len(",".join(n for n in ns if not n.startswith("--"))) for ns in names), default=0
+        )
+        value = max((_metavar_cells(p, ctx) for p in shown), default=0)
+        for param in shown:
+            _fit(param, width - long - short - value - _AROUND_OPTIONS)
+
 
 class HelpGroup(_HelpInLanguage, typer.core.TyperGroup):
     """`recon` itself."""
+
+    def fit_help(self, ctx, width: int) -> None:
+        names = self.list_commands(ctx)
+        name_cells = max((len(n) for n in names), default=0)
+        for name in names:
+            command = self.get_command(ctx, name)
+            if command is not None:
+                _fit(command, width - name_cells - _AROUND_COMMANDS)
+        HelpCommand.fit_help(self, ctx, width)  # the group's own options
 
 
 def check_lang(ctx: typer.Context, value: str | None) -> str | None:

@@ -34,7 +34,7 @@ from recon.findings import SEVERITIES, Check, catalog
 from recon.gate.compare import NEW, OPEN, RESOLVED, Outcome, RosterDiff
 from recon.gate.waivers import ACTIVE, EXPIRED, UNUSED
 from recon.masking import scrub
-from recon.texts import text
+from recon.texts import current, text
 from recon.wording import word
 
 
@@ -210,7 +210,7 @@ def junit_xml(outcome: Outcome, lang: str = "ja") -> str:
         timestamp=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
     )
     properties = ET.SubElement(suite, "properties")
-    for name, value in _properties(outcome).items():
+    for name, value in _properties(outcome, lang).items():
         ET.SubElement(properties, "property", name=name, value=fold(value))
     for code in codes:
         frame = by_check.get(code)
@@ -222,7 +222,8 @@ def junit_xml(outcome: Outcome, lang: str = "ja") -> str:
         )
         if frame is None:
             if resolved.get(code):
-                ET.SubElement(case, "system-out").text = f"resolved: {resolved[code]}"
+                said = _t("junit.resolved", lang, count=resolved[code])
+                ET.SubElement(case, "system-out").text = said
             continue
         blocking = frame.filter(pl.col("blocking"))
         if blocking.height:
@@ -230,44 +231,56 @@ def junit_xml(outcome: Outcome, lang: str = "ja") -> str:
                 case,
                 "failure",
                 type=blocking["severity"][0],
-                message=f"{blocking.height} finding(s) block the update ({blocking['why'][0]})",
+                message=_t(
+                    "junit.blocking",
+                    lang,
+                    count=blocking.height,
+                    why=why_text(blocking["why"][0], lang),
+                ),
             )
-            failure.text = _lines(blocking, JUNIT_CAP, with_why=True)
-        counts = (
-            f"new: {frame.filter(pl.col('status') == NEW).height}, "
-            f"still open: {frame.filter(pl.col('status') == OPEN).height}, "
-            f"resolved: {resolved.get(code, 0)}, waived: {frame['waived'].sum()}"
+            failure.text = _lines(blocking, JUNIT_CAP, lang, with_why=True)
+        counts = _t(
+            "junit.counts",
+            lang,
+            new=frame.filter(pl.col("status") == NEW).height,
+            open=frame.filter(pl.col("status") == OPEN).height,
+            resolved=resolved.get(code, 0),
+            waived=frame["waived"].sum(),
         )
         rest = frame.filter(~pl.col("blocking"))
         out = ET.SubElement(case, "system-out")
-        out.text = counts + ("\n" + _lines(rest, JUNIT_CAP) if rest.height else "")
-    notes = [_waiver_line(s) for s in outcome.waivers if s.status != ACTIVE]
+        out.text = counts + ("\n" + _lines(rest, JUNIT_CAP, lang) if rest.height else "")
+    notes = [_waiver_line(s, lang) for s in outcome.waivers if s.status != ACTIVE]
     if notes:
         ET.SubElement(suite, "system-out").text = "\n".join(notes)
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def _properties(outcome: Outcome) -> dict[str, str]:
+def _properties(outcome: Outcome, lang: str) -> dict[str, str]:
     ctx = outcome.context
     return {
         "roster": scrub(ctx.get("roster", "")),
         "filings": scrub(ctx.get("filings", "")),
         "as_of": ctx.get("as_of", ""),
-        "baseline": scrub(outcome.baseline or "(none: every finding is new)"),
+        "baseline": scrub(outcome.baseline or _t("junit.no_baseline", lang)),
         "fail_on": outcome.fail_on,
         "strict": str(outcome.strict).lower(),
         "verdict": "pass" if outcome.passed else "fail",
     }
 
 
-def _lines(frame: pl.DataFrame, cap: int, with_why: bool = False) -> str:
+def _lines(frame: pl.DataFrame, cap: int, lang: str, with_why: bool = False) -> str:
     lines = []
     for row in frame.head(cap).iter_rows(named=True):
-        state = row["why"] if with_why else (row["status"] + (", waived" if row["waived"] else ""))
-        lines.append(f"{_where(row)} ({state})")
+        if with_why:
+            state = why_text(row["why"], lang)
+        else:
+            state = _t(f"state.{row['status']}", lang)
+            state = _t("junit.waived", lang, state=state) if row["waived"] else state
+        lines.append(_t("junit.line", lang, where=_where(row, lang), state=state))
     if frame.height > cap:
-        lines.append(f"… and {frame.height - cap} more (findings.csv in the run's folder)")
+        lines.append(_t("junit.more", lang, count=frame.height - cap))
     return "\n".join(lines)
 
 
@@ -279,7 +292,7 @@ def _waiver_line(status, lang: str | None = None) -> str:
         UNUSED: _t("waiver.unused", lang),
         ACTIVE: _t("waiver.active", lang, date=w.expires_on),
     }[status.status]
-    note = f"; {scrub(status.note)}" if status.note else ""
+    note = f"; {_note(status.note, lang)}" if status.note else ""
     return fold(
         _t(
             "waiver.line",
@@ -294,8 +307,14 @@ def _waiver_line(status, lang: str | None = None) -> str:
     )
 
 
+def undecided_title(lang: str | None = None) -> str:
+    """The title of the annotation of a gate that could not decide."""
+    return _t("annotation.undecided", lang)
+
+
 def undecided_junit(message: str) -> str:
-    """`message`: already fit to print (`recon.masking.error_text`)."""
+    """`message`: already fit to print (`recon.masking.error_text`), in the chosen language;
+    the rest are codes a CI reads (`decision`, `undecided`)."""
     suites = ET.Element("testsuites", name="recon gate", tests="1", failures="0", errors="1")
     suite = ET.SubElement(suites, "testsuite", name="recon gate", tests="1", errors="1")
     case = ET.SubElement(suite, "testcase", classname="recon.gate", name="decision")
@@ -612,7 +631,12 @@ def _waiver_status_text(status, lang: str | None = None) -> str:
         said = _t("waiver.status_expired", lang)
     else:
         said = _t("waiver.status_unused", lang)
-    return said + (f"; {scrub(status.note)}" if status.note else "")
+    return said + (f"; {_note(status.note, lang)}" if status.note else "")
+
+
+def _note(note: str, lang: str | None = None) -> str:
+    """A waiver's note (a code of `recon.gate.waivers`) in words, scrubbed as free text."""
+    return scrub(word("waiver_note", note, lang or current()))
 
 
 def _diff_lines(diff: RosterDiff, lang: str | None = None) -> list[str]:

@@ -27,6 +27,7 @@ from recon.gate import baseline, ci, compare, gitref, jsontext, keys, waivers
 from recon.masking import scrub, scrub_json
 from recon.policy import Policy, load_policy
 from recon.runs import parse_as_of, sample, terminal_progress
+from recon.texts import text
 
 GATE_JSON = "gate.json"
 GATE_MD = "gate.md"
@@ -86,10 +87,12 @@ def check_outputs(request: Request) -> None:
         and outdir.real(request.junit) == outdir.real(request.summary)
     ):
         raise InputError(
-            f"--junit と --summary に同じファイル {request.junit} が指定されています。"
-            f"別々の名前を指定してください（例: --junit {outdir.CI_EXAMPLES['--junit']} "
-            f"--summary {outdir.CI_EXAMPLES['--summary']}）。 / --junit and --summary name "
-            f"the same file {request.junit}: give each its own name."
+            text(
+                "gate.flow.same_ci_file",
+                path=request.junit,
+                junit=outdir.CI_EXAMPLES["--junit"],
+                summary=outdir.CI_EXAMPLES["--summary"],
+            )
         )
 
 
@@ -97,20 +100,20 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     environ = os.environ if environ is None else environ
     notes: list[str] = []
     if request.baseline is not None and request.baseline_ref is not None:
-        raise InputError("give either --baseline DIR or --baseline-ref REF, not both.")
+        raise InputError(text("gate.flow.both_baselines"))
     check_outputs(request)
     key = keys.load_key(request.key_file, dict(environ))
     if request.baseline is not None and key is None:
-        raise InputError(keys.missing_key_message(f"--baseline {request.baseline}"))
+        raise InputError(keys.missing_key_message("baseline", baseline=request.baseline))
     waiver_list: tuple[waivers.Waiver, ...] = ()
     if request.waivers is not None:
         if request.baseline_ref is not None and not request.waivers.exists():
             # Deleted by this update: its waivers at the revision still mark what they waived.
-            notes.append(f"{request.waivers} does not exist: no waiver holds in this update.")
+            notes.append(text("gate.flow.waivers_gone", path=request.waivers))
         else:
             waiver_list = waivers.load(request.waivers)
     if key is None and any(w.finding for w in waiver_list):
-        raise InputError(keys.missing_key_message("a waiver that names a finding id"))
+        raise InputError(keys.missing_key_message("finding_waiver"))
     base = baseline.read(request.baseline, key) if request.baseline is not None else None
 
     policy = load_policy(request.policy)
@@ -141,10 +144,7 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     # The revision's snapshot (5M members' tags) is not held through the reports' writing.
     del base, findings
     if key is None:
-        notes.append(
-            f"no key (${keys.ENV} or --key-file): no baseline.json written, so this run's "
-            f"folder cannot serve as a --baseline later."
-        )
+        notes.append(text("gate.flow.no_key", env=keys.ENV))
     # Paths and notes are the free text of the gate's files: scrubbed here, once
     # (the files themselves are not scrubbed whole: they name members by id).
     outcome.context = scrub_json(
@@ -222,12 +222,12 @@ def _base_at(
     """
     ref = request.baseline_ref
     if found["roster"] is None or found["filings"] is None:
-        notes.append(f"{ref} has no roster or filings at these paths: every finding is new.")
+        notes.append(text("gate.flow.ref_without_inputs", ref=ref))
         return None
     try:
         base_waivers = _waivers_in(found["waivers"]) if found["waivers"] else ()
     except InputError as exc:
-        notes.append(f"the waivers at {ref} cannot be read, so none is assumed there: {exc}")
+        notes.append(text("gate.flow.ref_waivers_unreadable", ref=ref, error=exc))
         base_waivers = ()
     try:
         result, rows = _analyse(
@@ -242,7 +242,7 @@ def _base_at(
         )
     except InputError as exc:
         # Stricter, never looser: without a baseline every finding counts as new.
-        notes.append(f"the inputs at {ref} cannot be read ({exc}): every finding is new.")
+        notes.append(text("gate.flow.ref_inputs_unreadable", ref=ref, error=exc))
         return None
     findings = baseline.identify(result.findings, rows, key)
     findings, _ = waivers.apply(findings, base_waivers, day)
@@ -349,15 +349,15 @@ def undecided(request: Request, message: str, environ: Mapping[str, str]) -> lis
     file recon may not write: a `--junit` naming the roster is one of the
     reasons the gate could not decide.
     """
-    text = ci.undecided_markdown(message)
-    files = {"--junit": ci.undecided_junit(message), "--summary": text}
+    summary = ci.undecided_markdown(message, request.lang)
+    files = {"--junit": ci.undecided_junit(message), "--summary": summary}
     for option, content in files.items():
         with suppress(OSError, InputError):
             _write_private(request, option, content)
     with suppress(OSError):
-        _append_step_summary(environ, text)
+        _append_step_summary(environ, summary)
     if environ.get("GITHUB_ACTIONS") == "true":
-        return [ci.command("error", message, title="recon gate: could not decide")]
+        return [ci.command("error", message, title=ci.undecided_title(request.lang))]
     return []
 
 

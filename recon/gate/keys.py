@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recon.errors import InputError
+from recon.texts import text
 
 ENV = "RECON_GATE_KEY"
 MIN_LENGTH = 16
@@ -62,8 +63,9 @@ def load_key(key_file: Path | None, environ: dict[str, str] | None = None) -> Ke
             # Notepad saves a UTF-8 byte order mark first: it is not part of the key.
             secret = key_file.read_bytes().removeprefix(b"\xef\xbb\xbf").strip()
         except OSError as exc:
-            raise InputError(f"{key_file}: the key file cannot be read ({exc.strerror}).") from None
-        return _checked(Key(secret, f"key file {key_file}"))
+            raise InputError(text("gate.key.unreadable", path=key_file, why=exc.strerror)) from None
+        # The source reads the same in every language: the option as it was given.
+        return _checked(Key(secret, f"--key-file {key_file}"))
     value = environ.get(ENV, "")
     if value.strip():
         return _checked(Key(value.strip().encode("utf-8"), f"${ENV}"))
@@ -73,16 +75,18 @@ def load_key(key_file: Path | None, environ: dict[str, str] | None = None) -> Ke
 def _checked(key: Key) -> Key:
     if len(key.secret) < MIN_LENGTH:
         raise InputError(
-            f"the gate key from {key.source} is {len(key.secret)} bytes long; use at least "
-            f"{MIN_LENGTH} random characters, for example the output of {MAKE_ONE}."
+            text(
+                "gate.key.too_short",
+                source=key.source,
+                length=len(key.secret),
+                minimum=MIN_LENGTH,
+                make_one=MAKE_ONE,
+            )
         )
     return key
 
 
-def missing_key_message(why: str) -> str:
-    return (
-        f"{why} needs the gate's key: set ${ENV} (a CI secret) or pass --key-file FILE. "
-        f"The key makes the baseline's identities comparable across runs without storing "
-        f"personal data in clear; make one with {MAKE_ONE} and keep it with the society's "
-        f"other secrets. Without it the gate cannot decide, so it does not pass."
-    )
+def missing_key_message(needs: str, **values: object) -> str:
+    """Why the gate stops without a key; `needs`: what needs it (gate.key.needs.*)."""
+    why = text(f"gate.key.needs.{needs}", **values)
+    return text("gate.key.missing", why=why, env=ENV, make_one=MAKE_ONE)

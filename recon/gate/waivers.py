@@ -39,6 +39,7 @@ from recon import tomlfile
 from recon.errors import InputError
 from recon.findings import catalog
 from recon.masking import scrub
+from recon.texts import text
 
 _REQUIRED = ("check", "reason", "approved_by", "expires_on")
 _OPTIONAL = ("member_id", "finding", "field")
@@ -79,13 +80,17 @@ def load(path: Path) -> tuple[Waiver, ...]:
     return parse(tomlfile.load(path, "--waivers", "waivers"), str(path))
 
 
+def _t(name: str, /, **values: object) -> str:
+    return text(f"waivers.{name}", **values)
+
+
 def parse(document: dict, where: str) -> tuple[Waiver, ...]:
     unknown = sorted(set(document) - {"waiver"})
     if unknown:
-        raise InputError(f"{where}: unknown top-level key(s) {unknown}; write [[waiver]] tables.")
+        raise InputError(_t("unknown_top", where=where, keys=", ".join(unknown)))
     entries = document.get("waiver", [])
     if not isinstance(entries, list):
-        raise InputError(f"{where}: `waiver` must be a list of [[waiver]] tables.")
+        raise InputError(_t("not_a_list", where=where))
     return tuple(_waiver(entry, n, where) for n, entry in enumerate(entries, start=1))
 
 
@@ -118,59 +123,43 @@ class _At:
             for k in ("check", "member_id", "finding")
             if isinstance(self.entry.get(k), str) and not _blank(self.entry[k])
         ]
-        return f"{self.where}: waiver {self.number}" + (f" ({' '.join(said)})" if said else "")
+        said = _t("at_said", said=" ".join(said)) if said else ""
+        return _t("at", where=self.where, number=self.number, said=said)
 
 
 def _waiver(entry: object, number: int, where: str) -> Waiver:
     if not isinstance(entry, dict):
-        raise InputError(f"{where}: waiver {number} is not a table; write it as [[waiver]].")
+        raise InputError(_t("not_a_table", where=where, number=number))
     at = _At(where, number, entry)
     ids = (entry.get("member_id"), entry.get("finding"))
     ids = tuple(i for i in ids if isinstance(i, str))
     unknown = sorted(set(entry) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
         keys = ", ".join(_REQUIRED + _OPTIONAL)
-        raise _refused(f"{at}: unknown key(s) {unknown}; the keys are {keys}.", *ids)
+        raise _refused(_t("unknown_keys", at=at, unknown=", ".join(unknown), keys=keys), *ids)
     missing = [k for k in _REQUIRED if k not in entry or entry[k] in ("", None)]
     if missing:
-        raise _refused(f"{at} lacks {', '.join(missing)}: every waiver needs {_REQUIRED}.", *ids)
+        needs = ", ".join(_REQUIRED)
+        raise _refused(_t("missing", at=at, missing=", ".join(missing), required=needs), *ids)
     values = {}
     for k in ("check", "reason", "approved_by", *_OPTIONAL):
         if k in entry:
             if not isinstance(entry[k], str):
-                raise _refused(f"{at}: {k} must be text in quotes.", *ids)
+                raise _refused(_t("not_text", at=at, key=k), *ids)
             values[k] = entry[k].strip() or None
     # A waiver is a decision someone reviewed: who, and why, must be readable.
     blank = [k for k in ("check", "reason", "approved_by") if _blank(entry[k])]
     if blank:
-        raise _refused(
-            f"{at}: {' と '.join(blank)} が空白だけです。"
-            "免除は誰がなぜ認めたかを書いてください。 / "
-            f"{' and '.join(blank)} hold(s) only blanks: a waiver says who approved it and why.",
-            *ids,
-        )
+        raise _refused(_t("blank", at=at, keys=_t("blank_and").join(blank)), *ids)
     if not values.get("member_id") and not values.get("finding"):
-        raise _refused(
-            f"{at} names no finding: give member_id (or finding: for a finding without a "
-            f"member, its finding_id in gate.json).",
-            *ids,
-        )
+        raise _refused(_t("names_nothing", at=at), *ids)
     expires = entry["expires_on"]
     if isinstance(expires, dt.datetime):
-        raise _refused(
-            f"{at}: expires_on {expires.isoformat()} に時刻があります。日付だけを書いてください"
-            f"（例: expires_on = {expires.date().isoformat()}）。 / expires_on must be a date "
-            f"written YYYY-MM-DD, without a time: the waiver holds through that whole day.",
-            *ids,
-        )
+        value, date = expires.isoformat(), expires.date().isoformat()
+        raise _refused(_t("has_time", at=at, value=value, date=date), *ids)
     if not isinstance(expires, dt.date):
         shown = f'"{expires}"' if isinstance(expires, str) else repr(expires)
-        raise _refused(
-            f"{at}: expires_on = {shown[:40]} は日付ではありません。引用符なしで書いてください"
-            f"（例: expires_on = 2025-07-31）。 / expires_on must be a TOML date written "
-            f"YYYY-MM-DD without quotes, like expires_on = 2025-07-31.",
-            *ids,
-        )
+        raise _refused(_t("not_a_date", at=at, value=shown[:40]), *ids)
     return Waiver(number=number, expires_on=expires, **values)
 
 
@@ -195,15 +184,9 @@ def refuse_beyond(waivers: Sequence[Waiver], day: dt.date, years: int, where: ob
     for w in waivers:
         if w.expires_on > latest:
             whom = w.member_id or w.finding
-            raise _refused(
-                f"{where}: waiver {w.number} ({w.check} {whom}): expires_on {w.expires_on} は"
-                f"遅すぎます。免除は資格確認書の有効期間（{years} 年）より長く続けられません。"
-                f"{latest} 以前の日付にして、期限が来たら見直してください。 / expires_on "
-                f"{w.expires_on} is too late: a waiver may hold at most {years} years "
-                f"(certificate_max_years), so no later than {latest}; review it again then.",
-                w.member_id,
-                w.finding,
-            )
+            said = {"where": where, "number": w.number, "check": w.check, "whom": whom}
+            message = _t("too_late", expires=w.expires_on, years=years, latest=latest, **said)
+            raise _refused(message, w.member_id, w.finding)
 
 
 _WAIVER_SCHEMA = {
