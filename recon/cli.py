@@ -66,6 +66,30 @@ def _app(lang: str | None = None):
     return app
 
 
+def _explain_app():
+    """`recon explain` alone: the help desk's one-member question answered in well
+    under a second. The full application loads the pipeline (pandera, DuckDB,
+    Great Expectations: seconds) to build every command's options; this one
+    loads typer, polars and the text catalog only."""
+    import typer
+
+    from recon.commands.explain import explain
+
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    # A callback keeps `explain` a subcommand (a lone command would become the app).
+    app.callback()(lambda: None)
+    app.command(help=texts.text("explain.cli.help"))(explain)
+    return app
+
+
+def _for(argv: list[str]):
+    """The application for this command line: explain's own when it is a plain
+    `recon explain ...` (its --help, like every other, comes from the full one)."""
+    if argv[:1] == ["explain"] and not {"--help", "-h"} & set(argv):
+        return _explain_app()
+    return _app()
+
+
 def __getattr__(name: str):
     # `recon.cli.app`, for tests and embedding; assigning `cli.app` replaces it for `main`.
     if name == "app":
@@ -227,7 +251,7 @@ def main() -> None:
             import polars  # noqa: F401
 
             keep_ignored()
-        application = globals().get("app") or _app()
+        application = globals().get("app") or _for(sys.argv[1:])
         keep_ignored()  # importing polars hooked SIGINT even if it was ignored
         try:
             # Not standalone: click's usage errors come back here, to be said in the

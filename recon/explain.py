@@ -323,7 +323,13 @@ def lookup(folder: Path, member_id: str) -> list[Explanation]:
                 ),
                 ids,
             )
-        raise ExplainError(text("explain.error.no_member", member_id=wanted, folder=folder), ids)
+        # The example is a member id too (its twelve digits happen to pass the My Number
+        # check digit): identifiers are never masked (SPEC §9).
+        example = "1000-181800-00"
+        raise ExplainError(
+            text("explain.error.no_member", member_id=wanted, folder=folder, example=example),
+            (*ids, example),
+        )
     return [_explanation(r, run) for r in rows.sort("row").iter_rows(named=True)]
 
 

@@ -407,6 +407,8 @@ def test_command_unknown_member_and_old_folder_exit_2(out, tmp_path):
     done = _explain("9999-1-00", "--out", str(out))
     assert done.returncode == 2
     assert "9999-1-00" in done.stderr and "Traceback" not in done.stderr
+    # The example id holds twelve digits that pass the check digit: an id, never masked.
+    assert "1000-181800-00" in done.stderr and "****" not in done.stderr
     old = tmp_path / "old"
     shutil.copytree(out, old)
     (old / EXPLAIN_FILE).unlink()
@@ -416,3 +418,16 @@ def test_command_unknown_member_and_old_folder_exit_2(out, tmp_path):
     (old / EXPLAIN_FILE).write_bytes(b"not a parquet file")
     done = _explain("1201-1001-00", "--out", str(old))
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_explain_alone_loads_no_pipeline():
+    """The help desk's command must not wait for pandera, DuckDB and GX to load."""
+    probe = (
+        "import sys; from recon import cli; app = cli._for(['explain', 'x']); "
+        "import typer; names = [c.name for c in typer.main.get_group(app).commands.values()]; "
+        "print(names, [m for m in ('duckdb', 'pandera', 'great_expectations') if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.strip() == "['explain'] []"
