@@ -43,6 +43,7 @@ from recon.runs import (  # noqa: F401 - re-exported: the commands and tests use
 )
 from recon.signals import (
     INTERRUPTED_EXIT,
+    interrupt,
     interrupted,
     is_interruption,
     keep_ignored,
@@ -319,12 +320,6 @@ def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
     return typer_command
 
 
-def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
-    # SIGTERM (a CI timeout, systemd) becomes an exception, so that the write
-    # in progress is rolled back like after Ctrl-C instead of leaving a half folder.
-    raise KeyboardInterrupt
-
-
 def _input_error(message: str) -> None:
     # Text, not markup: a path or header like `[/old]` must print, not parse.
     err.print(Text(text("messages.input_error"), style="bold red") + Text(message), soft_wrap=True)
@@ -427,7 +422,8 @@ def exit_codes(
     """
     keep_ignored()
     terminate = signal.SIGTERM in stop_signals()
-    previous = signal.signal(signal.SIGTERM, _terminate) if terminate else None
+    # For an application embedded without `cli.main` (tests): SIGTERM rolls back too.
+    previous = signal.signal(signal.SIGTERM, interrupt) if terminate else None
     try:
         yield
     except InputError as exc:
