@@ -159,7 +159,7 @@ def _copy_new_id(folder: Path, gate_json: Path) -> None:
 
 
 @pytest.mark.parametrize("edit", list(EDITS))
-def test_every_edit_of_a_baseline_stops_the_gate(gate, tmp_path, edit):
+def test_every_edit_of_a_baseline_stops_the_gate(gate, tmp_path, edit, monkeypatch):
     roster, filings = _people()
     accepted = gate(roster, filings).written
     update = _blocked_update()
@@ -170,12 +170,13 @@ def test_every_edit_of_a_baseline_stops_the_gate(gate, tmp_path, edit):
         _copy_new_id(accepted, honest.written / "gate.json")
     else:
         EDITS[edit](accepted)
-    with pytest.raises(InputError) as raised:
-        gate(*update, baseline=accepted)
-    message = str(raised.value)
-    assert CHANGED in message and CHANGED_JA in message
-    assert message.index(CHANGED_JA) < message.index(CHANGED)  # Japanese first
-    assert str(accepted / baseline.FILE) in message
+    for lang, said, not_said in (("ja", CHANGED_JA, CHANGED), ("en", CHANGED, CHANGED_JA)):
+        monkeypatch.setenv("RECON_LANG", lang)
+        with pytest.raises(InputError) as raised:
+            gate(*update, baseline=accepted)
+        message = str(raised.value)
+        assert said in message and not_said not in message  # one language, the chosen one
+        assert str(accepted / baseline.FILE) in message
 
 
 def test_the_smuggled_finding_id_is_exit_2_on_the_command_line(tmp_path):
@@ -206,7 +207,7 @@ def test_the_smuggled_finding_id_is_exit_2_on_the_command_line(tmp_path):
     _copy_new_id(tmp_path / "accepted", tmp_path / "blocked" / "gate.json")
     forged = gate("--out", "forged", "--baseline", "accepted")
     assert forged.returncode == 2, forged.stdout + forged.stderr
-    assert CHANGED in forged.stderr and "Traceback" not in forged.stderr
+    assert CHANGED_JA in forged.stderr and "Traceback" not in forged.stderr
     assert "pass" not in forged.stdout
     assert not (tmp_path / "forged").exists()
 
@@ -222,7 +223,7 @@ def test_a_baseline_resealed_with_another_key_is_refused(gate):
     other = keys.Key(b"q" * 32, "guess")  # the fingerprint is public, the key is not
     text = text.replace(placeholder, baseline.seal(other, text, members))
     (accepted / baseline.FILE).write_text(text, encoding="utf-8", newline="")
-    with pytest.raises(InputError, match=CHANGED):
+    with pytest.raises(InputError, match=CHANGED_JA):
         gate(roster, filings, baseline=accepted)
 
 
@@ -249,12 +250,12 @@ def test_a_malformed_baseline_is_exit_2_whether_sealed_or_not(gate, damage):
     accepted = gate(roster, filings).written
     original = (accepted / baseline.FILE).read_bytes()
     _rewrite(accepted, MALFORMED[damage], reseal=False)
-    with pytest.raises(InputError, match=CHANGED):
+    with pytest.raises(InputError, match=CHANGED_JA):
         gate(roster, filings, baseline=accepted)
     # Sealed by someone holding the key (another tool): its shape is checked too.
     (accepted / baseline.FILE).write_bytes(original)
     _rewrite(accepted, MALFORMED[damage], reseal=True)
-    with pytest.raises(InputError, match="damaged baseline"):
+    with pytest.raises(InputError, match="壊れたベースライン"):
         gate(roster, filings, baseline=accepted)
 
 
@@ -286,7 +287,7 @@ def test_a_baseline_json_that_is_not_one_is_exit_2(tmp_path, text):
     folder.mkdir()
     data = text.encode("latin-1") if text.startswith("\xff") else text.encode("utf-8")
     (folder / baseline.FILE).write_bytes(data)
-    with pytest.raises(InputError, match=r"not a baseline written by recon gate|format"):
+    with pytest.raises(InputError, match=r"recon gate が書いたベースラインではありません|形式"):
         baseline.read(folder, keys.Key(KEY.encode(), "test"))
 
 
@@ -305,4 +306,4 @@ def test_deeply_nested_baseline_is_exit_2_on_the_command_line(tmp_path):
         env=env,
     )
     assert done.returncode == 2, done.stderr
-    assert "nested too deeply" in done.stderr and "Traceback" not in done.stderr
+    assert "入れ子が深すぎます" in done.stderr and "Traceback" not in done.stderr

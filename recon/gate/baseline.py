@@ -40,7 +40,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from recon import __version__
+from recon import __version__, texts
 from recon.errors import InputError
 from recon.gate import jsontext
 from recon.gate.keys import Key
@@ -553,23 +553,13 @@ def write(snap: Snapshot, key: Key, folder: Path) -> None:
         handle.write((SEAL + mac.hexdigest()).encode("ascii"))
 
 
-def _changed(path: Path, what: str) -> InputError:
-    return InputError(
-        f"{path}: ベースラインが書き出された後に変更されています（{what}）。変更された"
-        f"ベースラインは比較に使えないため、ゲートは判定できません。受け入れた実行のフォルダを"
-        f"そのまま使うか、鍵を持つ人が受け入れたロースターで recon gate を実行して新しい"
-        f"ベースラインを作ってください。 / {path}: the baseline was changed after it was "
-        f"written ({what}). A changed baseline cannot be compared with, so the gate cannot "
-        f"decide: use the accepted run's folder as it was written, or make a new baseline "
-        f"by running recon gate with the key on the accepted roster."
-    )
+def _changed(path: Path, what: str, **values: object) -> InputError:
+    said = texts.text(f"gate.baseline.changed_what.{what}", **values)
+    return InputError(texts.text("gate.baseline.changed", path=path, what=said))
 
 
 def _damaged(path: Path, why: str) -> InputError:
-    return InputError(
-        f"{path}: 壊れたベースラインです（{why}）。新しいベースラインを作ってください。 / "
-        f"{path}: damaged baseline ({why}); make a new baseline."
-    )
+    return InputError(texts.text("gate.baseline.damaged", path=path, why=why))
 
 
 def read(folder: Path, key: Key) -> Snapshot:
@@ -580,17 +570,9 @@ def read(folder: Path, key: Key) -> Snapshot:
     """
     path = folder / FILE
     if not folder.is_dir():
-        raise InputError(
-            f"--baseline {folder}: フォルダがありません。 / --baseline {folder}: no such folder."
-        )
+        raise InputError(texts.text("gate.baseline.no_folder", folder=folder))
     if not path.is_file():
-        raise InputError(
-            f"--baseline {folder}: {FILE} がありません。ベースラインは鍵のある recon gate が"
-            f"書き出します（recon run は書きません）。 / --baseline {folder}: there is no "
-            f"{FILE} in it. A baseline is written by `recon gate` when it has a key (`recon "
-            f"run` writes none): run `recon gate ... --out {folder}` with $RECON_GATE_KEY set "
-            f"on the accepted roster to make one."
-        )
+        raise InputError(texts.text("gate.baseline.no_file", folder=folder, file=FILE))
     try:
         raw = path.read_bytes()
         members_raw = (
@@ -598,40 +580,29 @@ def read(folder: Path, key: Key) -> Snapshot:
         )
     except OSError as exc:
         raise InputError(
-            f"{path}: 読み込めません（{exc.strerror}）。 / {path}: cannot be read ({exc.strerror})."
+            texts.text("gate.baseline.unreadable", path=path, reason=exc.strerror)
         ) from None
     try:
         text = raw.decode("utf-8")
         document = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise InputError(
-            f"{path}: recon gate が書いたベースラインではありません（{why}）。 / {path}: not "
-            f"a baseline written by recon gate ({why})."
-        ) from None
+        why = texts.text("gate.baseline.nested") if isinstance(exc, RecursionError) else str(exc)
+        raise InputError(texts.text("gate.baseline.not_a_baseline", path=path, why=why)) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         found = document.get("format") if isinstance(document, dict) else None
         raise InputError(
-            f"{path}: 形式 {found!r} は {FORMAT!r} ではありません。この版の recon で新しい"
-            f"ベースラインを作ってください。 / {path}: format {found!r} is not {FORMAT!r}; "
-            f"make a new baseline with this version of recon."
+            texts.text("gate.baseline.format", path=path, found=repr(found), expected=repr(FORMAT))
         )
     if document.get("key_fingerprint") != key.fingerprint:
-        raise InputError(
-            f"{path} は {key.source} の鍵とは別の鍵で作られています。識別子を比較できないため、"
-            f"ゲートは判定できません。作ったときの鍵を使うか、この鍵で新しいベースラインを"
-            f"作ってください。 / {path} was made with another key than the one from "
-            f"{key.source}: its identities cannot be compared, so the gate cannot decide. Use "
-            f"the key the baseline was made with, or make a new baseline with this key."
-        )
+        raise InputError(texts.text("gate.baseline.other_key", path=path, source=key.source))
     if members_raw is None:
-        raise _changed(path, f"{MEMBERS_FILE} is missing")
+        raise _changed(path, "members_missing", file=MEMBERS_FILE)
     found = _SEAL_TEXT.findall(text)
     if len(found) != 1 or document.get("seal") != found[0]:
-        raise _changed(path, "its seal is missing or not where recon wrote it")
+        raise _changed(path, "seal_missing")
     unsealed = text.replace(found[0], _UNSEALED)
     if not hmac.compare_digest(seal(key, unsealed, members_raw), found[0]):
-        raise _changed(path, f"{FILE} or {MEMBERS_FILE} differs from what was sealed")
+        raise _changed(path, "differs", file=FILE, members=MEMBERS_FILE)
     try:
         return _parse(document, members_raw, str(folder))
     except (KeyError, TypeError, ValueError, AttributeError, pl.exceptions.PolarsError) as exc:
