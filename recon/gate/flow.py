@@ -12,10 +12,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,7 +96,14 @@ def check_outputs(request: Request) -> None:
 
 
 def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
-    environ = os.environ if environ is None else environ
+    parking = _Parking(request)
+    try:
+        return _run(request, os.environ if environ is None else environ, parking)
+    finally:
+        parking.close()
+
+
+def _run(request: Request, environ: Mapping[str, str], parking: _Parking) -> Done:
     notes: list[str] = []
     if request.baseline is not None and request.baseline_ref is not None:
         raise InputError("give either --baseline DIR or --baseline-ref REF, not both.")
@@ -128,10 +137,13 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     if request.baseline_ref is not None:
         paths = {"roster": roster, "filings": filings, "waivers": request.waivers}
         at_ref = gitref.files_at(request.baseline_ref, paths)
-        base = _base_at(request, at_ref, policy, as_of, work_key, day, notes)
+        base = _base_at(request, at_ref, policy, as_of, work_key, day, notes, parking)
         del at_ref  # the revision's bytes (plain My Numbers) are freed before the update's run
     needs_snapshot = key is not None or base is not None
-    result, rows = _analyse(request, roster, filings, policy, as_of, work_key, needs_snapshot)
+    with parking.away(base, on_disk=("members",), compressed=("findings",)):
+        result, rows = _analyse(
+            request, roster, filings, policy, as_of, work_key, needs_snapshot, parking
+        )
 
     findings = baseline.identify(result.findings, rows, work_key)
     findings, statuses = waivers.apply(findings, waiver_list, day)
@@ -157,14 +169,82 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
         }
     )
 
+    # The baseline is written before the run's report, and the members' tags freed: at 5M
+    # members they stood beside the report's own peak (sealed files are moved in after it).
+    sealed = None
+    if key is not None and current is not None:
+        sealed = parking.folder()
+        baseline.write(current, key, sealed)
+    del current
+
     def gate_files(folder: Path) -> None:
-        sealed = (current, key) if key is not None and current is not None else None
         write_folder(folder, outcome, sealed, request.lang, request.waivers)
 
     written = pipeline.write(
         result, request.out, request.lang, extra=[gate_files], inputs=inputs(request)
     )
     return Done(result, outcome, written, notes)
+
+
+class _Parking:
+    """What the gate holds, put out of `recon run`'s way while its peaks pass.
+
+    At 5M members the gate held ≈ 1.5 GB beside the run's analysis and its report
+    (the members' tags, the filings' identities, the revision's snapshot). Tags and
+    ids (what `baseline-members.csv` holds anyway) go to an owner-only folder beside
+    the report's, named with the pid (`outdir.remove_dead` clears a killed gate's);
+    what holds names or dates stays in memory, compressed.
+    """
+
+    PREFIX = ".{}.gate-"
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self._folder: Path | None = None
+        self._count = 0
+
+    def folder(self) -> Path:
+        if self._folder is None:
+            target = outdir.report_folder(self.request.out, inputs(self.request))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            prefix = self.PREFIX.format(target.name)
+            outdir.remove_dead(target.parent, prefix)
+            made = tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=target.parent)
+            self._folder = Path(made)
+        return self._folder
+
+    @contextmanager
+    def away(self, holder: object, on_disk: tuple[str, ...] = (), compressed: tuple[str, ...] = ()):
+        """`holder`'s frames named here are None inside the block, and back after it."""
+        parked: dict[str, Path | io.BytesIO] = {}
+        try:
+            for name in (*on_disk, *compressed) if holder is not None else ():
+                frame = getattr(holder, name)
+                if frame is None:
+                    continue
+                if name in on_disk:
+                    self._count += 1
+                    place: Path | io.BytesIO = self.folder() / f"parked-{self._count}.arrow"
+                    frame.write_ipc(place, compression="uncompressed")
+                else:
+                    place = io.BytesIO()
+                    frame.write_ipc(place, compression="zstd")
+                parked[name] = place
+                setattr(holder, name, None)
+                del frame
+            yield
+        finally:
+            for name, place in parked.items():
+                if isinstance(place, Path):
+                    setattr(holder, name, pl.read_ipc(place))
+                    place.unlink()
+                else:
+                    place.seek(0)
+                    setattr(holder, name, pl.read_ipc(place))
+
+    def close(self) -> None:
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def _analyse(
@@ -175,16 +255,25 @@ def _analyse(
     as_of,
     key: keys.Key,
     fingerprint: bool,
+    parking: _Parking,
     *,
     with_decisions: bool = True,
 ) -> tuple[pipeline.Result, baseline.Rows]:
-    """The pipeline's result, and what the gate keeps of its rows (`baseline.keep`)."""
+    """The pipeline's result, and what the gate keeps of its rows (`baseline.keep`),
+    parked while the pipeline runs on."""
     kept: list[baseline.Rows] = []
+    away = ExitStack()
 
     def on_rows(roster_rows: pl.DataFrame, filing_rows: pl.DataFrame) -> None:
+        # A revision's bytes (1.2 GB at 5M members, plain My Numbers) are read by now:
+        # freed here, not at the end of its analysis, whose peak they stood beside.
+        for content in (roster, filings):
+            if isinstance(content, pipeline.Content):
+                object.__setattr__(content, "data", b"")  # frozen, yet ours to empty
         kept.append(baseline.keep(roster_rows, filing_rows, key, fingerprint=fingerprint))
+        away.enter_context(parking.away(kept[0], on_disk=("members",), compressed=("filings",)))
 
-    with terminal_progress() as progress:
+    with away, terminal_progress() as progress:
         result = pipeline.analyse(
             roster,
             filings,
@@ -207,6 +296,7 @@ def _base_at(
     key: keys.Key,
     day: dt.date,
     notes: list[str],
+    parking: _Parking,
 ) -> baseline.Snapshot | None:
     """The snapshot of the same files at `--baseline-ref`, under the same policy and date.
 
@@ -233,6 +323,7 @@ def _base_at(
             as_of,
             key,
             True,
+            parking,
             with_decisions=False,
         )
     except InputError as exc:
@@ -291,12 +382,13 @@ def gate_document(outcome: compare.Outcome) -> Iterator[str]:
 def write_folder(
     folder: Path,
     outcome: compare.Outcome,
-    sealed: tuple[baseline.Snapshot, keys.Key] | None,
+    sealed: Path | None,
     lang: str,
     waivers_file: Path | None = None,
 ) -> None:
     """The gate's files inside the run's (staging) folder, and its waivers in report.html.
 
+    `sealed`: the folder `baseline.write` wrote the baseline into; its files are moved in.
     The report shows the waivers whenever the gate was given a waivers file,
     even one that holds none (or that this update deleted).
     """
@@ -316,7 +408,8 @@ def write_folder(
             csv=WAIVERS_CSV if outcome.waivers else None,
         )
     if sealed is not None:
-        baseline.write(*sealed, folder)
+        for name in (baseline.MEMBERS_FILE, baseline.FILE):
+            os.replace(sealed / name, folder / name)
 
 
 def publish(request: Request, outcome: compare.Outcome, environ: Mapping[str, str]) -> list[str]:
