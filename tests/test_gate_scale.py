@@ -331,7 +331,36 @@ def test_a_parked_frame_comes_back_as_it_was():
         assert Holder.on_disk.equals(frame) and Holder.compressed.equals(frame)
         assert Holder.on_disk.schema == frame.schema == Holder.compressed.schema
         assert list(parking.folder().iterdir()) == []
+        with parking.away(Holder, on_disk=("on_disk",)) as back:
+            back()  # back before the block ends (the gate's files, inside the report's write)
+            assert Holder.on_disk.equals(frame)
+            assert list(parking.folder().iterdir()) == []
+        assert Holder.on_disk.equals(frame)  # and not twice
     finally:
         parking.close()
     with parking.away(None, on_disk=("members",)):  # no revision: nothing to park
         pass
+
+
+def test_the_gates_findings_wait_compressed_while_the_report_is_written(gate, monkeypatch):
+    outcomes, during_report = [], []
+    compare_, write_all = flow.compare.compare, pipeline.report.write_all
+
+    def compared(*args, **kwargs):
+        outcomes.append(compare_(*args, **kwargs))
+        return outcomes[-1]
+
+    def report(*args, **kwargs):
+        during_report.append(outcomes[-1].findings)
+        return write_all(*args, **kwargs)
+
+    monkeypatch.setattr(flow.compare, "compare", compared)
+    monkeypatch.setattr(pipeline.report, "write_all", report)
+    a = household("E1")
+    done = gate(a, [filing(a[0], sex="2"), filing(a[1])])
+    assert during_report == [None]
+    assert done.outcome.findings.height == done.result.findings.height
+    (blocking,) = done.outcome.blocking.select("check", "member_id").rows()
+    assert blocking == ("match.sex", "1234-1-00")
+    written = (done.written / flow.GATE_JSON).read_text(encoding="utf-8")
+    assert '"match.sex"' in written and '"status": "new"' in written

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import io
 import os
@@ -177,13 +178,25 @@ def _run(request: Request, environ: Mapping[str, str], parking: _Parking) -> Don
         baseline.write(current, key, sealed)
     del current
 
-    def gate_files(folder: Path) -> None:
-        write_folder(folder, outcome, sealed, request.lang, request.waivers)
+    _return_freed_memory()
+    # The gate's findings (their ids, anchors and verdicts) wait compressed through the
+    # report's writing, whose peak is the gate's last; its own files come after it.
+    with parking.away(outcome, compressed=("findings",)) as back:
 
-    written = pipeline.write(
-        result, request.out, request.lang, extra=[gate_files], inputs=inputs(request)
-    )
+        def gate_files(folder: Path) -> None:
+            back()
+            write_folder(folder, outcome, sealed, request.lang, request.waivers)
+
+        written = pipeline.write(
+            result, request.out, request.lang, extra=[gate_files], inputs=inputs(request)
+        )
     return Done(result, outcome, written, notes)
+
+
+def _return_freed_memory() -> None:
+    """glibc keeps freed heap for reuse; the report's peak would stand on top of it."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 class _Parking:
@@ -215,8 +228,20 @@ class _Parking:
 
     @contextmanager
     def away(self, holder: object, on_disk: tuple[str, ...] = (), compressed: tuple[str, ...] = ()):
-        """`holder`'s frames named here are None inside the block, and back after it."""
+        """`holder`'s frames named here are None inside the block, and back after it (or
+        once the block calls what it is given)."""
         parked: dict[str, Path | io.BytesIO] = {}
+
+        def back() -> None:
+            while parked:
+                name, place = parked.popitem()
+                if isinstance(place, Path):
+                    setattr(holder, name, pl.read_ipc(place))
+                    place.unlink()
+                else:
+                    place.seek(0)
+                    setattr(holder, name, pl.read_ipc(place))
+
         try:
             for name in (*on_disk, *compressed) if holder is not None else ():
                 frame = getattr(holder, name)
@@ -232,15 +257,9 @@ class _Parking:
                 parked[name] = place
                 setattr(holder, name, None)
                 del frame
-            yield
+            yield back
         finally:
-            for name, place in parked.items():
-                if isinstance(place, Path):
-                    setattr(holder, name, pl.read_ipc(place))
-                    place.unlink()
-                else:
-                    place.seek(0)
-                    setattr(holder, name, pl.read_ipc(place))
+            back()
 
     def close(self) -> None:
         if self._folder is not None:
