@@ -62,6 +62,12 @@ class Content:
     name: Path
     data: bytes = field(repr=False)
 
+    def release(self) -> None:
+        """Let go of the bytes once they have been read: a 5M roster at a revision is
+        over 1 GB, and the gate frees it before the analysis' peak, not after.
+        (Frozen so that nothing changes what was read; emptying is the one change.)"""
+        object.__setattr__(self, "data", b"")
+
 
 @dataclass
 class Result:

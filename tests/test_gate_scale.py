@@ -8,7 +8,10 @@ frame of the comparison grows with the square of anything.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
+import tempfile
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -16,6 +19,7 @@ import pytest
 from recon import pipeline
 from recon.gate import baseline, flow, keys
 from recon.gate.baseline import FILING_IDENTITY, letters
+from recon.pipeline import Content
 from recon.policy import load_policy
 from recon.resources import shipped
 from tests.conftest import FILINGS, ROSTER, filing, member, write_csv
@@ -212,3 +216,151 @@ def test_tags_survive_the_members_file_round_trip(gate):
     assert read.members.sort("member_id").equals(
         baseline.roster_fingerprints(roster, keys.Key(KEY.encode(), "t")).sort("member_id")
     )
+
+
+# --- what the gate holds while the run's peaks pass ----------------------------------
+
+
+def _git_pair(tmp_path):
+    """A repository whose HEAD is an accepted roster, and an update in the working tree."""
+    a, b = household("E1"), household("E2")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    write_csv(repo / "roster.csv", [*a, *b], ROSTER)
+    orphan = filing(member(employee="E9"))
+    write_csv(repo / "filings.csv", [filing(a[0]), filing(b[0]), orphan], FILINGS)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "accepted"], cwd=repo, check=True)
+    write_csv(repo / "filings.csv", [filing(a[0]), filing(b[0], sex="2")], FILINGS)
+    return repo
+
+
+def test_while_the_pipeline_runs_the_gate_holds_no_revision_bytes_tags_or_identities(
+    tmp_path, monkeypatch
+):
+    repo = _git_pair(tmp_path)
+    seen = []
+    analyse = pipeline.analyse
+
+    def watched(roster, filings, *args, on_rows, **kwargs):
+        def after_rows(roster_rows, filing_rows):
+            on_rows(roster_rows, filing_rows)
+            # What on_rows kept is parked: tags beside the report, identities compressed.
+            parked = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out.gate-"))
+            files = [f.name for p in tmp_path.iterdir() if p.name in parked for f in p.iterdir()]
+            seen.append(
+                {
+                    "bytes": [len(c.data) for c in (roster, filings) if isinstance(c, Content)],
+                    "parked": len(parked),
+                    "files": len(files),
+                }
+            )
+
+        return analyse(roster, filings, *args, on_rows=after_rows, **kwargs)
+
+    monkeypatch.setattr(flow.pipeline, "analyse", watched)
+    done = flow.run(
+        flow.Request(
+            roster=repo / "roster.csv",
+            filings=repo / "filings.csv",
+            as_of=AS_OF,
+            out=tmp_path / "out",
+            baseline_ref="HEAD",
+        ),
+        {keys.ENV: KEY},
+    )
+    # The revision's analysis first: its bytes are emptied once read, its members' tags on
+    # disk; then the update's, with the revision's tags and its own parked (2 files).
+    assert seen == [
+        {"bytes": [0, 0], "parked": 1, "files": 1},
+        {"bytes": [], "parked": 1, "files": 2},
+    ]
+    (blocking,) = done.outcome.blocking.select("check", "member_id").rows()
+    assert blocking == ("match.sex", "1234-2-00")
+    assert done.outcome.count("resolved") == 1  # the orphan filing E9, by its identity
+    assert done.outcome.diff is not None and done.outcome.diff.empty
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+    read = baseline.read(done.written, keys.Key(KEY.encode(), "t"))
+    assert read.members.height == 4
+
+
+def test_a_killed_gates_parked_folder_is_removed_by_the_next_gate(tmp_path):
+    child = subprocess.Popen(["true"])  # its pid is free once it has been waited for
+    child.wait()
+    a = household("E1")
+    left = tmp_path / f".out.gate-{child.pid}-abc123"
+    left.mkdir()
+    (left / "parked-1.arrow").write_bytes(b"tags")
+    alive = tmp_path / f".out.gate-{os.getpid()}-live01"  # this process's: a live gate's
+    alive.mkdir()
+    request = flow.Request(
+        roster=write_csv(tmp_path / "roster.csv", a, ROSTER),
+        filings=write_csv(tmp_path / "filings.csv", [filing(a[0])], FILINGS),
+        as_of=AS_OF,
+        out=tmp_path / "out",
+    )
+    done = flow.run(request, {keys.ENV: KEY})
+    assert not left.exists()
+    assert alive.exists()
+    assert (done.written / baseline.FILE).is_file()
+    assert baseline.read(done.written, keys.Key(KEY.encode(), "t")).members.height == 2
+
+
+def test_a_parked_frame_comes_back_as_it_was():
+    frame = pl.DataFrame(
+        {
+            "member_id": ["1000-181800-00", None, "5120-12345678-00"],
+            "kana": ["ヤマダ\x1fタロウ", "", None],
+            "tag": pl.Series([0, 2**32 - 1, 7], dtype=pl.UInt32),
+            "row": pl.Series([1, None, 2**40], dtype=pl.Int64),
+            "born": [dt.date(1990, 1, 10), None, dt.date(2000, 2, 29)],
+        }
+    )
+
+    class Holder:
+        on_disk = frame
+        compressed = frame.clone()
+
+    parking = flow._Parking(flow.Request(out=Path(tempfile.mkdtemp()) / "out"))
+    try:
+        with parking.away(Holder, on_disk=("on_disk",), compressed=("compressed",)):
+            assert Holder.on_disk is None and Holder.compressed is None
+            assert len(list(parking.folder().iterdir())) == 1  # the tags' file; names in memory
+        assert Holder.on_disk.equals(frame) and Holder.compressed.equals(frame)
+        assert Holder.on_disk.schema == frame.schema == Holder.compressed.schema
+        assert list(parking.folder().iterdir()) == []
+        with parking.away(Holder, on_disk=("on_disk",)) as back:
+            back()  # back before the block ends (the gate's files, inside the report's write)
+            assert Holder.on_disk.equals(frame)
+            assert list(parking.folder().iterdir()) == []
+        assert Holder.on_disk.equals(frame)  # and not twice
+    finally:
+        parking.close()
+    with parking.away(None, on_disk=("members",)):  # no revision: nothing to park
+        pass
+
+
+def test_the_gates_findings_wait_compressed_while_the_report_is_written(gate, monkeypatch):
+    outcomes, during_report = [], []
+    compare_, write_all = flow.compare.compare, pipeline.report.write_all
+
+    def compared(*args, **kwargs):
+        outcomes.append(compare_(*args, **kwargs))
+        return outcomes[-1]
+
+    def report(*args, **kwargs):
+        during_report.append(outcomes[-1].findings)
+        return write_all(*args, **kwargs)
+
+    monkeypatch.setattr(flow.compare, "compare", compared)
+    monkeypatch.setattr(pipeline.report, "write_all", report)
+    a = household("E1")
+    done = gate(a, [filing(a[0], sex="2"), filing(a[1])])
+    assert during_report == [None]
+    assert done.outcome.findings.height == done.result.findings.height
+    (blocking,) = done.outcome.blocking.select("check", "member_id").rows()
+    assert blocking == ("match.sex", "1234-1-00")
+    written = (done.written / flow.GATE_JSON).read_text(encoding="utf-8")
+    assert '"match.sex"' in written and '"status": "new"' in written

@@ -11,11 +11,14 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import io
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,7 +100,14 @@ def check_outputs(request: Request) -> None:
 
 
 def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
-    environ = os.environ if environ is None else environ
+    parking = _Parking(request)
+    try:
+        return _run(request, os.environ if environ is None else environ, parking)
+    finally:
+        parking.close()
+
+
+def _run(request: Request, environ: Mapping[str, str], parking: _Parking) -> Done:
     notes: list[str] = []
     if request.baseline is not None and request.baseline_ref is not None:
         raise InputError(text("gate.flow.both_baselines"))
@@ -131,10 +141,13 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
     if request.baseline_ref is not None:
         paths = {"roster": roster, "filings": filings, "waivers": request.waivers}
         at_ref = gitref.files_at(request.baseline_ref, paths)
-        base = _base_at(request, at_ref, policy, as_of, work_key, day, notes)
+        base = _base_at(request, at_ref, policy, as_of, work_key, day, notes, parking)
         del at_ref  # the revision's bytes (plain My Numbers) are freed before the update's run
     needs_snapshot = key is not None or base is not None
-    result, rows = _analyse(request, roster, filings, policy, as_of, work_key, needs_snapshot)
+    with parking.away(base, on_disk=("members",), compressed=("findings",)):
+        result, rows = _analyse(
+            request, roster, filings, policy, as_of, work_key, needs_snapshot, parking
+        )
 
     findings = baseline.identify(result.findings, rows, work_key)
     findings, statuses = waivers.apply(findings, waiver_list, day)
@@ -157,19 +170,106 @@ def run(request: Request, environ: Mapping[str, str] | None = None) -> Done:
         }
     )
 
-    def gate_files(folder: Path) -> None:
-        sealed = (current, key) if key is not None and current is not None else None
-        write_folder(folder, outcome, sealed, request.lang)
+    # The baseline is written before the run's report, and the members' tags freed: at 5M
+    # members they stood beside the report's own peak (sealed files are moved in after it).
+    sealed = None
+    if key is not None and current is not None:
+        sealed = parking.folder()
+        baseline.write(current, key, sealed)
+    del current
 
-    written = pipeline.write(
-        result,
-        request.out,
-        request.lang,
-        extra=[gate_files],
-        inputs=inputs(request),
-        sections=report_sections(outcome, request.lang, request.waivers),
-    )
+    _return_freed_memory()
+    sections = report_sections(outcome, request.lang, request.waivers)
+    # The gate's findings (their ids, anchors and verdicts) wait compressed through the
+    # report's writing, whose peak is the gate's last; its own files come after it.
+    with parking.away(outcome, compressed=("findings",)) as back:
+
+        def gate_files(folder: Path) -> None:
+            back()
+            write_folder(folder, outcome, sealed, request.lang)
+
+        written = pipeline.write(
+            result,
+            request.out,
+            request.lang,
+            extra=[gate_files],
+            inputs=inputs(request),
+            sections=sections,
+        )
     return Done(result, outcome, written, notes)
+
+
+def _return_freed_memory() -> None:
+    """glibc keeps freed heap for reuse; the report's peak would stand on top of it."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+class _Parking:
+    """What the gate holds, put out of `recon run`'s way while its peaks pass.
+
+    At 5M members the gate held ≈ 1.5 GB beside the run's analysis and its report
+    (the members' tags, the filings' identities, the revision's snapshot). Tags and
+    ids (what `baseline-members.csv` holds anyway) go to an owner-only folder beside
+    the report's, named with the pid (`outdir.remove_dead` clears a killed gate's);
+    what holds names or dates stays in memory, compressed.
+    """
+
+    PREFIX = ".{}.gate-"
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self._folder: Path | None = None
+        self._count = 0
+
+    def folder(self) -> Path:
+        if self._folder is None:
+            target = outdir.report_folder(self.request.out, inputs(self.request))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            prefix = self.PREFIX.format(target.name)
+            outdir.remove_dead(target.parent, prefix)
+            made = tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=target.parent)
+            self._folder = Path(made)
+        return self._folder
+
+    @contextmanager
+    def away(self, holder: object, on_disk: tuple[str, ...] = (), compressed: tuple[str, ...] = ()):
+        """`holder`'s frames named here are None inside the block, and back after it (or
+        once the block calls what it is given)."""
+        parked: dict[str, Path | io.BytesIO] = {}
+
+        def back() -> None:
+            while parked:
+                name, place = parked.popitem()
+                if isinstance(place, Path):
+                    setattr(holder, name, pl.read_ipc(place))
+                    place.unlink()
+                else:
+                    place.seek(0)
+                    setattr(holder, name, pl.read_ipc(place))
+
+        try:
+            for name in (*on_disk, *compressed) if holder is not None else ():
+                frame = getattr(holder, name)
+                if frame is None:
+                    continue
+                if name in on_disk:
+                    self._count += 1
+                    place: Path | io.BytesIO = self.folder() / f"parked-{self._count}.arrow"
+                    frame.write_ipc(place, compression="uncompressed")
+                else:
+                    place = io.BytesIO()
+                    frame.write_ipc(place, compression="zstd")
+                parked[name] = place
+                setattr(holder, name, None)
+                del frame
+            yield back
+        finally:
+            back()
+
+    def close(self) -> None:
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def _analyse(
@@ -180,16 +280,25 @@ def _analyse(
     as_of,
     key: keys.Key,
     fingerprint: bool,
+    parking: _Parking,
     *,
     with_decisions: bool = True,
 ) -> tuple[pipeline.Result, baseline.Rows]:
-    """The pipeline's result, and what the gate keeps of its rows (`baseline.keep`)."""
+    """The pipeline's result, and what the gate keeps of its rows (`baseline.keep`),
+    parked while the pipeline runs on."""
     kept: list[baseline.Rows] = []
+    away = ExitStack()
 
     def on_rows(roster_rows: pl.DataFrame, filing_rows: pl.DataFrame) -> None:
+        # A revision's bytes (1.2 GB at 5M members, plain My Numbers) are read by now:
+        # freed here, not at the end of its analysis, whose peak they stood beside.
+        for content in (roster, filings):
+            if isinstance(content, pipeline.Content):
+                content.release()
         kept.append(baseline.keep(roster_rows, filing_rows, key, fingerprint=fingerprint))
+        away.enter_context(parking.away(kept[0], on_disk=("members",), compressed=("filings",)))
 
-    with terminal_progress() as progress:
+    with away, terminal_progress() as progress:
         result = pipeline.analyse(
             roster,
             filings,
@@ -212,6 +321,7 @@ def _base_at(
     key: keys.Key,
     day: dt.date,
     notes: list[str],
+    parking: _Parking,
 ) -> baseline.Snapshot | None:
     """The snapshot of the same files at `--baseline-ref`, under the same policy and date.
 
@@ -238,6 +348,7 @@ def _base_at(
             as_of,
             key,
             True,
+            parking,
             with_decisions=False,
         )
     except InputError as exc:
@@ -314,11 +425,14 @@ def report_sections(
 def write_folder(
     folder: Path,
     outcome: compare.Outcome,
-    sealed: tuple[baseline.Snapshot, keys.Key] | None,
+    sealed: Path | None,
     lang: str,
 ) -> None:
     """The gate's files inside the run's (staging) folder (its waivers are in report.html
-    through `report_sections`)."""
+    through `report_sections`).
+
+    `sealed`: the folder `baseline.write` wrote the baseline into; its files are moved in.
+    """
     with (folder / GATE_JSON).open("w", encoding="utf-8") as handle:
         handle.writelines(gate_document(outcome))
     (folder / GATE_MD).write_text(ci.markdown(outcome, lang), encoding="utf-8")
@@ -326,7 +440,8 @@ def write_folder(
         rows = waivers.report_rows(outcome.waivers)
         output.excel_csv(rows, folder / WAIVERS_CSV)  # masked, formulas neutralized
     if sealed is not None:
-        baseline.write(*sealed, folder)
+        for name in (baseline.MEMBERS_FILE, baseline.FILE):
+            os.replace(sealed / name, folder / name)
 
 
 def publish(request: Request, outcome: compare.Outcome, environ: Mapping[str, str]) -> list[str]:
