@@ -107,9 +107,17 @@ def _comparison_keys(frame: pl.DataFrame) -> pl.DataFrame:
     kana = frame.select(pl.col("name_kana").drop_nulls().unique())
     kana = kana.with_columns(kana_plain(pl.col("name_kana")).alias("kana_plain"))
     kana = kana.with_columns(fold_small_kana(pl.col("kana_plain")).alias("kana_key"))
-    frame = frame.join(names, on="name", how="left", maintain_order="left")
-    frame = frame.join(kana, on="name_kana", how="left", maintain_order="left")
+    # Joined one column at a time and the keys added beside it: a join of the
+    # whole frame gathers every one of its columns again.
     return frame.with_columns(
+        *frame.select("name")
+        .join(names, on="name", how="left", maintain_order="left")
+        .drop("name")
+        .get_columns(),
+        *frame.select("name_kana")
+        .join(kana, on="name_kana", how="left", maintain_order="left")
+        .drop("name_kana")
+        .get_columns(),
         # Ids are compared after NFKC so that full-width digits still link a household.
         _nfkc(frame.get_column("employee_id")).alias("employee_key"),
         address_key(frame["address"]).alias("address_key"),
