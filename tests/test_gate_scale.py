@@ -344,7 +344,7 @@ def test_a_parked_frame_comes_back_as_it_was():
 
 def test_the_gates_findings_wait_compressed_while_the_report_is_written(gate, monkeypatch):
     outcomes, during_report = [], []
-    compare_, write_all = flow.compare.compare, pipeline.report.write_all
+    compare_, write = flow.compare.compare, pipeline.output.write
 
     def compared(*args, **kwargs):
         outcomes.append(compare_(*args, **kwargs))
@@ -352,10 +352,10 @@ def test_the_gates_findings_wait_compressed_while_the_report_is_written(gate, mo
 
     def report(*args, **kwargs):
         during_report.append(outcomes[-1].findings)
-        return write_all(*args, **kwargs)
+        return write(*args, **kwargs)
 
     monkeypatch.setattr(flow.compare, "compare", compared)
-    monkeypatch.setattr(pipeline.report, "write_all", report)
+    monkeypatch.setattr(pipeline.output, "write", report)
     a = household("E1")
     done = gate(a, [filing(a[0], sex="2"), filing(a[1])])
     assert during_report == [None]
