@@ -8,10 +8,16 @@ class InputError(Exception):
 
     The message is one paragraph for an operator, naming the file, row and
     column, and quotes at most the one offending value, masked (never a row).
-    It passes through `recon.masking.error_text` before it is printed.
+    It passes through `recon.masking.error_text` before it is printed;
+    `identifiers` are the member ids (or other identifiers) it quotes, which
+    that scrubber writes as they are, whatever their digits.
     """
 
     exit_code = 2
+
+    def __init__(self, message: str, identifiers: Iterable[str] = ()):
+        super().__init__(message)
+        self.identifiers = tuple(identifiers)
 
 
 class InvariantError(Exception):

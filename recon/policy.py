@@ -187,8 +187,9 @@ def _decode_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
             real = dt.date(int(date[1]), int(date[2]), int(date[3]))
         except ValueError:
             return _t("syntax.no_such_date", file=path, line=number, key=key, raw=raw)
-        date = real.isoformat()
-        return _t("syntax.two_digits", file=path, line=number, key=key, raw=raw, date=date)
+        return _t(
+            "syntax.two_digits", file=path, line=number, key=key, raw=raw, date=real.isoformat()
+        )
     return _t("syntax.key", file=path, line=number, key=key, error=error)
 
 

@@ -17,7 +17,7 @@ import pandera.polars as pa
 import polars as pl
 
 from recon import texts
-from recon.columns import JA_HEADER, SCHEMAS, Column, Source
+from recon.columns import JA_HEADER, SCHEMAS, Column, Kind, Source
 from recon.details import sentence
 from recon.findings import conform, empty_findings, with_severity
 from recon.normalize.codes import CODES
@@ -52,9 +52,9 @@ def _checks(column: Column) -> list[pa.Check]:
     return []
 
 
-def _accepted(kind: str, lang: str) -> str:
+def _accepted(kind: Kind, lang: str) -> str:
     """The codes a column accepts, a sex code with its word: 1（男）、2（女）、3（未設定）."""
-    codes = sorted(CODES.get(kind, ()))
+    codes = sorted(CODES.get(kind, {}))
     if kind == "sex":
         codes = [
             texts.text(

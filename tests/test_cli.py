@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from recon import cli
-from recon.commands.common import parse_as_of
 from recon.errors import InputError
+from recon.runs import parse_as_of
 from tests.conftest import FILINGS, ROSTER, filing, member, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent

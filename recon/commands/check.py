@@ -12,8 +12,8 @@ from recon.commands.common import (
     analyse,
     exit_codes,
     print_counts,
-    sample,
 )
+from recon.runs import sample
 
 
 def check(

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated, get_type_hints
+from typing import Annotated, cast, get_type_hints
 
 import duckdb
 import typer
@@ -34,13 +34,7 @@ from recon import helptext, pipeline, stages, texts
 from recon.errors import InputError, InvariantError
 from recon.masking import error_text, scrub
 from recon.policy import load_policy
-from recon.runs import (  # noqa: F401 - re-exported: the commands and tests use them from here
-    AS_OF_EARLIEST,
-    AS_OF_YEARS_AHEAD,
-    parse_as_of,
-    sample,
-    terminal_progress,
-)
+from recon.runs import parse_as_of, sample, terminal_progress
 from recon.signals import (
     INTERRUPTED_EXIT,
     interrupt,
@@ -69,7 +63,10 @@ def option(
     set by `localize_help` just before, in the language chosen then.
     """
     fill = values or dict
-    info = typer.Option(*names, help=text(f"cli.{key}", **fill()), **kwargs)
+    # `typer.Option` is declared to return Any so that it can stand as any default value.
+    info = cast(
+        typer.models.OptionInfo, typer.Option(*names, help=text(f"cli.{key}", **fill()), **kwargs)
+    )
     _HELP_KEYS.append((info, f"cli.{key}", fill))
     return info
 
@@ -97,19 +94,11 @@ def localize_help(lang: str) -> None:
             setattr(rich_utils, name, texts.entry_of(f"cli.frame.{key}")[lang])
 
 
-class _HelpInLanguage:
-    """The --help option says what it does in the chosen language, and Japanese help
-    reaches typer already broken into lines that fit the terminal (`recon.helptext`)."""
-
-    def get_help_option(self, ctx):
-        help_option = super().get_help_option(ctx)
-        if help_option is not None and not hasattr(help_option, "recon_help"):  # not yet fit
-            help_option.help = text("cli.frame.help_option")
-        return help_option
-
-    def format_help(self, ctx, formatter) -> None:
-        self.fit_help(ctx, helptext.terminal_width())
-        super().format_help(ctx, formatter)
+def _help_option_in_language(help_option):
+    """The --help option says what it does in the chosen language."""
+    if help_option is not None and not hasattr(help_option, "recon_help"):  # not yet fit
+        help_option.help = text("cli.frame.help_option")
+    return help_option
 
 
 def _fit(item, width: int) -> None:
@@ -135,32 +124,50 @@ def _metavar_cells(param, ctx) -> int:
     return helptext.cells(str(value) + limits)
 
 
-class HelpCommand(_HelpInLanguage, typer.core.TyperCommand):
-    """A command of `recon`."""
-
-    def fit_help(self, ctx, width: int) -> None:
-        shown = [p for p in self.get_params(ctx) if not getattr(p, "hidden", False)]
-        names = [[*p.opts, *p.secondary_opts] for p in shown]
-        long = max((len(",".join(n for n in ns if n.startswith("--"))) for ns in names), default=0)
-        short = max(
-            (len(",".join(n for n in ns if not n.startswith("--"))) for ns in names), default=0
-        )
-        value = max((_metavar_cells(p, ctx) for p in shown), default=0)
-        for param in shown:
-            _fit(param, width - long - short - value - _AROUND_OPTIONS)
+def _fit_options(command: typer.core.TyperCommand | typer.core.TyperGroup, ctx, width: int) -> None:
+    """Break the help of each option `command` shows to what fits beside the names and values."""
+    shown = [p for p in command.get_params(ctx) if not getattr(p, "hidden", False)]
+    names = [[*p.opts, *p.secondary_opts] for p in shown]
+    long = max((len(",".join(n for n in ns if n.startswith("--"))) for ns in names), default=0)
+    short = max((len(",".join(n for n in ns if not n.startswith("--"))) for ns in names), default=0)
+    value = max((_metavar_cells(p, ctx) for p in shown), default=0)
+    for param in shown:
+        _fit(param, width - long - short - value - _AROUND_OPTIONS)
 
 
-class HelpGroup(_HelpInLanguage, typer.core.TyperGroup):
-    """`recon` itself."""
+# The two classes below say the same in `get_help_option` and `format_help`: typer's
+# command and group share only a base class of the click that typer vendors, which is
+# not part of its public interface, so a mixin could not be checked against it.
 
-    def fit_help(self, ctx, width: int) -> None:
+
+class HelpCommand(typer.core.TyperCommand):
+    """A command of `recon`: its help in the chosen language, Japanese help reaching typer
+    already broken into lines that fit the terminal (`recon.helptext`)."""
+
+    def get_help_option(self, ctx):
+        return _help_option_in_language(super().get_help_option(ctx))
+
+    def format_help(self, ctx, formatter) -> None:
+        _fit_options(self, ctx, helptext.terminal_width())
+        super().format_help(ctx, formatter)
+
+
+class HelpGroup(typer.core.TyperGroup):
+    """`recon` itself, its help as `HelpCommand`'s, each command's line fit beside its name."""
+
+    def get_help_option(self, ctx):
+        return _help_option_in_language(super().get_help_option(ctx))
+
+    def format_help(self, ctx, formatter) -> None:
+        width = helptext.terminal_width()
         names = self.list_commands(ctx)
         name_cells = max((len(n) for n in names), default=0)
         for name in names:
             command = self.get_command(ctx, name)
             if command is not None:
                 _fit(command, width - name_cells - _AROUND_COMMANDS)
-        HelpCommand.fit_help(self, ctx, width)  # the group's own options
+        _fit_options(self, ctx, width)  # the group's own options
+        super().format_help(ctx, formatter)
 
 
 def check_lang(ctx: typer.Context, value: str | None) -> str | None:
@@ -315,7 +322,11 @@ def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
     typer_command.__qualname__ = command.__qualname__
     typer_command.__module__ = command.__module__
     typer_command.__doc__ = command.__doc__
-    typer_command.__signature__ = inspect.Signature([*shared, *own], return_annotation=None)
+    # `inspect.signature` (so typer) reads a function's `__signature__`; typeshed does not
+    # declare the attribute on functions.
+    typer_command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [*shared, *own], return_annotation=None
+    )
     typer_command.__annotations__ = {p.name: p.annotation for p in [*shared, *own]}
     return typer_command
 
@@ -480,7 +491,18 @@ def exit_context(options: RunOptions) -> dict:
     }
 
 
-def analyse(roster, filings, as_of, policy, *, with_decisions, memory_limit=None, spill_dir=None):
+def analyse(
+    roster: Path | None,
+    filings: Path | None,
+    as_of: str | None,
+    policy: Path | None,
+    *,
+    with_decisions: bool,
+    memory_limit: str | None = None,
+    spill_dir: Path | None = None,
+) -> pipeline.Result:
+    """`pipeline.analyse` of the given files (the bundled sample for the ones not given),
+    its progress shown on the terminal."""
     with terminal_progress() as progress:
         return pipeline.analyse(
             roster or sample("roster.csv"),

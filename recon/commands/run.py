@@ -10,9 +10,9 @@ from recon.commands.common import (
     exit_context,
     print_counts,
     print_report_path,
-    sample,
     with_run_options,
 )
+from recon.runs import sample
 
 
 def run_and_write(options: RunOptions) -> pipeline.Result:

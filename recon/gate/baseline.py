@@ -298,7 +298,7 @@ def snapshot(as_of: dt.date, key: Key, findings: pl.DataFrame, rows: Rows) -> Sn
             pl.col("waived_until").max(),
         )
         .select(list(FINDING_COLUMNS))
-        .cast(FINDING_COLUMNS)
+        .cast(pl.Schema(FINDING_COLUMNS))
     )
     return Snapshot(
         key_fingerprint=key.fingerprint,
@@ -437,7 +437,7 @@ def households(roster: pl.DataFrame | None) -> pl.DataFrame:
             .otherwise(pl.lit("domestic")),
         )
     )
-    return safe_frame(status.cast(HOUSEHOLD_COLUMNS))
+    return safe_frame(status.cast(pl.Schema(HOUSEHOLD_COLUMNS)))
 
 
 # --- the files -------------------------------------------------------------------

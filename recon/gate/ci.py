@@ -353,7 +353,7 @@ def _visible(text: str) -> str:
     return "\n".join(fold(line) for line in text.replace("\r\n", "\n").split("\n"))
 
 
-def annotations(outcome: Outcome, lang: str = "ja", cap: int = ANNOTATION_CAP) -> list[str]:
+def annotation_lines(outcome: Outcome, lang: str = "ja", cap: int = ANNOTATION_CAP) -> list[str]:
     """`::error` for each blocking finding, `::warning` for new warnings and waivers to fix."""
     titles = _titles(lang)
     files = {
@@ -613,8 +613,10 @@ def undecided_markdown(message: str, lang: str | None = None) -> str:
     return f"{_t('md.title_undecided', lang)}\n\n{_md(message, 4_000)}\n"
 
 
-_COLUMNS = ("check", "title", "anchor", "field", "row", "why", "state", "severity")
-_COLUMNS += ("member_or_finding", "reason", "approved_by", "expires", "status")
+_COLUMNS = (
+    *("check", "title", "anchor", "field", "row", "why", "state", "severity"),
+    *("member_or_finding", "reason", "approved_by", "expires", "status"),
+)
 
 
 def _state_expr(lang: str | None = None) -> pl.Expr:

@@ -124,7 +124,12 @@ def _run(request: Request, environ: Mapping[str, str], parking: _Parking) -> Don
             waiver_list = waivers.load(request.waivers)
     if key is None and any(w.finding for w in waiver_list):
         raise InputError(keys.missing_key_message("finding_waiver"))
-    base = baseline.read(request.baseline, key) if request.baseline is not None else None
+    base = (
+        # A baseline without a key was refused above; `key is not None` says so to the checker.
+        baseline.read(request.baseline, key)
+        if request.baseline is not None and key is not None
+        else None
+    )
 
     policy = load_policy(request.policy)
     as_of = parse_as_of(request.as_of)
@@ -453,7 +458,7 @@ def publish(request: Request, outcome: compare.Outcome, environ: Mapping[str, st
         _write_private(request, "--summary", summary)
     _append_step_summary(environ, summary)
     if environ.get("GITHUB_ACTIONS") == "true":
-        return ci.annotations(outcome, request.lang)
+        return ci.annotation_lines(outcome, request.lang)
     return []
 
 

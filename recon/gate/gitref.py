@@ -16,7 +16,7 @@ from recon.errors import InputError
 from recon.pipeline import Content
 
 
-def _git(args: list[str], cwd: Path, what: str) -> subprocess.CompletedProcess:
+def _git(args: list[str], cwd: Path, what: str) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
     except OSError as exc:

@@ -68,7 +68,7 @@ def mapping(frame: pl.DataFrame, depth: int) -> Iterator[str]:
     keys = frame.select(pl.col(name).cast(pl.String).fill_null("null"))
     parts: list[pl.Expr | str] = [
         " " * (depth + 1),
-        _value(name, pl.String),
+        _value(name, pl.String()),
         ": ",
         _value(value, frame.schema[value]),
     ]

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,9 +56,9 @@ def ephemeral() -> Key:
     return Key(secrets.token_bytes(32), "drawn for this run", persistent=False)
 
 
-def load_key(key_file: Path | None, environ: dict[str, str] | None = None) -> Key | None:
+def load_key(key_file: Path | None, environ: Mapping[str, str] | None = None) -> Key | None:
     """`--key-file` when given, else `$RECON_GATE_KEY`, else None."""
-    environ = os.environ if environ is None else environ
+    variables: Mapping[str, str] = os.environ if environ is None else environ
     if key_file is not None:
         try:
             # Notepad saves a UTF-8 byte order mark first: it is not part of the key.
@@ -66,7 +67,7 @@ def load_key(key_file: Path | None, environ: dict[str, str] | None = None) -> Ke
             raise InputError(text("gate.key.unreadable", path=key_file, why=exc.strerror)) from None
         # The source reads the same in every language: the option as it was given.
         return _checked(Key(secret, f"--key-file {key_file}"))
-    value = environ.get(ENV, "")
+    value = variables.get(ENV, "")
     if value.strip():
         return _checked(Key(value.strip().encode("utf-8"), f"${ENV}"))
     return None

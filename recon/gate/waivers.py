@@ -96,9 +96,7 @@ def parse(document: dict, where: str) -> tuple[Waiver, ...]:
 
 def _refused(message: str, *identifiers: str | None) -> InputError:
     """An input error that quotes identifiers: they are printed as they are, never masked."""
-    error = InputError(message)
-    error.identifiers = tuple(i for i in identifiers if i)
-    return error
+    return InputError(message, identifiers=(i for i in identifiers if i))
 
 
 # Nothing a reviewer could read: spaces of any width (the ideographic one too),
@@ -118,12 +116,12 @@ class _At:
         self.where, self.number, self.entry = where, number, entry
 
     def __format__(self, spec: str) -> str:
-        said = [
+        named = [
             self.entry[k].strip()
             for k in ("check", "member_id", "finding")
             if isinstance(self.entry.get(k), str) and not _blank(self.entry[k])
         ]
-        said = _t("at_said", said=" ".join(said)) if said else ""
+        said = _t("at_said", said=" ".join(named)) if named else ""
         return _t("at", where=self.where, number=self.number, said=said)
 
 
@@ -131,8 +129,7 @@ def _waiver(entry: object, number: int, where: str) -> Waiver:
     if not isinstance(entry, dict):
         raise InputError(_t("not_a_table", where=where, number=number))
     at = _At(where, number, entry)
-    ids = (entry.get("member_id"), entry.get("finding"))
-    ids = tuple(i for i in ids if isinstance(i, str))
+    ids = tuple(i for i in (entry.get("member_id"), entry.get("finding")) if isinstance(i, str))
     unknown = sorted(set(entry) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
         keys = ", ".join(_REQUIRED + _OPTIONAL)
@@ -141,17 +138,16 @@ def _waiver(entry: object, number: int, where: str) -> Waiver:
     if missing:
         needs = ", ".join(_REQUIRED)
         raise _refused(_t("missing", at=at, missing=", ".join(missing), required=needs), *ids)
-    values = {}
     for k in ("check", "reason", "approved_by", *_OPTIONAL):
-        if k in entry:
-            if not isinstance(entry[k], str):
-                raise _refused(_t("not_text", at=at, key=k), *ids)
-            values[k] = entry[k].strip() or None
+        if k in entry and not isinstance(entry[k], str):
+            raise _refused(_t("not_text", at=at, key=k), *ids)
+    # An optional key left empty names nothing, as if it were not there.
+    optional: dict[str, str | None] = {k: entry[k].strip() or None for k in _OPTIONAL if k in entry}
     # A waiver is a decision someone reviewed: who, and why, must be readable.
     blank = [k for k in ("check", "reason", "approved_by") if _blank(entry[k])]
     if blank:
         raise _refused(_t("blank", at=at, keys=_t("blank_and").join(blank)), *ids)
-    if not values.get("member_id") and not values.get("finding"):
+    if not optional.get("member_id") and not optional.get("finding"):
         raise _refused(_t("names_nothing", at=at), *ids)
     expires = entry["expires_on"]
     if isinstance(expires, dt.datetime):
@@ -160,7 +156,18 @@ def _waiver(entry: object, number: int, where: str) -> Waiver:
     if not isinstance(expires, dt.date):
         shown = f'"{expires}"' if isinstance(expires, str) else repr(expires)
         raise _refused(_t("not_a_date", at=at, value=shown[:40]), *ids)
-    return Waiver(number=number, expires_on=expires, **values)
+    # Not blank (refused above), so each required text is left with something in it.
+    check, reason, approved_by = (entry[k].strip() for k in ("check", "reason", "approved_by"))
+    return Waiver(
+        number=number,
+        check=check,
+        reason=reason,
+        approved_by=approved_by,
+        expires_on=expires,
+        member_id=optional.get("member_id"),
+        finding=optional.get("finding"),
+        field=optional.get("field"),
+    )
 
 
 def latest_expiry(day: dt.date, years: int) -> dt.date:
