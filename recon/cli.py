@@ -153,7 +153,7 @@ def _usage_message(exc: Exception) -> str:
     if isinstance(hint, list | tuple):
         hint = " / ".join(hint)
     if kind == "NoSuchOption":
-        said = _said("no_such_option", option=exc.option_name)
+        said = _said("no_such_option", option=getattr(exc, "option_name", ""))
         possible = sorted(getattr(exc, "possibilities", None) or ())
         if possible:
             return _said("possible_options", message=said, options=", ".join(possible))

@@ -95,7 +95,7 @@ def _only_two_outcomes(tmp_path, data: bytes) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _english_texts(monkeypatch):
-    # These tests read recon's English messages (`--lang en`); tests/test_lang.py
-    # checks the Japanese default.
-    monkeypatch.setenv("RECON_LANG", "en")
+def _japanese_texts(monkeypatch):
+    # tests/bad_inputs.py holds the Japanese an operator reads by default; whatever
+    # the environment that runs the tests says.
+    monkeypatch.setenv("RECON_LANG", "ja")

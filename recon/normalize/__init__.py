@@ -67,7 +67,7 @@ def _on_distinct(frame: pl.DataFrame, exprs: dict[str, pl.Expr]) -> pl.DataFrame
     NFKC and the regexes run on those, and the result is mapped back.
     """
     return frame.with_columns(
-        _per_distinct(frame.get_column(name).cast(pl.String), expr, pl.String).alias(name)
+        _per_distinct(frame.get_column(name).cast(pl.String), expr, pl.String()).alias(name)
         for name, expr in exprs.items()
     )
 
@@ -141,7 +141,7 @@ def _roster_ids(frame: pl.DataFrame) -> pl.DataFrame:
         _per_distinct(
             frame.get_column("insurer_number"),
             insurer_check_ok(pl.col("insurer_number")),
-            pl.Boolean,
+            pl.Boolean(),
         ).alias("insurer_check_ok"),
     )
 

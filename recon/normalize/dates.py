@@ -114,7 +114,8 @@ def parse_date(text: str) -> date | None:
     """
     given = unicodedata.normalize("NFKC", text.strip())
     values = pl.LazyFrame({"text": [given]}, schema={"text": pl.String})
-    return _parse(values).select("date").collect().item()
+    day: date | None = _parse(values).select("date").collect().item()
+    return day
 
 
 def iso_dates(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
