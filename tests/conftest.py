@@ -23,6 +23,38 @@ settings.register_profile("recon", deadline=None)
 settings.load_profile("recon")
 
 AS_OF = dt.date(2025, 6, 30)
+
+# The reasons of members.csv the bundled sample holds (SPEC §6): the sample is the
+# fixture of every decision, and the tests built on it (the sample's, explain's)
+# hold it to these. not_registered needs the policy switch: tests cover it alone.
+SAMPLE_CERTIFICATE_REASONS = frozenset(
+    {
+        "no_filing",
+        "invalid_my_number",
+        "emigrated_before_2015",
+        "never_registered",
+        "card_none",
+        "card_lost",
+        "card_renewing",
+        "card_returned",
+        "opted_out",
+        "cert_expired",
+        "needs_assistance",
+    }
+)
+SAMPLE_CONFIRM_REASONS = frozenset(
+    {
+        "my_number_problem",
+        "mismatch",
+        "no_filing",
+        "overseas",
+        "emigrated_before_2015",
+        "never_registered",
+        "hr_confirm_address",
+        "filing_problem",
+        "roster_problem",
+    }
+)
 INSURER = "06139919"
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from recon import explain
 from recon.explain import EXPLAIN_FILE, ExplainError, lookup, render_json, render_text
+from tests.conftest import SAMPLE_CERTIFICATE_REASONS, SAMPLE_CONFIRM_REASONS
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2025-06-30"  # the date of tests/fixtures/expected_members.csv
@@ -87,31 +88,10 @@ def test_the_sample_holds_every_decision_value_explain_is_tested_on(members):
     assert set(members["certificate"]) == {"yes", "no"}
     assert set(members["delivery"]) == {"household", "designated_address", "undeliverable", "none"}
     reasons = {r for rs in members["certificate_reasons"].drop_nulls() for r in rs.split(";") if r}
-    assert reasons == {
-        "no_filing",
-        "invalid_my_number",
-        "emigrated_before_2015",
-        "never_registered",
-        "card_none",
-        "card_lost",
-        "card_renewing",
-        "card_returned",
-        "opted_out",
-        "cert_expired",
-        "needs_assistance",
-    }  # not_registered needs certificate_for_unregistered on: tested below on its own
+    # not_registered needs certificate_for_unregistered on: tested below on its own.
+    assert reasons == SAMPLE_CERTIFICATE_REASONS
     confirms = {r for rs in members["confirm_reasons"].drop_nulls() for r in rs.split(";") if r}
-    assert confirms == {
-        "my_number_problem",
-        "mismatch",
-        "no_filing",
-        "overseas",
-        "emigrated_before_2015",
-        "never_registered",
-        "hr_confirm_address",
-        "filing_problem",
-        "roster_problem",
-    }
+    assert confirms == SAMPLE_CONFIRM_REASONS
 
 
 def test_each_rule_compares_what_the_spec_says(out, members):

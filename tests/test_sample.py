@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from recon.findings import catalog
+from tests.conftest import SAMPLE_CERTIFICATE_REASONS, SAMPLE_CONFIRM_REASONS
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -76,31 +77,9 @@ def test_sample_covers_every_check_and_decision_value(sample_run):
     }
     assert values("active") == values("must_confirm") == {"true", "false"}
     assert values("confirm_by") == {"member", "hr", "society"}
-    assert values("confirm_reasons") == {
-        "my_number_problem",
-        "mismatch",
-        "no_filing",
-        "overseas",
-        "emigrated_before_2015",
-        "never_registered",
-        "hr_confirm_address",
-        "filing_problem",
-        "roster_problem",
-    }
+    assert values("confirm_reasons") == SAMPLE_CONFIRM_REASONS
     # not_registered needs the policy switch: tests/test_rules.py covers it.
-    assert values("certificate_reasons") == {
-        "no_filing",
-        "invalid_my_number",
-        "emigrated_before_2015",
-        "never_registered",
-        "card_none",
-        "card_lost",
-        "card_renewing",
-        "card_returned",
-        "opted_out",
-        "cert_expired",
-        "needs_assistance",
-    }
+    assert values("certificate_reasons") == SAMPLE_CERTIFICATE_REASONS
 
 
 def test_summary_proves_conservation(sample_run):
