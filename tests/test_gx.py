@@ -532,3 +532,11 @@ def test_preload_in_a_background_thread_while_a_run_imports_and_works(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["gx"]["expectations"] == len(gx_checks.gx_catalog())
     assert (out / "gx" / "index.html").exists()
+
+
+@pytest.fixture(autouse=True)
+def _english_counts(monkeypatch):
+    # GX's counts are asserted as recon says them in English ("3 of 4 rows",
+    # "observed 5"; tests/fixtures/gx_outcomes.json was captured so); the words in
+    # Japanese are tests/test_report.py's and tests/test_lang.py's.
+    monkeypatch.setenv("RECON_LANG", "en")

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from recon import gx_checks, pipeline, synthetic
 from recon.policy import Policy, load_policy
@@ -154,7 +155,7 @@ def parts():
 
 before = parts()
 
-def probe():
+def probe(standalone_mode=True):  # as cli.main calls the application
     code = cli._app()(sys.argv[2:], standalone_mode=False)
     after = parts()
     changed = sorted(k for k, v in before.items() if after.get(k, before) is not v)
@@ -176,7 +177,7 @@ _LOADED = r"""
 import json, sys
 from recon import cli
 
-def probe():
+def probe(standalone_mode=True):  # as cli.main calls the application
     code = cli._app()(sys.argv[1:], standalone_mode=False)
     loaded = [m for m in sys.modules if m.split(".")[0] == "great_expectations"]
     stats = sys.modules.get("scipy.stats")
@@ -233,3 +234,11 @@ if __name__ == "__main__":  # capture: python -m tests.test_gx_public_api
     FIXTURE.write_text(json.dumps(captured, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     failed = {case: sum(not o[2] for o in outcomes) for case, outcomes in captured.items()}
     sys.stdout.write(f"failed per case: {failed}\n")
+
+
+@pytest.fixture(autouse=True)
+def _english_counts(monkeypatch):
+    # GX's counts are asserted as recon says them in English ("3 of 4 rows",
+    # "observed 5"; tests/fixtures/gx_outcomes.json was captured so); the words in
+    # Japanese are tests/test_report.py's and tests/test_lang.py's.
+    monkeypatch.setenv("RECON_LANG", "en")
