@@ -350,6 +350,7 @@ def test_a_large_roster_gives_a_small_page(tmp_path):
     page = (out / "report.html").read_text(encoding="utf-8")
     assert len(page.encode()) < 1_500_000
     assert max(len(_table_rows(page, f"table-{k}")) for k in ("certificates",)) <= tables.LIST_CAP
+    assert 0 < len(re.findall(r'<details id="explain-r', page)) <= tables.explained_cap()
     assert _list(out / "confirm_members.csv").height == result.members["must_confirm"].sum()
 
 

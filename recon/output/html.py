@@ -107,7 +107,8 @@ class Page:
     envelopes: int
     envelopes_ready: int
     sections: tuple[Section, ...] = ()
-    # The listed members' explanations (`recon.explain.explanations`), at most LIST_CAP.
+    # The listed members' explanations (`recon.explain.explanations`), at most
+    # `tables.explained_cap()`.
     explained: tuple[Explanation, ...] = ()
 
     @property
@@ -248,7 +249,7 @@ def explanations_section(explained: Sequence[Explanation], lang: str) -> Section
     body = _templated(
         "explanations.html.j2",
         lang,
-        intro=x("intro", n=f"{len(explained):,}", cap=f"{tables.LIST_CAP:,}"),
+        intro=x("intro", n=f"{len(explained):,}", cap=f"{tables.explained_cap():,}"),
         rest=x("rest"),
         explained=[
             {"anchor": explanation_anchor(e.roster_row), "outline": outline(e, lang)}

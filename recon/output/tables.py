@@ -21,6 +21,16 @@ from recon.wording import word, word_expr, words_expr
 
 # Rows of one list shown in the page; the full list is in the CSV beside it.
 LIST_CAP = 500
+# How many members' explanations the page holds: each is ≈ 3 KB, and a page must stay
+# small enough to open at once on a society's office PC (≈ 1.5 MB for 20,000 members,
+# tests/test_report.py). `recon explain ID` answers for anyone else.
+EXPLAINED_CAP = 150
+
+
+def explained_cap() -> int:
+    """The most explanations the page holds (never more than a list shows)."""
+    return min(LIST_CAP, EXPLAINED_CAP)
+
 
 # A cell that starts like a formula runs as one when Excel opens the CSV.
 _FORMULA_START = r"^[=+\-@\t\r]"
@@ -431,12 +441,12 @@ def write_lists(m: pl.DataFrame, lang: str, folder: Path) -> tuple[ActionList, .
 
 def explained_rows(lists: tuple[ActionList, ...]) -> pl.Series:
     """The roster rows whose explanation the page holds: those its lists of people
-    show, in the page's order, each once, at most LIST_CAP of them (as each list
-    shows at most LIST_CAP rows; `recon explain ID` gives any other)."""
+    show, in the page's order, each once, at most `explained_cap()` of them
+    (`recon explain ID` gives any other)."""
     shown = [a.roster_rows for a in lists if a.roster_rows is not None]
     if not shown:
         return pl.Series("row", [], pl.Int64)
-    return pl.concat(shown).unique(maintain_order=True).head(LIST_CAP)
+    return pl.concat(shown).unique(maintain_order=True).head(explained_cap())
 
 
 # Every column a list or mailing.csv has, by its code (`header` gives its name in a file).
