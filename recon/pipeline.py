@@ -84,7 +84,7 @@ class Result:
     seconds: dict[str, float] = field(default_factory=dict)
     quality: gx_checks.Quality | None = None  # Great Expectations, with decisions only
     conservation: dict[str, int | bool | None] = field(default_factory=dict)  # proven counts
-    # What the rules compared, for explain.parquet (`recon explain`); with decisions only.
+    # What the rules compared, encoded for `recon explain`; with decisions only.
     explain_facts: explain.SourceFacts | None = None
 
     @property
@@ -190,8 +190,9 @@ def analyse(
 
     def prepare(
         path: Path | Content, source: Source, other: Path | Content
-    ) -> tuple[pl.DataFrame, pl.DataFrame, InputFile]:
-        """(validated rows, their findings, what was read) of one file, in its own thread."""
+    ) -> tuple[pl.DataFrame, pl.DataFrame, InputFile, bytes]:
+        """(validated rows, their findings, what was read, the facts `recon explain`
+        keeps) of one file, in its own thread."""
         started = time.perf_counter()
         # The other file's name, for the message when the two were swapped.
         counterpart = other.name if isinstance(other, Content) else other
@@ -214,21 +215,25 @@ def analyse(
         started = time.perf_counter()
         rows, invalid = validate.validate(normalized, source)
         seconds[f"validate.{source}"] = time.perf_counter() - started
-        return rows, invalid, read_file
+        # Compressed now, beside the other file's work, instead of held through DuckDB's peak.
+        facts = explain.encoded_facts(rows, source) if with_decisions else b""
+        return rows, invalid, read_file, facts
 
     # The two files are read, normalized and validated side by side: polars and
     # the CP932 transcode of one overlap with the other, and the raw text is freed at once.
     say("read, normalize and validate")
     started = time.perf_counter()
-    (roster, roster_invalid, roster_file), (filings, filings_invalid, filings_file) = _side_by_side(
+    roster_side, filings_side = _side_by_side(
         prepare, [(roster_path, "roster", filings_path), (filings_path, "filings", roster_path)]
     )
     seconds["read+normalize+validate"] = time.perf_counter() - started
+    roster, roster_invalid, roster_file, roster_facts = roster_side
+    filings, filings_invalid, filings_file, filing_facts = filings_side
+    del roster_side, filings_side  # the frames are handed to DuckDB below, and freed there
 
     if on_rows is not None:
         on_rows(roster, filings)
-    # A projection: it shares the columns' buffers, and holds no name, address or number.
-    facts = explain.source_facts(roster, filings) if with_decisions else None
+    facts = explain.SourceFacts(roster_facts, filing_facts) if with_decisions else None
     with stages.session(memory_limit, spill_dir) as con:
         inputs = {
             "roster": roster,
@@ -329,7 +334,7 @@ def write(
         def fill(staging: Path) -> None:
             run = output.write(result, staging, lang, sections)
             # `recon explain`: each member's decisions and why, with the findings as written.
-            explain.write_file(result, run.findings, staging)
+            explain.write_files(result, run.findings, staging)
             for writer in extra:
                 writer(staging)
 

@@ -42,7 +42,7 @@ def test_run_on_clean_input_exits_0_and_says_where_the_report_is(tmp_path):
         "confirm_hr.csv",
         "confirm_members.csv",
         "confirm_society.csv",
-        "explain.parquet",  # what `recon explain MEMBER_ID` reads
+        "explain",  # what `recon explain MEMBER_ID` reads (one parquet file per table)
         "findings.csv",
         "gx",
         "mailing.csv",

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from recon import explain
-from recon.explain import EXPLAIN_FILE, ExplainError, lookup, render_json, render_text
+from recon.explain import EXPLAIN_DIR, PARTS, ExplainError, lookup, render_json, render_text
 from tests.conftest import SAMPLE_CERTIFICATE_REASONS, SAMPLE_CONFIRM_REASONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -322,20 +322,24 @@ def _sample_numbers() -> set[str]:
     } - {""}
 
 
-def test_explain_file_holds_no_full_my_number_and_is_owner_only(out, members):
-    path = out / EXPLAIN_FILE
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    frame = pl.read_parquet(path)
-    assert not {"my_number", "my_number_raw", "my_number_key"} & set(frame.columns)
+def test_explain_folder_holds_no_full_my_number_and_is_owner_only(out, members):
+    folder = out / EXPLAIN_DIR
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     numbers = {n for n in _sample_numbers() if len(n) >= 10}
     assert len(numbers) > 40
-    # Every value in the file, nested ones included, and the file's bytes.
-    blob = json.dumps(frame.to_dicts(), default=str, ensure_ascii=False)
-    raw = path.read_bytes()
-    for number in numbers:
-        assert number not in blob and number.encode() not in raw
-    masked = [f["my_number_masked"] for fs in frame["filings"].drop_nulls() for f in fs]
-    assert masked and all(m is None or re.fullmatch(r"\*{8}\d{0,4}", m) for m in masked)
+    for part in PARTS:
+        path = folder / f"{part}.parquet"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        frame = pl.read_parquet(path)
+        assert not {"my_number", "my_number_raw", "my_number_key"} & set(frame.columns)
+        # Every value in the file, and the file's bytes.
+        blob = json.dumps(frame.to_dicts(), default=str, ensure_ascii=False)
+        raw = path.read_bytes()
+        for number in numbers:
+            assert number not in blob and number.encode() not in raw
+    masked = pl.read_parquet(folder / "filings.parquet")["my_number_masked"].drop_nulls()
+    assert masked.len() > 40
+    assert all(re.fullmatch(r"\*{8}\d{0,4}", m) for m in masked)
     # And nothing printed about any member shows one.
     said = "".join(
         render_text(lookup(out, i), lang) + render_json(lookup(out, i), lang)
@@ -346,9 +350,19 @@ def test_explain_file_holds_no_full_my_number_and_is_owner_only(out, members):
         assert number not in said
 
 
-def test_sorted_by_member_id_in_small_row_groups(out):
-    ids = pl.read_parquet(out / EXPLAIN_FILE, columns=["member_id"])["member_id"]
-    assert ids.is_sorted()
+def test_one_file_per_table_with_every_row_of_the_run(out, members):
+    """Nothing joined or dropped at write time: each file holds its table's rows."""
+    folder = out / EXPLAIN_DIR
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{p}.parquet" for p in PARTS)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    counts = summary["conservation"]
+    assert pl.read_parquet(folder / "members.parquet").height == counts["roster_rows"]
+    assert pl.read_parquet(folder / "roster.parquet").height == counts["roster_rows"]
+    assert pl.read_parquet(folder / "filings.parquet").height == counts["filing_rows"]
+    assert pl.read_parquet(folder / "matches.parquet").height == counts["filings_matched"]
+    findings = pl.read_csv(out / "findings.csv", infer_schema=False)
+    with_member = findings.filter(pl.col("member_id").is_not_null()).height
+    assert pl.read_parquet(folder / "findings.parquet").height == with_member
 
 
 def test_unknown_member_and_missing_file_are_errors_naming_what_to_do(out, tmp_path):
@@ -358,7 +372,7 @@ def test_unknown_member_and_missing_file_are_errors_naming_what_to_do(out, tmp_p
         lookup(out, "1201-1001-09")  # a household that exists: its members are named
     old = tmp_path / "old"
     shutil.copytree(out, old)
-    (old / EXPLAIN_FILE).unlink()
+    shutil.rmtree(old / EXPLAIN_DIR)
     with pytest.raises(ExplainError, match="recon run"):
         lookup(old, "1201-1001-00")
     with pytest.raises(ExplainError):
@@ -391,13 +405,19 @@ def test_command_unknown_member_and_old_folder_exit_2(out, tmp_path):
     assert "1000-181800-00" in done.stderr and "****" not in done.stderr
     old = tmp_path / "old"
     shutil.copytree(out, old)
-    (old / EXPLAIN_FILE).unlink()
+    shutil.copytree(out / EXPLAIN_DIR, tmp_path / "kept")
+    shutil.rmtree(old / EXPLAIN_DIR)
     done = _explain("1201-1001-00", "--out", str(old), "--lang", "en")
     assert done.returncode == 2
     assert "Run recon run again" in done.stderr and "Traceback" not in done.stderr
-    (old / EXPLAIN_FILE).write_bytes(b"not a parquet file")
-    done = _explain("1201-1001-00", "--out", str(old))
-    assert done.returncode == 2 and "Traceback" not in done.stderr
+    # Any one of the files damaged: a clear answer, never a traceback.
+    for part in PARTS:
+        shutil.rmtree(old / EXPLAIN_DIR, ignore_errors=True)
+        shutil.copytree(tmp_path / "kept", old / EXPLAIN_DIR)
+        (old / EXPLAIN_DIR / f"{part}.parquet").write_bytes(b"not a parquet file")
+        done = _explain("1201-1001-00", "--out", str(old))
+        assert done.returncode == 2, part
+        assert "recon run" in done.stderr and "Traceback" not in done.stderr, part
 
 
 def test_explain_alone_loads_no_pipeline():

@@ -70,7 +70,7 @@ def _write_tables(
     envelopes, ready = envelopes_written.result()
     lists = tables.write_lists(m, lang, folder)
     # The members the page lists, explained from the run in memory by the same code
-    # that writes explain.parquet (`recon explain` reads it): the page says the same.
+    # that writes the explain folder (`recon explain` reads it): the page says the same.
     explained = explain.explanations(result, run.findings, tables.explained_rows(lists))  # type: ignore[arg-type]
     page = html.Page(
         run=run,
