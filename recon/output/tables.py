@@ -152,8 +152,7 @@ def _member_findings(run: Run, lang: str) -> pl.DataFrame:
     """
     titles = {c.code: c.title(lang) for c in catalog()}
     said = pl.col("check").replace(titles) + ": " + pl.col("detail").fill_null("")
-    society = pl.col("society")
-    return (
+    found = (
         run.findings.filter(pl.col("roster_row").is_not_null())
         .select(
             "roster_row",
@@ -164,40 +163,45 @@ def _member_findings(run: Run, lang: str) -> pl.DataFrame:
         # The same words twice in one cell (a member matched by two filing rows
         # with the same problem) say nothing more: each is listed once.
         .unique(["roster_row", "said"], keep="first", maintain_order=True)
+        # Worst first, then in the order the findings were made. Sorted once here
+        # and aggregated with plain `head`/`len`: a filter and sort_by inside the
+        # aggregation ran per group (5.6 s for 157,000 members at 1M).
+        .with_columns(made=pl.int_range(pl.len()))
+        .sort("roster_row", "rank", "made")
+    )
+    cells = [
+        found.filter(audience)
         .group_by("roster_row")
-        .agg(
-            rank=pl.col("rank").min(),
-            findings=_listed(
-                pl.col("said").filter(~society).sort_by(pl.col("rank").filter(~society)),
-                " / ",
-                CELL_FINDINGS,
-                lang,
-            ),
-            society_findings=_listed(
-                pl.col("said").filter(society).sort_by(pl.col("rank").filter(society)),
-                " / ",
-                CELL_FINDINGS,
-                lang,
-            ),
-        )
+        .agg(items=pl.col("said").head(CELL_FINDINGS), count=pl.len())
+        .select("roster_row", _listed("items", "count", " / ", CELL_FINDINGS, lang).alias(name))
+        for name, audience in (("findings", ~pl.col("society")), ("society_findings", "society"))
+    ]
+    return (
+        found.group_by("roster_row")
+        .agg(rank=pl.col("rank").min())
+        .join(cells[0], on="roster_row", how="left")
+        .join(cells[1], on="roster_row", how="left")
         .with_columns(
+            # A member with findings for one audience only: the other's cell is empty.
+            pl.col("findings", "society_findings").fill_null(""),
             priority=pl.col("rank").replace_strict(
                 {v: k for k, v in SEVERITY_RANK.items()}, return_dtype=pl.String
-            )
+            ),
         )
     )
 
 
-def _listed(items: pl.Expr, separator: str, cap: int, lang: str) -> pl.Expr:
-    """`items` of a group joined, at most `cap` of them and CELL_CHARS characters,
-    then how many more: `…ほか 49,990 件` / `… and 49,990 more`."""
-    shown = items.head(cap).str.join(separator)
+def _listed(items: str, count: str, separator: str, cap: int, lang: str) -> pl.Expr:
+    """A group's first `cap` items (the list column `items`, `count` in all) joined,
+    at most CELL_CHARS characters, then how many more: `…ほか 49,990 件` / `… and
+    49,990 more`."""
+    shown = pl.col(items).list.join(separator)
     shown = (
         pl.when(shown.str.len_chars() > CELL_CHARS)
         .then(shown.str.slice(0, CELL_CHARS) + "…")
         .otherwise(shown)
     )
-    more = items.len().cast(pl.Int64) - cap
+    more = pl.col(count).cast(pl.Int64) - cap
     before, _, after = text("report.list.more", lang).partition("{n}")
     return (
         pl.when(more > 0)
@@ -283,11 +287,12 @@ def _households(m: pl.DataFrame, lang: str) -> pl.DataFrame:
             members=pl.len(),
             overseas_members=pl.col("overseas_member").sum(),
             with_documents=(pl.col("delivery") != "none").sum(),
-            # A comma between ids: what a person reads as a list.
-            member_ids=_listed(pl.col("member_id"), ", ", CELL_MEMBERS, lang),
+            member_ids=pl.col("member_id").head(CELL_MEMBERS),
             hr_confirms=pl.col("confirm_by").str.contains("hr").any(),
             rank=pl.col("rank").min(),
         )
+        # A comma between ids: what a person reads as a list.
+        .with_columns(member_ids=_listed("member_ids", "members", ", ", CELL_MEMBERS, lang))
         .sort("rank", "household_id")
     )
 
