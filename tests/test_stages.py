@@ -142,6 +142,7 @@ def test_every_table_is_dropped_after_its_last_reader_unless_kept(copy):
         raw, _ = read.read_table(shipped("sample_data") / f"{source}.csv", source)
         frames[source] = validate.validate(normalize.normalize(raw, source), source)
     with stages.session() as con:
+        con.execute("SET threads = 3")  # not 1, whatever the machine has
         invalid = frames["roster"][1].vstack(frames["filings"][1])
         inputs = {
             "roster": frames["roster"][0],
@@ -154,6 +155,8 @@ def test_every_table_is_dropped_after_its_last_reader_unless_kept(copy):
         assert given <= _held(con)
         # Copied, the inputs are DuckDB tables (under its memory limit); else views over Arrow.
         assert (given <= _tables(con)) is copy
+        # The copies run on one thread (match.load); the stages get every thread back.
+        assert con.execute("SELECT current_setting('threads')").fetchall() == [(3,)]
         match.match(con)
         tables = _held(con)
         # Read by no later stage: gone (inputs released).
