@@ -110,3 +110,21 @@ def only_in(source: Source) -> tuple[Column, ...]:
     """
     other = {c.name for c in SCHEMAS[OTHER[source]]}
     return tuple(c for c in SCHEMAS[source] if c.required and c.name not in other)
+
+
+# members.csv columns, in the order of SPEC §8: the decisions of sql/09_decision.sql
+# that the report writes (recon.output) and `recon explain` reads back.
+MEMBER_COLUMNS = (
+    "member_id",
+    "household_id",
+    "active",
+    "my_number_status",
+    "notice",
+    "certificate",
+    "certificate_reasons",
+    "certificate_valid_until",
+    "delivery",
+    "must_confirm",
+    "confirm_reasons",
+    "confirm_by",
+)

@@ -9,22 +9,6 @@ import polars as pl
 
 from recon import stages
 
-# members.csv columns, in the order of SPEC §8.
-MEMBER_COLUMNS = (
-    "member_id",
-    "household_id",
-    "active",
-    "my_number_status",
-    "notice",
-    "certificate",
-    "certificate_reasons",
-    "certificate_valid_until",
-    "delivery",
-    "must_confirm",
-    "confirm_reasons",
-    "confirm_by",
-)
-
 
 def decide(
     con: duckdb.DuckDBPyConnection, on_stage: Callable[[str, float], None] | None = None

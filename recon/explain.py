@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from recon import __version__
+from recon.columns import MEMBER_COLUMNS
 from recon.errors import InputError
 from recon.masking import safe_frame
 from recon.resources import shipped
@@ -90,22 +91,12 @@ MATCH_KEYS = (
     (4, "name_kana+relation", "hits_kana_relation"),
     (5, "name+relation", "hits_name_relation"),
 )
-# Decided by sql/09_decision.sql and carried on `Result.members`.
+# Decided by sql/09_decision.sql and carried on `Result.members`: members.csv's
+# columns, and what the rules behind them compared.
 _DECIDED = (
     "row",
-    "member_id",
-    "household_id",
     "relation",
-    "active",
-    "my_number_status",
-    "notice",
-    "certificate",
-    "certificate_reasons",
-    "certificate_valid_until",
-    "delivery",
-    "must_confirm",
-    "confirm_reasons",
-    "confirm_by",
+    *MEMBER_COLUMNS,
     "overseas_member",
     "period_unreadable",
     "has_filing",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from recon.decide import MEMBER_COLUMNS
+from recon.columns import MEMBER_COLUMNS
 from recon.findings import SEVERITY_RANK, catalog
 from recon.masking import safe_frame
 from recon.output.model import FINDING_COLUMNS, Run
