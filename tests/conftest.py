@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+import sys
 import zlib
 from collections import defaultdict
 from pathlib import Path
@@ -23,6 +24,25 @@ settings.register_profile("recon", deadline=None)
 settings.load_profile("recon")
 
 AS_OF = dt.date(2025, 6, 30)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """`recon run` on the bundled sample as of AS_OF (the date tests/fixtures/
+    build_sample.py derived its expectations for), once per session: its output
+    folder and the finished process. Tests read the folder; none changes it."""
+    out = tmp_path_factory.mktemp("sample") / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "recon", "run", "--as-of", AS_OF.isoformat(), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    return out, done
+
 
 # The reasons of members.csv the bundled sample holds (SPEC §6): the sample is the
 # fixture of every decision, and the tests built on it (the sample's, explain's)

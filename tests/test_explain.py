@@ -25,16 +25,8 @@ pytestmark = [pytest.mark.subprocess, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("explain") / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "recon", "run", "--as-of", AS_OF, "--out", str(folder)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr
-    return folder
+def out(sample_run) -> Path:
+    return sample_run[0]
 
 
 @pytest.fixture(scope="module")

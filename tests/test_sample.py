@@ -2,33 +2,16 @@
 
 import json
 import re
-import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from recon.findings import catalog
 from tests.conftest import SAMPLE_CERTIFICATE_REASONS, SAMPLE_CONFIRM_REASONS
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
-AS_OF = "2025-06-30"  # the date tests/fixtures/build_sample.py derived its expectations for
-
-
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sample") / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "recon", "run", "--as-of", AS_OF, "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr
-    return out, done
 
 
 def _csv(path: Path) -> pl.DataFrame:
