@@ -33,6 +33,26 @@ def gate(tmp_path) -> Gate:
     return Gate(tmp_path)
 
 
+def _accepted(repo: Path) -> None:
+    """The files in `repo` committed as a new repository's accepted revision (HEAD)."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "accepted"], cwd=repo, check=True)
+
+
+def _gate_at_head(repo: Path, out: Path) -> flow.Done:
+    """The gate on the update in `repo`'s working tree, against its HEAD."""
+    request = flow.Request(
+        roster=repo / "roster.csv",
+        filings=repo / "filings.csv",
+        as_of=AS_OF,
+        out=out,
+        baseline_ref="HEAD",
+    )
+    return flow.run(request, {keys.ENV: KEY})
+
+
 def _one_id_many_rows():
     """10,000 rows under member id 1234-7-00 (as a broken export repeats one person)."""
     twin = member(employee="E7")
@@ -66,25 +86,13 @@ def test_a_repeated_member_id_in_the_revision_and_the_update_stays_bounded(gate,
     repo.mkdir()
     write_csv(repo / "roster.csv", roster, ROSTER)
     write_csv(repo / "filings.csv", filings, FILINGS)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    subprocess.run([*git, "add", "."], cwd=repo, check=True)
-    subprocess.run([*git, "commit", "-qm", "accepted"], cwd=repo, check=True)
+    _accepted(repo)
     # The update changes one of the repeated rows and adds a new error elsewhere.
     roster[5] = dict(roster[5], address="大阪府大阪市北区梅田1-1-1")
     changed = [filings[0], filing(household("E1")[1], sex="1"), filings[2]]
     write_csv(repo / "roster.csv", roster, ROSTER)
     write_csv(repo / "filings.csv", changed, FILINGS)
-    done = flow.run(
-        flow.Request(
-            roster=repo / "roster.csv",
-            filings=repo / "filings.csv",
-            as_of=AS_OF,
-            out=tmp_path / "out",
-            baseline_ref="HEAD",
-        ),
-        {keys.ENV: KEY},
-    )
+    done = _gate_at_head(repo, tmp_path / "out")
     assert done.outcome.findings.height == done.result.findings.height
     (blocking,) = done.outcome.blocking.select("check", "member_id").rows()
     assert blocking == ("match.sex", "1234-1-01")
@@ -229,10 +237,7 @@ def _git_pair(tmp_path):
     write_csv(repo / "roster.csv", [*a, *b], ROSTER)
     orphan = filing(member(employee="E9"))
     write_csv(repo / "filings.csv", [filing(a[0]), filing(b[0]), orphan], FILINGS)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    subprocess.run([*git, "add", "."], cwd=repo, check=True)
-    subprocess.run([*git, "commit", "-qm", "accepted"], cwd=repo, check=True)
+    _accepted(repo)
     write_csv(repo / "filings.csv", [filing(a[0]), filing(b[0], sex="2")], FILINGS)
     return repo
 
@@ -261,16 +266,7 @@ def test_while_the_pipeline_runs_the_gate_holds_no_revision_bytes_tags_or_identi
         return analyse(roster, filings, *args, on_rows=after_rows, **kwargs)
 
     monkeypatch.setattr(flow.pipeline, "analyse", watched)
-    done = flow.run(
-        flow.Request(
-            roster=repo / "roster.csv",
-            filings=repo / "filings.csv",
-            as_of=AS_OF,
-            out=tmp_path / "out",
-            baseline_ref="HEAD",
-        ),
-        {keys.ENV: KEY},
-    )
+    done = _gate_at_head(repo, tmp_path / "out")
     # The revision's analysis first: its bytes are emptied once read, its members' tags on
     # disk; then the update's, with the revision's tags and its own parked (2 files).
     assert seen == [
