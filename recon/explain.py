@@ -91,6 +91,14 @@ MATCH_KEYS = (
     (4, "name_kana+relation", "hits_kana_relation"),
     (5, "name+relation", "hits_name_relation"),
 )
+# sql/03's filing_match as the explain folder keeps it: which key matched, after what.
+_MATCH_COLUMNS = (
+    "filing_row",
+    "roster_row",
+    "matched_by",
+    "candidates",
+    *(h for *_, h in MATCH_KEYS),
+)
 # Decided by sql/09_decision.sql and carried on `Result.members`: members.csv's
 # columns, and what the rules behind them compared.
 _DECIDED = (
@@ -164,14 +172,11 @@ def write_files(result: Result, findings: pl.DataFrame, folder: Path) -> None:
         return
     target = folder / EXPLAIN_DIR
     target.mkdir()
-    hits = [h for _, _, h in MATCH_KEYS]
     parts = {
         "members": _encoded(result.members.select(_DECIDED), {_META_KEY: json.dumps(_run(result))}),
         "roster": result.explain_facts.roster,
         "matches": _encoded(
-            result.filing_match.filter(pl.col("roster_row").is_not_null()).select(
-                "filing_row", "roster_row", "matched_by", "candidates", *hits
-            )
+            result.filing_match.filter(pl.col("roster_row").is_not_null()).select(_MATCH_COLUMNS)
         ),
         "filings": result.explain_facts.filings,
         "findings": _encoded(
@@ -238,12 +243,8 @@ def _assembled(
         )
         .collect()
     )
-    hits = [h for _, _, h in MATCH_KEYS]
     matches = (
-        tables["matches"]
-        .filter(pl.col("roster_row").is_in(rows))
-        .select("filing_row", "roster_row", "matched_by", "candidates", *hits)
-        .collect()
+        tables["matches"].filter(pl.col("roster_row").is_in(rows)).select(_MATCH_COLUMNS).collect()
     )
     filings = (
         matches.join(
@@ -333,7 +334,7 @@ def lookup(folder: Path, member_id: str) -> list[Explanation]:
     entry = f"{EXPLAIN_DIR}/members.parquet"  # holds the run's day and policy
     if not folder.is_dir():
         raise ExplainError(text("explain.error.no_folder", folder=folder))
-    if not (where / "members.parquet").is_file():
+    if not (folder / entry).is_file():
         raise ExplainError(text("explain.error.no_file", folder=folder, file=entry))
     try:
         run = json.loads(pl.read_parquet_metadata(folder / entry).get(_META_KEY, "null"))
