@@ -52,13 +52,19 @@ def is_interruption(exc: BaseException) -> bool:
     DuckDB checks for signals while a query runs; when the handler raises
     KeyboardInterrupt, DuckDB cancels the query and raises its own error in
     its place (`RuntimeError: Query interrupted` in DuckDB 1.x-2.x, or its
-    `InterruptException`), so the KeyboardInterrupt never arrives. Told by
-    name and text, so that this module keeps importing nothing but the
-    standard library.
+    `InterruptException`), so the KeyboardInterrupt never arrives. When the
+    signal lands while DuckDB is reading an input through Python (the Arrow
+    stream of a registered frame), DuckDB wraps it instead: `Invalid Input
+    Error: exporting a stream from the object registered as 'filings'
+    failed: KeyboardInterrupt`. Told by name and text, so that this module
+    keeps importing nothing but the standard library.
     """
     if isinstance(exc, KeyboardInterrupt):
         return True
-    if type(exc).__name__ == "InterruptException" and "duckdb" in type(exc).__module__:
+    from_duckdb = "duckdb" in type(exc).__module__
+    if from_duckdb and type(exc).__name__ == "InterruptException":
+        return True
+    if from_duckdb and "KeyboardInterrupt" in str(exc):
         return True
     return type(exc) is RuntimeError and str(exc).strip() == "Query interrupted"
 

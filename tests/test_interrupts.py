@@ -16,6 +16,7 @@ import pytest
 from recon import outdir, output, pipeline
 from recon.policy import load_policy
 from recon.resources import shipped
+from recon.signals import is_interruption
 from recon.synthetic import generate
 from tests.conftest import AS_OF, FILINGS, ROSTER, filing, member, run_args, write_csv
 
@@ -174,6 +175,31 @@ def _start(args: list[str], ignore: tuple[int, ...] = ()) -> subprocess.Popen:
         text=True,
         preexec_fn=ignoring,  # noqa: PLW1509 - only signal dispositions, no locks taken
     )
+
+
+def test_ctrl_c_while_duckdb_reads_an_input_through_python_is_an_interruption():
+    """The signal can land while DuckDB pulls a registered input's Arrow stream
+    through Python: DuckDB then wraps the KeyboardInterrupt in an Invalid Input
+    Error naming the input (seen once in CI as exit 3). It is Ctrl-C, not a bug."""
+    import duckdb
+    import pyarrow as pa
+
+    schema = pa.schema([("row", pa.int64())])
+
+    def batches():
+        yield pa.record_batch([pa.array([1, 2])], schema=schema)
+        raise KeyboardInterrupt
+
+    con = duckdb.connect()
+    con.register("filings", pa.RecordBatchReader.from_batches(schema, batches()))
+    with pytest.raises(duckdb.Error) as caught:
+        con.execute("SELECT sum(row) FROM filings").fetchall()
+    assert not isinstance(caught.value, KeyboardInterrupt)
+    assert is_interruption(caught.value)
+    # DuckDB's other input errors stay what they are: exit 2 or a bug, never 130.
+    with pytest.raises(duckdb.Error) as other:
+        con.execute("SELECT CAST('x' AS INTEGER)").fetchall()
+    assert not is_interruption(other.value)
 
 
 @pytest.mark.parametrize(
