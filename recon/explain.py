@@ -315,6 +315,11 @@ class Explanation:
     confirm_by: list[str]
 
 
+# Shown in messages as the shape of a member id. Its twelve digits happen to pass the
+# My Number check digit, and it is still an identifier, never masked (SPEC §9).
+_EXAMPLE_ID = "1000-181800-00"
+
+
 class ExplainError(InputError):
     """No explanation can be given: no explain file, or no such member (exit 2)."""
 
@@ -332,6 +337,11 @@ def lookup(folder: Path, member_id: str) -> list[Explanation]:
     """The explanations of every roster row with `member_id` (two rows: a duplicate id)."""
     where = folder / EXPLAIN_DIR
     entry = f"{EXPLAIN_DIR}/members.parquet"  # holds the run's day and policy
+    wanted = member_key(member_id)
+    if not wanted:
+        raise ExplainError(text("explain.error.no_member_id", example=_EXAMPLE_ID), (_EXAMPLE_ID,))
+    if folder.exists() and not folder.is_dir():
+        raise ExplainError(text("explain.error.not_a_folder", folder=folder))
     if not folder.is_dir():
         raise ExplainError(text("explain.error.no_folder", folder=folder))
     if not (folder / entry).is_file():
@@ -343,7 +353,6 @@ def lookup(folder: Path, member_id: str) -> list[Explanation]:
     if not isinstance(run, dict) or run.get("format") != FORMAT:
         raise ExplainError(text("explain.error.old_file", folder=folder, file=entry))
     tables = {part: pl.scan_parquet(where / f"{part}.parquet", glob=False) for part in PARTS}
-    wanted = member_key(member_id)
     household = wanted.rsplit("-", 1)[0]
     # Each file's row-group statistics and the filter's pushdown leave most of it unread.
     chosen = tables["members"].filter(pl.col("member_id") == wanted).collect()
@@ -367,12 +376,9 @@ def lookup(folder: Path, member_id: str) -> list[Explanation]:
                 ),
                 ids,
             )
-        # The example is a member id too (its twelve digits happen to pass the My Number
-        # check digit): identifiers are never masked (SPEC §9).
-        example = "1000-181800-00"
         raise ExplainError(
-            text("explain.error.no_member", member_id=wanted, folder=folder, example=example),
-            (*ids, example),
+            text("explain.error.no_member", member_id=wanted, folder=folder, example=_EXAMPLE_ID),
+            (*ids, _EXAMPLE_ID),
         )
     return sorted(_assembled(chosen, tables, run), key=lambda e: e.roster_row)
 

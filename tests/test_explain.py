@@ -367,8 +367,14 @@ def test_unknown_member_and_missing_file_are_errors_naming_what_to_do(out, tmp_p
     shutil.rmtree(old / EXPLAIN_DIR)
     with pytest.raises(ExplainError, match="recon run"):
         lookup(old, "1201-1001-00")
-    with pytest.raises(ExplainError):
+    with pytest.raises(ExplainError, match="出力フォルダ .*nowhere がありません"):
         lookup(tmp_path / "nowhere", "1201-1001-00")
+    # The report itself given as --out: named a file, not called missing.
+    with pytest.raises(ExplainError, match="report.html はファイルです"):
+        lookup(out / "report.html", "1201-1001-00")
+    for blank in ("", "  ", "\u3000"):  # nothing typed, or only spaces
+        with pytest.raises(ExplainError, match="加入者IDが空です"):
+            lookup(out, blank)
     # A full-width id typed by hand is the same member.
     assert lookup(out, "１２０１－１００１－００")[0].member_id == "1201-1001-00"
 
@@ -395,6 +401,11 @@ def test_command_unknown_member_and_old_folder_exit_2(out, tmp_path):
     assert "9999-1-00" in done.stderr and "Traceback" not in done.stderr
     # The example id holds twelve digits that pass the check digit: an id, never masked.
     assert "1000-181800-00" in done.stderr and "****" not in done.stderr
+    blank = _explain("", "--out", str(out))
+    assert blank.returncode == 2 and "加入者IDが空です" in blank.stderr
+    assert "1000-181800-00" in blank.stderr and "****" not in blank.stderr
+    a_file = _explain("1201-1001-00", "--out", str(out / "report.html"), "--lang", "en")
+    assert a_file.returncode == 2 and "report.html is a file" in a_file.stderr
     old = tmp_path / "old"
     shutil.copytree(out, old)
     shutil.copytree(out / EXPLAIN_DIR, tmp_path / "kept")
