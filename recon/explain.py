@@ -340,10 +340,9 @@ def lookup(folder: Path, member_id: str) -> list[Explanation]:
     wanted = member_key(member_id)
     if not wanted:
         raise ExplainError(text("explain.error.no_member_id", example=_EXAMPLE_ID), (_EXAMPLE_ID,))
-    if folder.exists() and not folder.is_dir():
-        raise ExplainError(text("explain.error.not_a_folder", folder=folder))
     if not folder.is_dir():
-        raise ExplainError(text("explain.error.no_folder", folder=folder))
+        key = "explain.error.not_a_folder" if folder.exists() else "explain.error.no_folder"
+        raise ExplainError(text(key, folder=folder))
     if not (folder / entry).is_file():
         raise ExplainError(text("explain.error.no_file", folder=folder, file=entry))
     try:
