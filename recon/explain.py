@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from recon import __version__
+from recon import __version__, outdir
 from recon.columns import MEMBER_COLUMNS
 from recon.errors import InputError
 from recon.masking import safe_frame
@@ -343,6 +343,8 @@ def lookup(folder: Path, member_id: str) -> list[Explanation]:
     if not folder.is_dir():
         key = "explain.error.not_a_folder" if folder.exists() else "explain.error.no_folder"
         raise ExplainError(text(key, folder=folder))
+    if outdir.read_marker(folder) is None:  # the current folder, a folder of inputs…
+        raise ExplainError(text("explain.error.not_output", folder=folder))
     if not (folder / entry).is_file():
         raise ExplainError(text("explain.error.no_file", folder=folder, file=entry))
     try:

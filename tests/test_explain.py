@@ -372,6 +372,9 @@ def test_unknown_member_and_missing_file_are_errors_naming_what_to_do(out, tmp_p
     # The report itself given as --out: named a file, not called missing.
     with pytest.raises(ExplainError, match="report.html はファイルです"):
         lookup(out / "report.html", "1201-1001-00")
+    # A folder recon never wrote (the current one, the inputs'): said so, not "too old".
+    with pytest.raises(ExplainError, match="recon run の出力フォルダではありません"):
+        lookup(tmp_path, "1201-1001-00")
     for blank in ("", "  ", "\u3000"):  # nothing typed, or only spaces
         with pytest.raises(ExplainError, match="加入者IDが空です"):
             lookup(out, blank)
