@@ -112,7 +112,7 @@ def only_in(source: Source) -> tuple[Column, ...]:
     return tuple(c for c in SCHEMAS[source] if c.required and c.name not in other)
 
 
-# members.csv columns, in the order of SPEC §8: the decisions of sql/09_decision.sql
+# members.csv columns, in the order of SPEC §8: the decisions of sql/10_decision.sql
 # that the report writes (recon.output) and `recon explain` reads back.
 MEMBER_COLUMNS = (
     "member_id",

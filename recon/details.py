@@ -1,11 +1,11 @@
 """A finding's `detail`, written from its values in the operator's language.
 
-sql/08_finding.sql gives every finding a detail kind and the values its
-sentence quotes (`detail_v1` … `detail_v6`, text); the sentence of each kind
-is the catalog's (recon/texts/details.toml), in Japanese or English. The
-values are filled in per kind, for all findings of that kind at once (one
-polars expression each, a few dozen kinds): a million findings never pass
-through Python one by one.
+The SQL stages (sql/08_input_finding.sql, sql/09_finding.sql) give every
+finding a detail kind and the values its sentence quotes (`detail_v1` …
+`detail_v6`, text); the sentence of each kind is the catalog's
+(recon/texts/details.toml), in Japanese or English. The values are filled in
+per kind, for all findings of that kind at once (one polars expression each,
+a few dozen kinds): a million findings never pass through Python one by one.
 
 Codes are shown as words (sex 1 and 2 as 男 and 女, overseas types as the
 report names them); dates, ids and masked numbers as the SQL gives them.
@@ -111,7 +111,7 @@ def _kind_expr(kind: str, lang: str) -> pl.Expr:
 
 
 def render(findings: pl.DataFrame, lang: str | None = None) -> pl.DataFrame:
-    """The findings of sql/08_finding.sql with `detail` in `lang` (default: the chosen
+    """The SQL stages' findings with `detail` in `lang` (default: the chosen
     language) in place of the kind and values, in the same row order."""
     lang = lang or texts.current()
     helpers = [KIND, *VALUES]

@@ -99,7 +99,7 @@ _MATCH_COLUMNS = (
     "candidates",
     *(h for *_, h in MATCH_KEYS),
 )
-# Decided by sql/09_decision.sql and carried on `Result.members`: members.csv's
+# Decided by sql/10_decision.sql and carried on `Result.members`: members.csv's
 # columns, and what the rules behind them compared.
 _DECIDED = (
     "row",
@@ -168,7 +168,7 @@ def write_files(result: Result, findings: pl.DataFrame, folder: Path) -> None:
     time (a single nested file sorted by member id took 15 s at 1M members;
     these take well under one). A lookup joins the few rows of one member.
     """
-    if result.members is None or result.explain_facts is None:
+    if result.members is None or result.filing_match is None or result.explain_facts is None:
         return
     target = folder / EXPLAIN_DIR
     target.mkdir()
@@ -201,7 +201,12 @@ def explanations(result: Result, written: pl.DataFrame, rows: pl.Series) -> list
     """The explanations of the roster `rows`, from the run in memory: the same rows
     `write_files` writes and `lookup` reads back, so report.html says what
     `recon explain` says. Empty when the run decided nothing."""
-    if result.members is None or result.explain_facts is None or rows.is_empty():
+    if (
+        result.members is None
+        or result.filing_match is None
+        or result.explain_facts is None
+        or rows.is_empty()
+    ):
         return []
     members = result.members.select(_DECIDED)
     facts = result.explain_facts

@@ -2,11 +2,11 @@
 
 A finding is one row of `findings.csv` (SPEC §8). Three producers make them:
 Pandera's input validation (`recon.validate`), the SQL stages
-(`sql/08_finding.sql`) and Great Expectations (`recon.gx_checks`). Each hands
-its frame to `conform` where it is made, and the pipeline conforms the frame
-they make together: a producer that gives a finding of another shape is a bug
-of recon (exit 3), caught where it is made rather than in a report that
-silently miscounts it.
+(`sql/08_input_finding.sql`, `sql/09_finding.sql`) and Great Expectations
+(`recon.gx_checks`). Each hands its frame to `conform` where it is made, and
+the pipeline conforms the frame they make together: a producer that gives a
+finding of another shape is a bug of recon (exit 3), caught where it is made
+rather than in a report that silently miscounts it.
 
 The severity of a check is the catalog's (`checks/catalog.toml`, and each
 GX suite for its `gx.*` checks): one file decides what blocks issuance.

@@ -51,9 +51,10 @@ IDENTIFIER_FIELDS = frozenset(
     {"member_id", "household_id", "employee_id", "insurer_number", "symbol", "number", "branch"}
 )
 # Checks whose detail quotes nothing but identifiers, codes, dates, counts and
-# masked numbers (sql/08_finding.sql; gx.* details are counts). Every other
-# check's detail may quote a name or an address as given, and is scrubbed: a
-# check added later is scrubbed until it is known to quote no free text.
+# masked numbers (sql/08_input_finding.sql, sql/09_finding.sql; gx.* details
+# are counts). Every other check's detail may quote a name or an address as
+# given, and is scrubbed: a check added later is scrubbed until it is known to
+# quote no free text.
 ID_ONLY_DETAILS = frozenset(
     {
         "roster.duplicate_member",

@@ -1,5 +1,8 @@
 """Step 4, match: filings to roster members in DuckDB, and every finding (SPEC §3.2, §5).
 
+`recon check` stops before matching: `input_findings` gives what each file
+shows on its own.
+
 The normalized, validated frames are handed to DuckDB as Arrow (no pandas);
 the SQL stages under `sql/` do the joins and comparisons.
 """
@@ -19,6 +22,10 @@ from recon.policy import Policy
 
 # What `match` hands on: every filing row with its member, and every finding.
 MATCHED = ("filing_match", "finding")
+# What `recon check` asks of the SQL: the findings each input shows on its own.
+INPUT_FINDINGS = "input_finding"
+# How findings are listed: the filings' after the roster's, each file's in row order.
+_FINDING_ORDER = 'ORDER BY source DESC, row, check_order, field, "check"'
 
 
 def load(
@@ -77,9 +84,22 @@ def match(
     """(filing_match, finding): every filing row with its member, every finding."""
     stages.run(con, MATCHED, on_stage)
     filing_match = con.sql("SELECT * FROM filing_match ORDER BY filing_row").pl()
+    return filing_match, _findings(con, "finding", "sql/09_finding.sql")
+
+
+def input_findings(
+    con: duckdb.DuckDBPyConnection, on_stage: Callable[[str, float], None] | None = None
+) -> pl.DataFrame:
+    """The findings of each input on its own (`recon check`): nothing is matched.
+
+    A filing row's finding has no `member_id` here: whose row it is, only
+    matching can say.
+    """
+    stages.run(con, (INPUT_FINDINGS,), on_stage)
+    return _findings(con, INPUT_FINDINGS, "sql/08_input_finding.sql")
+
+
+def _findings(con: duckdb.DuckDBPyConnection, table: str, producer: str) -> pl.DataFrame:
     # check_order only sorts: a finding carries no column of the catalog's.
-    finding = con.sql(
-        "SELECT * EXCLUDE (check_order) FROM finding "
-        'ORDER BY source DESC, row, check_order, field, "check"'
-    ).pl()
-    return filing_match, conform(details.render(finding), "sql/08_finding.sql")
+    finding = con.sql(f"SELECT * EXCLUDE (check_order) FROM {table} {_FINDING_ORDER}").pl()
+    return conform(details.render(finding), producer)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
@@ -39,6 +40,12 @@ from recon.signals import keep_ignored, stop_signals
 from recon.texts import text
 
 Progress = Callable[[str], None]
+
+# How far `analyse` goes:
+# - "inputs": each file on its own, nothing matched (`recon check`, SPEC §7);
+# - "findings": every finding of SPEC §5, the two files matched (the gate's baseline);
+# - "decisions": the findings and the decisions of SPEC §6 (`recon run`, the gate).
+Scope = Literal["inputs", "findings", "decisions"]
 
 
 @dataclass(frozen=True)
@@ -76,12 +83,14 @@ class Result:
     roster: InputFile
     filings: InputFile
     findings: pl.DataFrame
-    filing_match: pl.DataFrame
-    members: pl.DataFrame | None  # None for `recon check`
+    filing_match: pl.DataFrame | None  # None when nothing was matched (scope "inputs")
+    members: pl.DataFrame | None  # None without decisions
     # The validated rows, as later steps saw them (no My Number: see normalize).
     roster_rows: pl.DataFrame | None = None
     filing_rows: pl.DataFrame | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    # Distinct data rows that left validation, per source: conservation's first count.
+    validated: dict[str, int] = field(default_factory=dict)
     quality: gx_checks.Quality | None = None  # Great Expectations, with decisions only
     conservation: dict[str, int | bool | None] = field(default_factory=dict)  # proven counts
     # What the rules compared, encoded for `recon explain`; with decisions only.
@@ -149,14 +158,14 @@ def analyse(
     policy: Policy,
     as_of: dt.date,
     *,
-    with_decisions: bool = True,
+    scope: Scope = "decisions",
     keep_rows: bool = False,
     on_rows: Callable[[pl.DataFrame, pl.DataFrame], None] | None = None,
     progress: Progress | None = None,
     memory_limit: str | None = None,
     spill_dir: Path | None = None,
 ) -> Result:
-    """Everything but writing: findings, and (for `run`) the decisions.
+    """Everything but writing, as far as `scope` goes: findings, and (for `run`) the decisions.
 
     `keep_rows` keeps the validated rows on the result (the gate fingerprints
     them); otherwise they are freed once DuckDB has its copy. Either input may
@@ -171,11 +180,13 @@ def analyse(
     for path, source in given:
         if isinstance(path, Path):  # before any thread starts: a typo fails at once
             read.require_file(path, f"--{source}", *read.TABLE_NAMES[source])
+    with_decisions = scope == "decisions"
     if with_decisions:
         # Importing Great Expectations alone takes ~1.5 s: it happens in the
         # background while polars and DuckDB work; gx_checks.validate waits for it.
         threading.Thread(target=_preload_gx, name="recon-gx-preload", daemon=True).start()
     seconds: dict[str, float] = {}
+    validated: dict[str, int] = {}
     say = progress or (lambda _: None)
 
     def step(name: str, fn, *args, **kwargs):
@@ -210,10 +221,11 @@ def analyse(
         # replaces is freed at once instead of the raw text living to the end.
         held = [raw]
         del raw
-        normalized = normalize.normalize(held.pop(), source)
+        normalized = normalize.normalize(held.pop(), source, keys=scope != "inputs")
         seconds[f"normalize.{source}"] = time.perf_counter() - started
         started = time.perf_counter()
         rows, invalid = validate.validate(normalized, source)
+        validated[source] = rows.get_column(read.ROW).n_unique()
         seconds[f"validate.{source}"] = time.perf_counter() - started
         # Compressed now, beside the other file's work, instead of held through DuckDB's peak.
         facts = explain.encoded_facts(rows, source) if with_decisions else b""
@@ -244,10 +256,14 @@ def analyse(
             roster = filings = None
         # Under a memory limit the inputs live where the limit applies (and can spill).
         step("match", match.load, con, inputs, policy, as_of, copy=memory_limit is not None)
-        filing_match, findings = step("match", match.match, con, on_stage)
+        filing_match: pl.DataFrame | None = None
+        if scope == "inputs":
+            findings = step("match", match.input_findings, con, on_stage)
+        else:
+            filing_match, findings = step("match", match.match, con, on_stage)
         members = step("decide", decide.decide, con, on_stage) if with_decisions else None
     quality = None
-    if members is not None:
+    if members is not None and filing_match is not None:
         tables = (members, filing_match, findings, roster_file.rows, filings_file.rows)
         quality = step("gx", gx_checks.validate, *tables, policy)
         gx_findings = findings_contract.conform(quality.findings, "Great Expectations")
@@ -265,6 +281,7 @@ def analyse(
         members=members,
         quality=quality,
         seconds=seconds,
+        validated=validated,
         roster_rows=roster,
         filing_rows=filings,
         explain_facts=facts,
@@ -274,12 +291,18 @@ def analyse(
 
 
 def check_conservation(result: Result) -> dict[str, int | bool | None]:
-    """Each roster row is one member row; each filing row is matched or an orphan, once.
+    """Every row read left validation once; each roster row is one member row; each
+    filing row is matched or an orphan, once (as far as the run went).
 
     Returns the counts that prove it (summary.json's `conservation`); raises
     `InvariantError` (exit 3) when they disagree.
     """
     problems = []
+    for source, file in (("roster", result.roster), ("filings", result.filings)):
+        if result.validated.get(source, file.rows) != file.rows:
+            problems.append(
+                f"{file.rows} {source} rows read but {result.validated[source]} validated"
+            )
     member_rows = None
     if result.members is not None:
         rows = result.members["row"]
@@ -288,13 +311,18 @@ def check_conservation(result: Result) -> dict[str, int | bool | None]:
             problems.append(
                 f"{result.roster.rows} roster rows but {member_rows} distinct member rows"
             )
-    matched = result.filing_match["filing_row"]
-    if matched.len() != result.filings.rows or matched.n_unique() != result.filings.rows:
-        problems.append(f"{result.filings.rows} filing rows but {matched.n_unique()} accounted for")
-    orphans = result.filing_match.filter(pl.col("roster_row").is_null())["filing_row"]
-    orphan_findings = result.findings.filter(pl.col("check") == "filing.orphan")["row"]
-    if orphans.sort().to_list() != orphan_findings.sort().to_list():
-        problems.append("filings without a member and filing.orphan findings disagree")
+    orphaned = None
+    if result.filing_match is not None:
+        matched = result.filing_match["filing_row"]
+        if matched.len() != result.filings.rows or matched.n_unique() != result.filings.rows:
+            problems.append(
+                f"{result.filings.rows} filing rows but {matched.n_unique()} accounted for"
+            )
+        orphans = result.filing_match.filter(pl.col("roster_row").is_null())["filing_row"]
+        orphan_findings = result.findings.filter(pl.col("check") == "filing.orphan")["row"]
+        if orphans.sort().to_list() != orphan_findings.sort().to_list():
+            problems.append("filings without a member and filing.orphan findings disagree")
+        orphaned = orphans.len()
     if problems:
         raise InvariantError("conservation failed: " + "; ".join(problems))
     return {
@@ -303,8 +331,8 @@ def check_conservation(result: Result) -> dict[str, int | bool | None]:
         "member_rows": member_rows,
         "filing_rows": result.filings.rows,
         "filing_blank_rows": result.filings.blank_rows,
-        "filings_matched": result.filings.rows - orphans.len(),
-        "filings_orphaned": orphans.len(),
+        "filings_matched": None if orphaned is None else result.filings.rows - orphaned,
+        "filings_orphaned": orphaned,
         "holds": True,
     }
 

@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from recon import cli, match, outdir, tomlfile
+from recon import cli, outdir, stages, tomlfile
 from recon.errors import InputError
 from recon.gate import keys
 from recon.synthetic import generate
@@ -124,7 +124,7 @@ def test_duckdb_out_of_memory_in_the_gate_names_the_gates_memory_limit(tmp_path,
             "(SET threads=X)"
         )
 
-    monkeypatch.setattr(match, "match", out_of_memory)
+    monkeypatch.setattr(stages, "run", out_of_memory)
     monkeypatch.setenv(keys.ENV, KEY)
     args = ["gate", *run_args(roster, filings, tmp_path / "out")[1:], "--memory-limit", "64MB"]
     done = _invoke(args)
@@ -142,7 +142,7 @@ def test_duckdb_out_of_memory_in_the_gate_without_a_limit_is_the_machines(tmp_pa
             "Out of Memory Error: failed to allocate data (18.7 GiB/18.8 GiB used)"
         )
 
-    monkeypatch.setattr(match, "match", out_of_memory)
+    monkeypatch.setattr(stages, "run", out_of_memory)
     monkeypatch.setenv(keys.ENV, KEY)
     done = _invoke(["gate", *run_args(roster, filings, tmp_path / "out")[1:]])
     said = _flat(done.output)
@@ -159,7 +159,7 @@ def test_duckdb_out_of_the_machine_s_memory_without_a_limit_is_exit_2(tmp_path, 
             "Out of Memory Error: failed to allocate data (18.7 GiB/18.8 GiB used)"
         )
 
-    monkeypatch.setattr(match, "match", out_of_memory)
+    monkeypatch.setattr(stages, "run", out_of_memory)
     done = _invoke(["check", "--roster", str(roster), "--filings", str(filings)])
     said = _flat(done.output)
     assert done.exit_code == 2, done.output
@@ -452,7 +452,7 @@ def test_a_full_spill_folder_names_it_and_the_option(tmp_path, monkeypatch, how)
     def spill_fills_up(*args, **kwargs):
         raise SPILL_FULL[how]
 
-    monkeypatch.setattr(match, "match", spill_fills_up)
+    monkeypatch.setattr(stages, "run", spill_fills_up)
     args = ["check", "--roster", str(roster), "--filings", str(filings)]
     done = _invoke([*args, "--memory-limit", "1GB", "--spill-dir", str(spill)])
     said = _flat(done.output)
@@ -468,7 +468,7 @@ def test_an_unexpected_failure_is_still_exit_3(tmp_path, monkeypatch):
     def bug(*args, **kwargs):
         raise RuntimeError("Query interrupted by a bug")  # not DuckDB's interruption
 
-    monkeypatch.setattr(match, "match", bug)
+    monkeypatch.setattr(stages, "run", bug)
     done = _invoke(["check", "--roster", str(roster), "--filings", str(filings)])
     assert done.exit_code == 3, done.output
     assert "internal error (a bug, please report it): RuntimeError" in _flat(done.output)
@@ -481,7 +481,7 @@ def test_duckdb_s_interruption_is_130_wherever_it_surfaces(tmp_path, monkeypatch
         def interrupted(*args, _raised=raised, **kwargs):
             raise _raised
 
-        monkeypatch.setattr(match, "match", interrupted)
+        monkeypatch.setattr(stages, "run", interrupted)
         done = _invoke(["check", "--roster", str(roster), "--filings", str(filings)])
         assert done.exit_code == 130, done.output
         assert "recon: interrupted" in done.output

@@ -218,7 +218,7 @@ def test_tags_survive_the_members_file_round_trip(gate):
         folder / "filings.csv",
         load_policy(None),
         dt.date.fromisoformat(AS_OF),
-        with_decisions=False,
+        scope="findings",
         keep_rows=True,
     ).roster_rows
     assert read.members.sort("member_id").equals(

@@ -156,7 +156,10 @@ def test_details_are_sentences_with_the_values_in_the_chosen_language():
 
 
 def test_every_kind_the_sql_gives_has_a_sentence():
-    sql = (ROOT / "sql" / "08_finding.sql").read_text(encoding="utf-8")
+    sql = "".join(
+        (ROOT / "sql" / name).read_text(encoding="utf-8")
+        for name in ("08_input_finding.sql", "09_finding.sql")
+    )
     kinds = set(re.findall(r"'([a-z_]+(?:\.[a-z_0-9]+)?)' AS kind", sql))
     kinds |= {f"my_number.{p}" for p in ("empty", "placeholder", "exponent", "lost_leading_zero")}
     kinds |= set(re.findall(r"THEN '((?:orphan|overseas)\.[a-z_]+)'", sql))

@@ -255,9 +255,9 @@ def test_match_compare_flags_a_birth_date_difference_and_never_sex_3(run_stage):
     }
 
 
-def test_finding_emits_checks_with_the_catalogs_severity_on_the_member(run_stage):
+def test_input_finding_emits_each_file_s_own_checks_with_the_catalogs_severity(run_stage):
     made = run_stage(
-        "finding",
+        "input_finding",
         roster=[
             {
                 "row": 1,
@@ -274,23 +274,57 @@ def test_finding_emits_checks_with_the_catalogs_severity_on_the_member(run_stage
                 "insurer_check_ok": True,
             },
         ],  # fmt: skip
+        filings=[
+            {"row": 7, "my_number_problem": "check_digit", "my_number_masked": "********9018"}
+        ],
         household=[{"household_id": "5120-12345678", "insured_count": 2, "insured_row": None}],
-        member=[{"row": 1, "active": True, "has_filing": False}, {"row": 2, "active": False}],
     )
     got = made.select("check", "severity", "member_id", "source", "row", "roster_row", "field")
-    assert sorted(got.rows()) == [
-        ("filing.missing", "warning", "5120-12345678-00", "roster", 1, 1, "my_number"),
+    assert sorted(got.rows(), key=str) == [
+        # Whose filing row it is, only matching says: no member yet.
+        ("my_number.check_digit", "error", None, "filings", 7, None, "my_number"),
         ("roster.no_insured", "error", "5120-12345678-00", "roster", 1, 1, "relation"),
         ("roster.no_insured", "error", "5120-12345678-01", "roster", 2, 2, "relation"),
     ]
     # The SQL gives the kind and values; recon/details.py writes the sentence.
-    assert sorted(made["detail_kind"]) == ["filing_missing", "no_insured", "no_insured"]
+    assert sorted(made["detail_kind"]) == ["my_number.check_digit", "no_insured", "no_insured"]
+    assert "9018" in made.filter(pl.col("source") == "filings")["detail_v1"].item()
     for lang, said in [
         ("ja", "世帯 5120-12345678 に続柄が本人の行が 2 行あります"),
         ("en", "household 5120-12345678 has 2 rows with relation self"),
     ]:
         written = details.render(made, lang).filter(pl.col("check") == "roster.no_insured")
         assert [d.startswith(said) for d in written["detail"]] == [True, True], written
+
+
+def test_finding_gives_a_filing_row_s_own_finding_its_matched_member(run_stage):
+    own = {
+        "severity": "error",
+        "field": "my_number",
+        "detail_kind": "my_number.check_digit",
+        "check_order": 1,
+    }
+    made = run_stage(
+        "finding",
+        roster=[{"row": 1, "member_id": "5120-12345678-00"}],
+        filings=[{"row": 7}, {"row": 8}],
+        filing_match=[
+            {"filing_row": 7, "roster_row": 1, "candidates": 1},
+            {"filing_row": 8, "roster_row": None, "candidates": 0},
+        ],
+        input_finding=[
+            {"check": "my_number.check_digit", "source": "filings", "row": 7, **own},
+            {"check": "my_number.check_digit", "source": "filings", "row": 8, **own},
+        ],
+        member=[{"row": 1, "active": True, "has_filing": False}],
+    )
+    got = made.select("check", "severity", "member_id", "source", "row", "roster_row")
+    assert sorted(got.rows(), key=str) == [
+        ("filing.missing", "warning", "5120-12345678-00", "roster", 1, 1),
+        ("filing.orphan", "error", None, "filings", 8, None),
+        ("my_number.check_digit", "error", "5120-12345678-00", "filings", 7, 1),
+        ("my_number.check_digit", "error", None, "filings", 8, None),
+    ]
 
 
 def test_decision_puts_the_wave_boundary_days_in_the_earlier_wave(run_stage):

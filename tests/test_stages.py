@@ -42,7 +42,13 @@ def test_the_match_and_decision_stages_come_from_the_declarations():
         "member_filing",
         "member",
         "match_compare",
+        "input_finding",
         "finding",
+    ]
+    # `recon check` matches nothing: each file's own findings need the households only.
+    assert [s.name for s in stages.plan((match.INPUT_FINDINGS,), stages.INPUTS)] == [
+        "household",
+        "input_finding",
     ]
     # After match, what decision reads is there: it needs no earlier stage again.
     present = {"finding", "member", "member_filing", "params"}
@@ -55,9 +61,10 @@ def test_the_match_and_decision_stages_come_from_the_declarations():
 def test_each_table_is_dropped_after_its_last_declared_reader():
     drops = stages.drop_points()
     assert drops["filing_match"] == ("candidate_pair",)
+    assert set(drops["input_finding"]) == {"household", "validation_finding"}
     assert set(drops["finding"]) == {
-        "roster", "filings", "household", "filing_match", "number_owner",
-        "match_compare", "validation_finding", "catalog",
+        "roster", "filings", "input_finding", "filing_match", "number_owner",
+        "match_compare", "catalog",
     }  # fmt: skip
     assert set(drops["decision"]) == {"finding", "member", "member_filing", "params"}
 

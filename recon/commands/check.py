@@ -31,7 +31,7 @@ def check(
             filings,
             None,
             policy,
-            with_decisions=False,
+            scope="inputs",
             memory_limit=memory_limit,
             spill_dir=spill_dir,
         )

@@ -497,7 +497,7 @@ def analyse(
     as_of: str | None,
     policy: Path | None,
     *,
-    with_decisions: bool,
+    scope: pipeline.Scope,
     memory_limit: str | None = None,
     spill_dir: Path | None = None,
 ) -> pipeline.Result:
@@ -509,7 +509,7 @@ def analyse(
             filings or sample("filings.csv"),
             load_policy(policy),
             parse_as_of(as_of),
-            with_decisions=with_decisions,
+            scope=scope,
             progress=progress,
             memory_limit=memory_limit,
             spill_dir=spill_dir,
@@ -534,6 +534,8 @@ def print_counts(result: pipeline.Result) -> None:
         out.print(text("messages.summary.blocked", count=result.blocking), markup=False)
     else:
         out.print(text("messages.summary.ready"), markup=False)
+    if result.filing_match is None:  # `recon check`: "ready" is about each file alone
+        out.print(text("messages.summary.unmatched"), markup=False, soft_wrap=True)
     if result.filings.rows == 0:  # a normal run, but the operator must not miss it
         out.print(
             f"recon: {text('read.no_filings.summary', path=result.filings.path)}", soft_wrap=True

@@ -28,7 +28,7 @@ def run_and_write(options: RunOptions) -> pipeline.Result:
         options.filings,
         options.as_of,
         options.policy,
-        with_decisions=True,
+        scope="decisions",
         memory_limit=options.memory_limit,
         spill_dir=options.spill_dir,
     )

@@ -278,7 +278,7 @@ class Snapshot:
     created_at: str = ""
     origin: str = ""  # where it came from, for messages
     # False when the run behind it made no decisions (`--baseline-ref` analyses the
-    # revision as `recon check` does): it holds no `gx.*` finding to compare with.
+    # revision to its findings only): it holds no `gx.*` finding to compare with.
     quality_judged: bool = True
 
 

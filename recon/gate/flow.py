@@ -141,7 +141,7 @@ def _run(request: Request, environ: Mapping[str, str], parking: _Parking) -> Don
 
     # The revision is read before the long run: a wrong ref stops the gate at once.
     # Its files stay in memory: on disk they would be plain My Numbers a kill -9 leaves.
-    # It is analysed first, as `recon check` would, and only its snapshot is kept, so
+    # It is analysed first, to its findings only, and only its snapshot is kept, so
     # that the update's run never shares the memory with the revision's rows.
     if request.baseline_ref is not None:
         paths = {"roster": roster, "filings": filings, "waivers": request.waivers}
@@ -287,7 +287,7 @@ def _analyse(
     fingerprint: bool,
     parking: _Parking,
     *,
-    with_decisions: bool = True,
+    scope: pipeline.Scope = "decisions",
 ) -> tuple[pipeline.Result, baseline.Rows]:
     """The pipeline's result, and what the gate keeps of its rows (`baseline.keep`),
     parked while the pipeline runs on."""
@@ -309,7 +309,7 @@ def _analyse(
             filings,
             policy,
             as_of,
-            with_decisions=with_decisions,
+            scope=scope,
             on_rows=on_rows,  # the rows themselves are freed as in `recon run`
             progress=progress,
             memory_limit=request.memory_limit,
@@ -330,8 +330,9 @@ def _base_at(
 ) -> baseline.Snapshot | None:
     """The snapshot of the same files at `--baseline-ref`, under the same policy and date.
 
-    Analysed as `recon check` does (no decisions, so no Great Expectations either):
-    the comparison needs the findings and the roster rows only. The update's
+    Analysed to the findings (scope "findings": matched, but no decisions, so no
+    Great Expectations either): the comparison needs the findings and the roster
+    rows only. The update's
     `gx.*` findings therefore have nothing to be compared with and count as new
     (`Snapshot.quality_judged`): stricter, never looser.
     """
@@ -354,7 +355,7 @@ def _base_at(
             key,
             True,
             parking,
-            with_decisions=False,
+            scope="findings",
         )
     except InputError as exc:
         # Stricter, never looser: without a baseline every finding counts as new.

@@ -31,8 +31,12 @@ from recon.normalize.text import (
 )
 
 
-def normalize(frame: pl.DataFrame, source: Source) -> pl.DataFrame:
-    """Canonical values plus the keys matching compares (`*_plain`, `*_key`)."""
+def normalize(frame: pl.DataFrame, source: Source, *, keys: bool = True) -> pl.DataFrame:
+    """Canonical values plus, with `keys`, the keys matching compares (`*_plain`, `*_key`).
+
+    Without `keys` (`recon check`: each file on its own, no matching) the names,
+    kana and addresses are left as given: their keys are a third of this step.
+    """
     columns = SCHEMAS[source]
     # A cell of spaces is an empty cell: dates and coded columns see to it per
     # distinct value; text is stripped here, and then an empty cell is null.
@@ -56,7 +60,8 @@ def normalize(frame: pl.DataFrame, source: Source) -> pl.DataFrame:
         elif c.kind == "postal_code":
             per_value[c.name] = padded_digits(c.name, 7, strip="\\-‐−ー")
     frame = _on_distinct(frame, per_value)
-    frame = _comparison_keys(frame)
+    if keys:
+        frame = _comparison_keys(frame)
     return _roster_ids(frame) if source == "roster" else _filing_number(frame)
 
 

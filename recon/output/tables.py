@@ -41,7 +41,7 @@ CELL_FINDINGS = 10
 CELL_MEMBERS = 50
 CELL_CHARS = 30_000
 
-# Who acts on which reason to confirm (sql/09_decision.sql): the employer asks the
+# Who acts on which reason to confirm (sql/10_decision.sql): the employer asks the
 # member about everything but the address (global HR) and the roster (the society).
 _MEMBER_REASONS = frozenset(
     {

@@ -1,57 +1,16 @@
--- Every finding of SPEC §5, one row each, with its severity from the catalog.
+-- Every finding of SPEC §5, one row each, with its severity from the catalog:
+-- each input's own (08_input_finding.sql) and those of matching the two files.
 -- `roster_row` is the member a finding concerns (internal: for the decisions);
 -- match.* and my_number.* sit on the filing row and carry the matched member.
--- A finding's detail is not written here: each row carries its detail kind and
--- the values it quotes (v1-v6, as text), and recon/details.py fills them into
--- the catalog's sentence of that kind (recon/texts/details.toml) in the
--- operator's language. Validation's details come written (kind `given`).
--- reads: validation_finding, roster, filings, household, filing_match, number_owner, member_filing, member, match_compare, catalog
+-- Details are kinds and values, as in 08_input_finding.sql.
+-- reads: input_finding, roster, filings, filing_match, number_owner, member_filing, member, match_compare, catalog
 -- makes: finding
 CREATE OR REPLACE TABLE finding AS
 WITH
 fm AS (
     SELECT m.*, r.member_id FROM filing_match AS m LEFT JOIN roster AS r ON r.row = m.roster_row
 ),
-raw AS (
-    SELECT "check", source, row, field, 'given' AS kind, detail AS v1,
-           NULL::VARCHAR AS v2, NULL::VARCHAR AS v3, NULL::VARCHAR AS v4,
-           NULL::VARCHAR AS v5, NULL::VARCHAR AS v6
-    FROM validation_finding
-
-    UNION ALL BY NAME
-    -- A grouped count, not a window: partitioning a million ids cost 0.23 s.
-    SELECT 'roster.duplicate_member' AS "check", 'roster' AS source, r.row, 'branch' AS field,
-           'duplicate_member' AS kind, r.member_id AS v1, d.rows::VARCHAR AS v2
-    FROM roster AS r
-    JOIN (SELECT member_id, count(*) AS rows FROM roster GROUP BY member_id HAVING count(*) > 1) AS d
-      ON d.member_id = r.member_id
-
-    UNION ALL BY NAME
-    -- NULL when the number is not 8 digits: validation reports that one.
-    SELECT 'roster.insurer_number' AS "check", 'roster' AS source, row, 'insurer_number' AS field,
-           'insurer_check_digit' AS kind, insurer_number AS v1
-    FROM roster WHERE NOT insurer_check_ok
-
-    UNION ALL BY NAME
-    SELECT 'roster.no_insured' AS "check", 'roster' AS source, r.row, 'relation' AS field,
-           'no_insured' AS kind, r.household_id AS v1, h.insured_count::VARCHAR AS v2
-    FROM roster AS r JOIN household AS h ON h.household_id = r.household_id
-    WHERE h.insured_count <> 1
-
-    UNION ALL BY NAME
-    SELECT 'my_number.format' AS "check", 'filings' AS source, row, 'my_number' AS field,
-           CASE WHEN my_number_problem IN ('empty', 'placeholder', 'exponent', 'lost_leading_zero')
-                THEN 'my_number.' || my_number_problem ELSE 'my_number.length' END AS kind,
-           my_number_length::VARCHAR AS v1
-    FROM filings WHERE my_number_problem NOT IN ('check_digit')
-
-    UNION ALL BY NAME
-    SELECT 'my_number.check_digit' AS "check", 'filings' AS source, row, 'my_number' AS field,
-           'my_number.check_digit' AS kind, my_number_masked AS v1
-    FROM filings WHERE my_number_problem = 'check_digit'
-
-    UNION ALL BY NAME
-    SELECT 'my_number.duplicate' AS "check", 'filings' AS source, f.row, 'my_number' AS field,
+raw AS (    SELECT 'my_number.duplicate' AS "check", 'filings' AS source, f.row, 'my_number' AS field,
            'my_number.duplicate' AS kind, f.my_number_masked AS v1, o.members::VARCHAR AS v2,
            (SELECT string_agg(DISTINCT x.member_id, ', ' ORDER BY x.member_id)
             FROM fm AS x JOIN filings AS y ON y.row = x.filing_row
@@ -138,24 +97,6 @@ raw AS (
     FROM match_compare WHERE name_variant OR kana_variant
 
     UNION ALL BY NAME
-    SELECT 'overseas.no_designated_address' AS "check", 'roster' AS source, row,
-           'designated_address' AS field, 'overseas.no_designated_address' AS kind,
-           overseas_type AS v1
-    FROM roster
-    WHERE relation = 'self' AND residence = 'overseas'
-      AND overseas_type IN ('single', 'family_accompanied') AND designated_address IS NULL
-
-    UNION ALL BY NAME
-    -- Empty, not unreadable: an unreadable type is validation's input.invalid_value.
-    SELECT 'overseas.unknown_type' AS "check", 'roster' AS source, r.row,
-           'overseas_type' AS field, 'overseas.unknown_type' AS kind
-    FROM roster AS r
-    LEFT JOIN validation_finding AS v
-      ON v.source = 'roster' AND v.row = r.row AND v.field = 'overseas_type'
-    WHERE r.relation = 'self' AND r.residence = 'overseas' AND r.overseas_type IS NULL
-      AND v.row IS NULL
-
-    UNION ALL BY NAME
     SELECT 'overseas.emigrated_before_2015' AS "check", 'roster' AS source, row,
            'emigrated_on' AS field, 'overseas.emigrated_before_2015' AS kind,
            coalesce(emigrated_on, insured_emigrated_on)::VARCHAR AS v1
@@ -169,6 +110,13 @@ raw AS (
            birth_date::VARCHAR AS v1
     FROM member WHERE never_registered
 )
+-- A filing row's own findings now carry the member it matched.
+SELECT i.* REPLACE (coalesce(i.member_id, fm.member_id) AS member_id,
+                    coalesce(i.roster_row, fm.roster_row) AS roster_row)
+FROM input_finding AS i
+LEFT JOIN fm ON i.source = 'filings' AND fm.filing_row = i.row
+
+UNION ALL BY NAME
 SELECT
     raw."check",
     c.severity,
