@@ -226,6 +226,44 @@ def test_utf8_file_with_a_bad_byte_late_is_refused_not_read_as_shift_jis(tmp_pat
     assert "2002行目" in message and "UTF-8 でないバイト" in message
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def test_a_bad_byte_in_a_utf8_file_with_a_bom_is_counted_from_the_file_s_first_byte(tmp_path):
+    header = "社員番号,続柄,氏名,氏名カナ,生年月日,性別,個人番号,届出日\n".encode()
+    path = tmp_path / "f.csv"
+    line = "E1,本人,山田 太郎,ヤマダ タロウ,1980-04-01,1,123456789018,2024-05-01\n".encode()
+    data = _BOM + header + line * 2000 + b"E2,\xff\n"  # past the first 64 KiB
+    path.write_bytes(data)
+    message = _error(path, "filings")
+    offset = data.index(b"\xff")
+    assert "2002行目" in message and f"先頭から {offset} バイト目" in message
+
+
+def test_a_bom_before_an_ascii_head_and_shift_jis_further_on_is_read_as_shift_jis(tmp_path):
+    header = "employee_id,relation,name,name_kana,birth_date,sex,my_number,filed_on\n"
+    ascii_line = "E1,self,Yamada,YAMADA,1980-04-01,1,123456789018,2024-05-01\n"
+    late = "E2,本人,髙橋 﨑子,タカハシ サキコ,1980-04-01,2,,2024-05-01\n".encode("cp932")
+    path = tmp_path / "f.csv"
+    path.write_bytes(_BOM + (header + ascii_line * 2000).encode() + late)  # past 64 KiB
+    frame, _ = read_table(path, "filings")
+    assert frame.columns[:2] == ["row", "employee_id"]  # no BOM in the first header
+    assert frame["name"][-1] == "髙橋 﨑子"
+    # A byte Shift_JIS cannot read is counted from the file's first byte, BOM included.
+    broken = _BOM + (header + ascii_line * 2000).encode() + b"E3,\x81\x20\n"
+    path.write_bytes(broken)
+    message = _error(path, "filings")
+    offset = broken.index(b"\x81\x20")
+    assert f"先頭から {offset} バイト目" in message
+
+
+@pytest.mark.parametrize("blank", [b"", b" \r\n\t\r\n", b"\n" * 3])
+def test_a_file_of_nothing_but_spaces_and_line_breaks_is_empty(tmp_path, blank):
+    path = tmp_path / "roster.csv"
+    path.write_bytes(blank)
+    assert "ファイルが空です" in _error(path)
+
+
 # A name, an address and a valid My Number: none may reach a message.
 _NAME, _ADDRESS, _NUMBER = "佐藤 花子", "大阪府大阪市北区梅田9-8-7", "621498320257"
 _QUOTED_NAME = '"佐藤" 花子'
