@@ -5,12 +5,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 import xlsxwriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recon import pipeline
 from recon.columns import FILINGS, ROSTER
 from recon.errors import InputError
 from recon.policy import load_policy
-from recon.read import read_table
+from recon.read import _line_breaks, read_table
 from tests.conftest import AS_OF, filing, member, person, write_csv
 
 
@@ -318,3 +320,14 @@ def test_a_broken_file_is_named_by_line_and_column_without_quoting_its_row(tmp_p
         assert part in message, message
     for secret in (_NAME, "佐藤", _ADDRESS, "梅田", _NUMBER, _NUMBER[-4:]):
         assert secret not in message, message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b",", b"\r", b"\n", b"\r\n"]), max_size=30))
+def test_line_breaks_are_rewritten_exactly_when_a_cr_stands_alone(parts):
+    data = b"".join(parts)
+    lone = data.count(b"\r") != data.count(b"\r\n")  # the definition, counted
+    fixed = _line_breaks(data)
+    assert (fixed is not data) == lone
+    assert b"\r" not in fixed if lone else fixed == data
+    assert fixed.count(b"\n") == data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
