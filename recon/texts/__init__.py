@@ -74,6 +74,7 @@ def text(key: str, lang: str | None = None, /, **values: Any) -> str:
     return template.format_map(values) if values else template
 
 
+@cache  # the report looks up the same few dozen keys for every member it explains
 def entry_of(key: str) -> dict[str, str]:
     """Both languages of `key`; UnknownText when the catalog lacks it."""
     area, _, rest = key.partition(".")
