@@ -255,10 +255,12 @@ def analyse(
         if not keep_rows:  # handed to DuckDB: each is freed once copied
             roster = filings = None
         # Under a memory limit the inputs live where the limit applies (and can spill).
-        step("match", match.load, con, inputs, policy, as_of, copy=memory_limit is not None)
+        # Shown as it is: `recon check` matches nothing, it finds each file's own problems.
+        sql_step = "findings" if scope == "inputs" else "match"
+        step(sql_step, match.load, con, inputs, policy, as_of, copy=memory_limit is not None)
         filing_match: pl.DataFrame | None = None
         if scope == "inputs":
-            findings = step("match", match.input_findings, con, on_stage)
+            findings = step(sql_step, match.input_findings, con, on_stage)
         else:
             filing_match, findings = step("match", match.match, con, on_stage)
         members = step("decide", decide.decide, con, on_stage) if with_decisions else None

@@ -105,3 +105,15 @@ def test_check_says_that_it_matched_nothing(lang, said, defective, tmp_path):
     assert said in last and "recon run" in last
     assert "match." not in done.stdout.replace("match.*", "")
     assert not list(tmp_path.iterdir())  # writes nothing
+
+
+def test_check_shows_no_matching_step_and_every_step_it_shows_is_worded(defective):
+    from recon import texts
+
+    roster, filings = defective
+    shown: list[str] = []
+    pipeline.analyse(roster, filings, load_policy(), AS_OF, scope="inputs", progress=shown.append)
+    assert list(dict.fromkeys(shown)) == ["read, normalize and validate", "findings"]
+    for step in shown:
+        worded = texts.entry_of(f"messages.progress.steps.{step}")
+        assert "突合" not in worded["ja"] and "match" not in worded["en"]
