@@ -69,20 +69,11 @@ raw AS (
       AND v.row IS NULL
 
 )
+-- The finding's columns (recon/findings.py), as 09_finding.sql gives them too.
 SELECT
-    raw."check",
-    c.severity,
-    r.member_id,
-    raw.source,
-    raw.row,
-    raw.field,
-    raw.kind AS detail_kind,
-    raw.v1 AS detail_v1,
-    raw.v2 AS detail_v2,
-    raw.v3 AS detail_v3,
-    raw.v4 AS detail_v4,
-    raw.v5 AS detail_v5,
-    raw.v6 AS detail_v6,
+    raw."check", c.severity, r.member_id, raw.source, raw.row, raw.field,
+    raw.kind AS detail_kind, raw.v1 AS detail_v1, raw.v2 AS detail_v2, raw.v3 AS detail_v3,
+    raw.v4 AS detail_v4, raw.v5 AS detail_v5, raw.v6 AS detail_v6,
     CASE raw.source WHEN 'roster' THEN raw.row END AS roster_row,
     c.check_order
 FROM raw

@@ -118,19 +118,11 @@ LEFT JOIN fm ON i.source = 'filings' AND fm.filing_row = i.row
 
 UNION ALL BY NAME
 SELECT
-    raw."check",
-    c.severity,
+    raw."check", c.severity,
     CASE raw.source WHEN 'roster' THEN r.member_id ELSE fm.member_id END AS member_id,
-    raw.source,
-    raw.row,
-    raw.field,
-    raw.kind AS detail_kind,
-    raw.v1 AS detail_v1,
-    raw.v2 AS detail_v2,
-    raw.v3 AS detail_v3,
-    raw.v4 AS detail_v4,
-    raw.v5 AS detail_v5,
-    raw.v6 AS detail_v6,
+    raw.source, raw.row, raw.field,
+    raw.kind AS detail_kind, raw.v1 AS detail_v1, raw.v2 AS detail_v2, raw.v3 AS detail_v3,
+    raw.v4 AS detail_v4, raw.v5 AS detail_v5, raw.v6 AS detail_v6,
     CASE raw.source WHEN 'roster' THEN raw.row ELSE fm.roster_row END AS roster_row,
     c.check_order
 FROM raw
