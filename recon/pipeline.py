@@ -182,7 +182,7 @@ def analyse(
             read.require_file(path, f"--{source}", *read.TABLE_NAMES[source])
     with_decisions = scope == "decisions"
     if with_decisions:
-        # Importing Great Expectations alone takes ~1.5 s: it happens in the
+        # Importing Great Expectations alone takes ~3 s: it happens in the
         # background while polars and DuckDB work; gx_checks.validate waits for it.
         threading.Thread(target=_preload_gx, name="recon-gx-preload", daemon=True).start()
     seconds: dict[str, float] = {}
