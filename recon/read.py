@@ -139,6 +139,7 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (BIFF), and password-protect
 _PARQUET = b"PAR1"
 _UTF8_BOM = b"\xef\xbb\xbf"  # Excel's "CSV UTF-8" starts with it
 _LONE_CR = re.compile(rb"\r(?!\n)")  # a line break of its own, not the CR of a CRLF
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 def _read_raw(
@@ -191,8 +192,7 @@ def _refuse_binary(data: bytes, path: Path) -> None:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(text("read.utf16", path=path))
     if b"\x00" in data:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise InputError(text("read.nul", path=path, line=line))
+        raise InputError(text("read.nul", path=path, line=_line_at(data, data.index(b"\x00"))))
 
 
 def _line_breaks(data: bytes) -> bytes:
@@ -208,13 +208,19 @@ def _line_breaks(data: bytes) -> bytes:
     return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
 
+def _line_at(data: bytes, offset: int) -> int:
+    """The 1-based line of the file holding byte `offset`, a lone CR ending a line
+    as CRLF and LF do (on error paths only: it scans the file up to there)."""
+    return len(_LINE_BREAK.findall(data, 0, offset)) + 1
+
+
 def _from_cp932(data: bytes, path: Path, start: int = 0) -> bytes:
     """`data` from byte `start` on (past a BOM), read as CP932 and written as UTF-8."""
     try:
         return codecs.decode(memoryview(data)[start:], "cp932").encode("utf-8")
     except UnicodeDecodeError as exc:
         at = start + exc.start  # from the start of the file, as the message says
-        line = data.count(b"\n", 0, at) + 1
+        line = _line_at(data, at)
         raise InputError(text("read.not_cp932", path=path, line=line, offset=at)) from None
 
 
@@ -233,8 +239,7 @@ def _not_utf8(data: bytes, path: Path) -> str:
         start = 0
     except UnicodeDecodeError as exc:
         start = exc.start
-    line = data.count(b"\n", 0, start) + 1
-    return text("read.not_utf8", path=path, line=line, offset=start)
+    return text("read.not_utf8", path=path, line=_line_at(data, start), offset=start)
 
 
 def _parse(data: bytes) -> pl.DataFrame:
@@ -254,12 +259,15 @@ def _read_csv(path: Path, data: bytes | None = None) -> pl.DataFrame:
     if not data or data.isspace():
         raise InputError(text("read.empty", path=path))
     _refuse_binary(data, path)
-    data = _line_breaks(data)
     start = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
+    # What polars parses: lone CRs made LFs. `data` stays the file as it is, so
+    # that a message's line and byte offset are the file's.
+    parsed = data
     try:
         if _looks_utf8(data):
+            parsed = _line_breaks(data)
             try:
-                return _parse(data)
+                return _parse(parsed)
             except pl.exceptions.ComputeError as exc:
                 if "invalid utf-8" not in str(exc):
                     raise
@@ -267,10 +275,10 @@ def _read_csv(path: Path, data: bytes | None = None) -> pl.DataFrame:
                     # It began as UTF-8 Japanese: one bad byte further on is damage,
                     # not Shift_JIS, and reading it as CP932 would garble every name.
                     raise InputError(_not_utf8(data, path)) from None
-        data = _from_cp932(data, path, start)
-        return _parse(data)
+        parsed = _line_breaks(_from_cp932(data, path, start))
+        return _parse(parsed)
     except pl.exceptions.ComputeError as exc:
-        decoded = data.decode("utf-8-sig", errors="replace")
+        decoded = parsed.decode("utf-8-sig", errors="replace")
         if "more fields" in str(exc):
             line = _first_long_record(decoded)
             raise InputError(text("read.long_row", path=path, row=line)) from None

@@ -259,6 +259,22 @@ def test_a_bom_before_an_ascii_head_and_shift_jis_further_on_is_read_as_shift_ji
     assert f"先頭から {offset} バイト目" in message
 
 
+@pytest.mark.parametrize("newline", ["\r", "\r\n"])
+def test_line_and_offset_in_a_message_are_the_file_s_with_lone_crs(tmp_path, newline):
+    header = "社員番号,続柄,氏名,氏名カナ,生年月日,性別,個人番号,届出日"
+    line = "E1,本人,山田 太郎,ヤマダ タロウ,1980-04-01,1,123456789018,2024-05-01"
+    # Lines end in `newline`, one of them in a lone CR: polars reads them rewritten.
+    lines = [header, *[line] * 2000]
+    body = (newline.join(lines[:100]) + "\r" + newline.join(lines[100:]) + newline).encode()
+    path = tmp_path / "f.csv"
+    data = body + b"E2,\xff\n"  # line 2002, past the first 64 KiB
+    path.write_bytes(data)
+    message = _error(path, "filings")
+    assert "2002行目" in message and f"先頭から {data.index(b'E2,') + 3} バイト目" in message
+    path.write_bytes(body + b"E2,\x00\n")
+    assert "2002行目に NUL" in _error(path, "filings")
+
+
 @pytest.mark.parametrize("blank", [b"", b" \r\n\t\r\n", b"\n" * 3])
 def test_a_file_of_nothing_but_spaces_and_line_breaks_is_empty(tmp_path, blank):
     path = tmp_path / "roster.csv"
