@@ -89,8 +89,8 @@ class Result:
     roster_rows: pl.DataFrame | None = None
     filing_rows: pl.DataFrame | None = None
     seconds: dict[str, float] = field(default_factory=dict)
-    # Distinct data rows that left validation, per source: conservation's first count.
-    validated: dict[str, int] = field(default_factory=dict)
+    # (rows, distinct rows) that left validation, per source: conservation's first count.
+    validated: dict[str, tuple[int, int]] = field(default_factory=dict)
     quality: gx_checks.Quality | None = None  # Great Expectations, with decisions only
     conservation: dict[str, int | bool | None] = field(default_factory=dict)  # proven counts
     # What the rules compared, encoded for `recon explain`; with decisions only.
@@ -186,7 +186,7 @@ def analyse(
         # background while polars and DuckDB work; gx_checks.validate waits for it.
         threading.Thread(target=_preload_gx, name="recon-gx-preload", daemon=True).start()
     seconds: dict[str, float] = {}
-    validated: dict[str, int] = {}
+    validated: dict[str, tuple[int, int]] = {}
     say = progress or (lambda _: None)
 
     def step(name: str, fn, *args, **kwargs):
@@ -225,7 +225,7 @@ def analyse(
         seconds[f"normalize.{source}"] = time.perf_counter() - started
         started = time.perf_counter()
         rows, invalid = validate.validate(normalized, source)
-        validated[source] = rows.get_column(read.ROW).n_unique()
+        validated[source] = (rows.height, rows.get_column(read.ROW).n_unique())
         seconds[f"validate.{source}"] = time.perf_counter() - started
         # Compressed now, beside the other file's work, instead of held through DuckDB's peak.
         facts = explain.encoded_facts(rows, source) if with_decisions else b""
@@ -296,14 +296,16 @@ def check_conservation(result: Result) -> dict[str, int | bool | None]:
     """Every row read left validation once; each roster row is one member row; each
     filing row is matched or an orphan, once (as far as the run went).
 
-    Returns the counts that prove it (summary.json's `conservation`); raises
-    `InvariantError` (exit 3) when they disagree.
+    Returns the counts that prove it (summary.json's `conservation`; the rows
+    validated are the rows read when it holds); raises `InvariantError` (exit 3)
+    when they disagree.
     """
     problems = []
     for source, file in (("roster", result.roster), ("filings", result.filings)):
-        if result.validated.get(source, file.rows) != file.rows:
+        kept, distinct = result.validated.get(source, (file.rows, file.rows))
+        if kept != file.rows or distinct != file.rows:
             problems.append(
-                f"{file.rows} {source} rows read but {result.validated[source]} validated"
+                f"{file.rows} {source} rows read but {kept} validated ({distinct} distinct)"
             )
     member_rows = None
     if result.members is not None:

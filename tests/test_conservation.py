@@ -22,6 +22,10 @@ def sample_result() -> pipeline.Result:
 
 def test_the_sample_holds_and_the_counts_are_on_the_result(sample_result):
     c = sample_result.conservation
+    assert sample_result.validated == {
+        "roster": (c["roster_rows"], c["roster_rows"]),
+        "filings": (c["filing_rows"], c["filing_rows"]),
+    }
     assert c["holds"] is True
     assert c["member_rows"] == c["roster_rows"] == sample_result.members.height
     assert c["filings_matched"] + c["filings_orphaned"] == c["filing_rows"]
@@ -38,6 +42,16 @@ def test_the_sample_holds_and_the_counts_are_on_the_result(sample_result):
         pytest.param(
             lambda r: {"findings": r.findings.filter(pl.col("check") != "filing.orphan")},
             id="an orphan without its finding",
+        ),
+        pytest.param(
+            lambda r: {"validated": {**r.validated, "roster": (r.roster.rows - 1,) * 2}},
+            id="a roster row lost in validation",
+        ),
+        pytest.param(
+            lambda r: {
+                "validated": {**r.validated, "filings": (r.filings.rows, r.filings.rows - 1)}
+            },
+            id="a filing row validated twice",
         ),
     ],
 )

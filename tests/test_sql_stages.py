@@ -315,6 +315,14 @@ def test_finding_gives_a_filing_row_s_own_finding_its_matched_member(run_stage):
         input_finding=[
             {"check": "my_number.check_digit", "source": "filings", "row": 7, **own},
             {"check": "my_number.check_digit", "source": "filings", "row": 8, **own},
+            {
+                "check": "roster.insurer_number",
+                "source": "roster",
+                "row": 1,
+                "member_id": "5120-12345678-00",
+                "roster_row": 1,
+                **own,
+            },
         ],
         member=[{"row": 1, "active": True, "has_filing": False}],
     )
@@ -324,6 +332,8 @@ def test_finding_gives_a_filing_row_s_own_finding_its_matched_member(run_stage):
         ("filing.orphan", "error", None, "filings", 8, None),
         ("my_number.check_digit", "error", "5120-12345678-00", "filings", 7, 1),
         ("my_number.check_digit", "error", None, "filings", 8, None),
+        # A roster row's own finding keeps its member and row as they were.
+        ("roster.insurer_number", "error", "5120-12345678-00", "roster", 1, 1),
     ]
 
 

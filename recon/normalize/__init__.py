@@ -35,7 +35,8 @@ def normalize(frame: pl.DataFrame, source: Source, *, keys: bool = True) -> pl.D
     """Canonical values plus, with `keys`, the keys matching compares (`*_plain`, `*_key`).
 
     Without `keys` (`recon check`: each file on its own, no matching) the names,
-    kana and addresses are left as given: their keys are a third of this step.
+    kana, addresses and employee ids are left as given: their keys are a third
+    of this step.
     """
     columns = SCHEMAS[source]
     # A cell of spaces is an empty cell: dates and coded columns see to it per
