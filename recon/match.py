@@ -84,7 +84,7 @@ def match(
     """(filing_match, finding): every filing row with its member, every finding."""
     stages.run(con, MATCHED, on_stage)
     filing_match = con.sql("SELECT * FROM filing_match ORDER BY filing_row").pl()
-    return filing_match, _findings(con, "finding", "sql/09_finding.sql")
+    return filing_match, _findings(con, "finding")
 
 
 def input_findings(
@@ -96,10 +96,12 @@ def input_findings(
     matching can say.
     """
     stages.run(con, (INPUT_FINDINGS,), on_stage)
-    return _findings(con, INPUT_FINDINGS, "sql/08_input_finding.sql")
+    return _findings(con, INPUT_FINDINGS)
 
 
-def _findings(con: duckdb.DuckDBPyConnection, table: str, producer: str) -> pl.DataFrame:
+def _findings(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
+    """The findings of the stage that makes `table`, listed, worded and held to the contract."""
     # check_order only sorts: a finding carries no column of the catalog's.
     finding = con.sql(f"SELECT * EXCLUDE (check_order) FROM {table} {_FINDING_ORDER}").pl()
-    return conform(details.render(finding), producer)
+    (stage,) = (s for s in stages.stages() if s.name == table)
+    return conform(details.render(finding), f"sql/{stage.path.name}")

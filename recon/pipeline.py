@@ -262,7 +262,7 @@ def analyse(
         if scope == "inputs":
             findings = step(sql_step, match.input_findings, con, on_stage)
         else:
-            filing_match, findings = step("match", match.match, con, on_stage)
+            filing_match, findings = step(sql_step, match.match, con, on_stage)
         members = step("decide", decide.decide, con, on_stage) if with_decisions else None
     quality = None
     if members is not None and filing_match is not None:
@@ -302,7 +302,7 @@ def check_conservation(result: Result) -> dict[str, int | bool | None]:
     """
     problems = []
     for source, file in (("roster", result.roster), ("filings", result.filings)):
-        kept, distinct = result.validated.get(source, (file.rows, file.rows))
+        kept, distinct = result.validated[source]
         if kept != file.rows or distinct != file.rows:
             problems.append(
                 f"{file.rows} {source} rows read but {kept} validated ({distinct} distinct)"

@@ -251,9 +251,9 @@ def _read_csv(path: Path, data: bytes | None = None) -> pl.DataFrame:
     (髙 and 﨑 exist only there) and transcoded once.
 
     UTF-8 is not decoded in Python: polars validates it while parsing (and
-    skips a BOM), and only a file that fails is tried as CP932. Nothing here
-    copies a whole file but the transcode: `bytes.strip()` and slicing off a
-    BOM each did, 0.1 s and 150 MB apiece at a million members.
+    skips a BOM), and only a file that fails is tried as CP932. The file is
+    copied only by the transcode and by the rewrite of lone CRs: each copy of a
+    million members' roster holds the GIL for a tenth of a second or more.
     """
     data = path.read_bytes() if data is None else data
     if not data or data.isspace():
