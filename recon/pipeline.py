@@ -101,14 +101,6 @@ class Result:
         return self.findings.filter(pl.col("severity") == "error").height
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _side_by_side(fn: Callable, calls: list[tuple]) -> list:
     """`[fn(*args) for args in calls]`, each call on its own daemon thread.
 
@@ -208,12 +200,13 @@ def analyse(
         # The other file's name, for the message when the two were swapped.
         counterpart = other.name if isinstance(other, Content) else other
         if isinstance(path, Content):
-            raw, blank = read.read_table(path.name, source, path.data, counterpart)
-            digest = hashlib.sha256(path.data).hexdigest()
-            read_file = InputFile(path.name, raw.height, digest, blank, in_memory=True)
+            name, data = path.name, path.data
         else:
-            raw, blank = read.read_table(path, source, counterpart=counterpart)
-            read_file = InputFile(path, raw.height, _sha256(path), blank)
+            name, data = path, read.load(path, source)
+        raw, blank = read.read_table(name, source, data, counterpart)
+        digest = hashlib.sha256(data).hexdigest()  # one call, without the GIL
+        del data
+        read_file = InputFile(name, raw.height, digest, blank, in_memory=isinstance(path, Content))
         seconds[f"read.{source}"] = time.perf_counter() - started
         started = time.perf_counter()
         # Handed over, not lent: CPython (3.11+) moves call arguments into the

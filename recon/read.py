@@ -30,8 +30,8 @@ def read_table(
 ) -> tuple[pl.DataFrame, int]:
     """(all columns of one input as String with canonical names and `row`, blank rows).
 
-    `data`, when given, is the file's content held in memory (a file at a git
-    revision, never written to disk); `path` then only names it. `counterpart`
+    `data`, when given, is the file's content held in memory (`load`'s bytes,
+    or a file at a git revision, never written to disk); `path` then only names it. `counterpart`
     is the other input's name: a file that turns out to be the other input
     names both in its message.
 
@@ -65,6 +65,18 @@ def _blank_rows(frame: pl.DataFrame) -> pl.Series:
         empty = cells.str.strip_chars().str.len_bytes().fill_null(0) == 0
         positions = positions.filter(empty)
     return undecided.gather(positions)
+
+
+def load(path: Path, source: Source) -> bytes:
+    """The whole file, read once for everything: parsed (`read_table(..., data)`) and
+    hashed for summary.json from the same bytes, so the hash is of exactly what was
+    read even if the file changes meanwhile, and the file is not read a second time
+    (reading it again a megabyte at a time waited for the GIL at every block)."""
+    require_file(path, f"--{source}", *TABLE_NAMES[source])
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(text("read.cannot_open", path=path, reason=exc.strerror or exc)) from None
 
 
 # What each input is, as messages name it: (Japanese, English).

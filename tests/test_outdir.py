@@ -6,6 +6,7 @@ exit code, the message, and that what was there before is still there.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -504,6 +505,9 @@ def test_the_inputs_at_a_revision_are_read_from_memory_as_from_the_files(tmp_pat
     assert in_memory.members.equals(on_disk.members)
     assert in_memory.findings.equals(on_disk.findings)
     assert in_memory.roster.sha256 == on_disk.roster.sha256 and in_memory.roster.in_memory
+    for source, file in (("roster", on_disk.roster), ("filings", on_disk.filings)):
+        # summary.json's hash is of the bytes that were parsed, which are the file's.
+        assert file.sha256 == hashlib.sha256((repo / f"{source}.{fmt}").read_bytes()).hexdigest()
     assert pipeline.input_paths(in_memory) == {}
 
 
