@@ -10,6 +10,7 @@ commands (typer, polars, DuckDB: over a second). `app` is built on first use.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
@@ -237,6 +238,11 @@ def main() -> None:
     """
     for s in stop_signals():
         signal.signal(s, interrupt)
+    # Importing Great Expectations makes about a million objects that live to the
+    # end; at CPython's default first threshold (700 allocations) the collector
+    # walked them again and again, under the GIL: 0.6 CPU-s of every `recon run`.
+    # recon's own cycles are few and small, so collecting less often costs no memory.
+    gc.set_threshold(10_000, 20, 20)
     # Help texts are made when the application is built: the language must be
     # known before, and a language recon does not have is refused in both.
     try:
