@@ -192,10 +192,10 @@ def analyse(
         seconds[f"sql.{name}"] = spent
 
     def prepare(
-        path: Path | Content, source: Source, other: Path | Content
+        path: Path | Content, source: Source, other: Path | Content, lookups: normalize.Lookups
     ) -> tuple[pl.DataFrame, pl.DataFrame, InputFile, bytes]:
         """(validated rows, their findings, what was read, the facts `recon explain`
-        keeps) of one file, in its own thread."""
+        keeps) of one file, in its own thread; `lookups` is shared with the other file's."""
         started = time.perf_counter()
         # The other file's name, for the message when the two were swapped.
         counterpart = other.name if isinstance(other, Content) else other
@@ -214,7 +214,9 @@ def analyse(
         # replaces is freed at once instead of the raw text living to the end.
         held = [raw]
         del raw
-        normalized = normalize.normalize(held.pop(), source, keys=scope != "inputs")
+        normalized = normalize.normalize(
+            held.pop(), source, keys=scope != "inputs", lookups=lookups
+        )
         seconds[f"normalize.{source}"] = time.perf_counter() - started
         started = time.perf_counter()
         rows, invalid = validate.validate(normalized, source)
@@ -226,15 +228,22 @@ def analyse(
 
     # The two files are read, normalized and validated side by side: polars and
     # the CP932 transcode of one overlap with the other, and the raw text is freed at once.
+    # What one file's normalize works out per distinct value, the other's reuses.
+    lookups = normalize.Lookups()
     say("read, normalize and validate")
     started = time.perf_counter()
     roster_side, filings_side = _side_by_side(
-        prepare, [(roster_path, "roster", filings_path), (filings_path, "filings", roster_path)]
+        prepare,
+        [
+            (roster_path, "roster", filings_path, lookups),
+            (filings_path, "filings", roster_path, lookups),
+        ],
     )
     seconds["read+normalize+validate"] = time.perf_counter() - started
     roster, roster_invalid, roster_file, roster_facts = roster_side
     filings, filings_invalid, filings_file, filing_facts = filings_side
     del roster_side, filings_side  # the frames are handed to DuckDB below, and freed there
+    del lookups  # its tables, beside the frames, would last through DuckDB's peak
 
     if on_rows is not None:
         on_rows(roster, filings)

@@ -15,6 +15,7 @@ from recon.columns import SCHEMAS, Source
 from recon.masking import mask_expr
 from recon.normalize.codes import code_expr
 from recon.normalize.dates import iso_dates
+from recon.normalize.lookups import Lookups as Lookups  # shared by the two files (pipeline)
 from recon.normalize.numbers import (
     digits_only,
     insurer_check_ok,
@@ -31,13 +32,17 @@ from recon.normalize.text import (
 )
 
 
-def normalize(frame: pl.DataFrame, source: Source, *, keys: bool = True) -> pl.DataFrame:
+def normalize(
+    frame: pl.DataFrame, source: Source, *, keys: bool = True, lookups: Lookups | None = None
+) -> pl.DataFrame:
     """Canonical values plus, with `keys`, the keys matching compares (`*_plain`, `*_key`).
 
     Without `keys` (`recon check`: each file on its own, no matching) the names,
     kana, addresses and employee ids are left as given: their keys are a third
-    of this step.
+    of this step. `lookups` shared by the two files' calls works out each
+    distinct date, name, kana and address once for both (`lookups.py`).
     """
+    lookups = lookups or Lookups()
     columns = SCHEMAS[source]
     # A cell of spaces is an empty cell: dates and coded columns see to it per
     # distinct value; text is stripped here, and then an empty cell is null.
@@ -49,7 +54,7 @@ def normalize(frame: pl.DataFrame, source: Source, *, keys: bool = True) -> pl.D
     )
     if source == "filings":
         frame = frame.with_columns(_blank_is_null("my_number"))
-    frame = iso_dates(frame, [c.name for c in columns if c.kind == "date"])
+    frame = iso_dates(frame, [c.name for c in columns if c.kind == "date"], lookups)
     per_value: dict[str, pl.Expr] = {}
     for c in columns:
         if c.kind in ("sex", "yes_no", "residence", "overseas_type", "card_status", "relation"):
@@ -62,7 +67,7 @@ def normalize(frame: pl.DataFrame, source: Source, *, keys: bool = True) -> pl.D
             per_value[c.name] = padded_digits(c.name, 7, strip="\\-‐−ー")
     frame = _on_distinct(frame, per_value)
     if keys:
-        frame = _comparison_keys(frame)
+        frame = _comparison_keys(frame, lookups)
     return _roster_ids(frame) if source == "roster" else _filing_number(frame)
 
 
@@ -106,13 +111,19 @@ def _blank_is_null(name: str) -> pl.Expr:
     return pl.when(value.str.strip_chars() == "").then(None).otherwise(value).alias(name)
 
 
-def _comparison_keys(frame: pl.DataFrame) -> pl.DataFrame:
-    names = frame.select(pl.col("name").drop_nulls().unique())
-    names = names.with_columns(name_plain(pl.col("name")).alias("name_plain"))
-    names = names.with_columns(fold_variants(names["name_plain"]).alias("name_key"))
-    kana = frame.select(pl.col("name_kana").drop_nulls().unique())
-    kana = kana.with_columns(kana_plain(pl.col("name_kana")).alias("kana_plain"))
-    kana = kana.with_columns(fold_small_kana(pl.col("kana_plain")).alias("kana_key"))
+def _name_keys(names: pl.Series) -> pl.DataFrame:
+    keys = names.to_frame().with_columns(name_plain(pl.col("name")).alias("name_plain"))
+    return keys.with_columns(fold_variants(keys["name_plain"]).alias("name_key"))
+
+
+def _kana_keys(kana: pl.Series) -> pl.DataFrame:
+    keys = kana.to_frame().with_columns(kana_plain(pl.col("name_kana")).alias("kana_plain"))
+    return keys.with_columns(fold_small_kana(pl.col("kana_plain")).alias("kana_key"))
+
+
+def _comparison_keys(frame: pl.DataFrame, lookups: Lookups) -> pl.DataFrame:
+    names = lookups.table("name", frame.get_column("name").drop_nulls().unique(), _name_keys)
+    kana = lookups.table("kana", frame.get_column("name_kana").drop_nulls().unique(), _kana_keys)
     # Joined one column at a time and the keys added beside it: a join of the
     # whole frame gathers every one of its columns again.
     return frame.with_columns(
@@ -126,7 +137,7 @@ def _comparison_keys(frame: pl.DataFrame) -> pl.DataFrame:
         .get_columns(),
         # Ids are compared after NFKC so that full-width digits still link a household.
         _nfkc(frame.get_column("employee_id")).alias("employee_key"),
-        address_key(frame["address"]).alias("address_key"),
+        address_key(frame["address"], lookups).alias("address_key"),
     )
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import jntajis
 import polars as pl
 
+from recon.normalize.lookups import Lookups
+
 # Every whitespace (Rust regex `\s` is Unicode White_Space: U+3000, tabs, NBSP…)
 # plus the invisible characters of pasted text, together with any combining
 # marks right after them: removing only the space would hand the mark to the
@@ -305,13 +307,18 @@ def _address_keys(distinct: pl.Series) -> pl.Series:
     return keys
 
 
-def address_key(addresses: pl.Series) -> pl.Series:
+def address_key(addresses: pl.Series, lookups: Lookups | None = None) -> pl.Series:
     """Address for comparison (SPEC §4): `東京都千代田区霞が関一丁目2番3号` and
     `東京都千代田区霞が関1-2-3` give the same key. Null stays null; order is kept.
+    `lookups`, shared with the other file, works out each distinct address once for both.
     """
     distinct = addresses.drop_nulls().unique()
     if distinct.is_empty():
         return addresses
-    table = pl.DataFrame({"a": distinct, "k": _address_keys(distinct)})
+    table = (lookups or Lookups()).table("address", distinct.rename("a"), _address_table)
     joined = addresses.to_frame("a").join(table, on="a", how="left", maintain_order="left")
     return joined["k"].alias(addresses.name)
+
+
+def _address_table(distinct: pl.Series) -> pl.DataFrame:
+    return pl.DataFrame({"a": distinct, "k": _address_keys(distinct)})
