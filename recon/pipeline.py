@@ -203,8 +203,10 @@ def analyse(
             name, data = path.name, path.data
         else:
             name, data = path, read.load(path, source)
+        # Hashed before the parse, in one call without the GIL: after it, the bytes
+        # would outlive the parse by the hash's time, beside the other file's peak.
+        digest = hashlib.sha256(data).hexdigest()
         raw, blank = read.read_table(name, source, data, counterpart)
-        digest = hashlib.sha256(data).hexdigest()  # one call, without the GIL
         del data
         read_file = InputFile(name, raw.height, digest, blank, in_memory=isinstance(path, Content))
         seconds[f"read.{source}"] = time.perf_counter() - started
@@ -229,7 +231,7 @@ def analyse(
     # The two files are read, normalized and validated side by side: polars and
     # the CP932 transcode of one overlap with the other, and the raw text is freed at once.
     # What one file's normalize works out per distinct value, the other's reuses.
-    lookups = normalize.Lookups()
+    lookups = normalize.Lookups(users=2)
     say("read, normalize and validate")
     started = time.perf_counter()
     roster_side, filings_side = _side_by_side(

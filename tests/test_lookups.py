@@ -33,14 +33,14 @@ def _alone(frame: pl.DataFrame, source: str) -> pl.DataFrame:
 
 @pytest.mark.parametrize("order", [("roster", "filings"), ("filings", "roster")])
 def test_a_shared_lookup_changes_no_value_whichever_file_goes_first(raw, order):
-    lookups = Lookups()
+    lookups = Lookups(users=2)
     for source in order:
         shared = normalize.normalize(raw[source], source, lookups=lookups)
         assert shared.drop(PER_CALL, strict=False).equals(_alone(raw[source], source)), source
 
 
 def test_the_second_file_computes_only_the_values_the_first_did_not_hold(raw):
-    lookups = Lookups()
+    lookups = Lookups(users=2)
     asked: dict[str, list[int]] = {}
     original = lookups.table
 
@@ -58,6 +58,17 @@ def test_the_second_file_computes_only_the_values_the_first_did_not_hold(raw):
     assert set(asked) == {"date", "name", "kana", "address"}
     # The filings' addresses minus the roster's: the second call computed only those.
     assert asked["address"][1] == len(addresses[1] - addresses[0]) < len(addresses[1])
+    # Both files have had their tables: nothing is held any longer (a third call
+    # computes every value again).
+    normalize.normalize(raw["roster"], "roster", lookups=lookups)
+    assert asked["address"][2] == len(addresses[0])
+
+
+def test_a_lookup_for_one_user_keeps_nothing():
+    lookups, computed = Lookups(), []
+    for _ in range(2):
+        lookups.table("kind", pl.Series(["a", "b"]), _doubled(computed))
+    assert computed == [["a", "b"], ["a", "b"]]
 
 
 def _doubled(computed: list):
@@ -69,7 +80,7 @@ def _doubled(computed: list):
 
 
 def test_two_threads_at_once_keep_one_row_per_value():
-    lookups = Lookups()
+    lookups = Lookups(users=3)
     both_inside = threading.Barrier(2, timeout=10)
     computed = []
 
