@@ -245,7 +245,7 @@ def analyse(
     roster, roster_invalid, roster_file, roster_facts = roster_side
     filings, filings_invalid, filings_file, filing_facts = filings_side
     del roster_side, filings_side  # the frames are handed to DuckDB below, and freed there
-    del lookups  # its tables, beside the frames, would last through DuckDB's peak
+    del lookups  # a kind only one file asked for is still held: not through DuckDB's peak
 
     if on_rows is not None:
         on_rows(roster, filings)

@@ -31,15 +31,17 @@ def read_table(
     """(all columns of one input as String with canonical names and `row`, blank rows).
 
     `data`, when given, is the file's content held in memory (`load`'s bytes,
-    or a file at a git revision, never written to disk); `path` then only names it. `counterpart`
-    is the other input's name: a file that turns out to be the other input
-    names both in its message.
+    or a file at a git revision, never written to disk); `path` then only
+    names it. Without it the file is read with `load`. `counterpart` is the
+    other input's name: a file that turns out to be the other input names
+    both in its message.
 
     Rows are numbered as they stand in the file; rows without a single value
     (blank lines, the `,,,,` tails of spreadsheet exports) are then set aside
     and counted, so that conservation accounts for them.
     """
-    frame = _canonical_columns(_read_raw(path, source, data), path, source, counterpart)
+    content = load(path, source) if data is None else data
+    frame = _canonical_columns(_read_raw(path, source, content), path, source, counterpart)
     frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     blank = _blank_rows(frame)
     kept = frame.filter(~pl.col(ROW).is_in(blank.implode())) if blank.len() else frame
@@ -154,28 +156,21 @@ _LONE_CR = re.compile(rb"\r(?!\n)")  # a line break of its own, not the CR of a 
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
-def _read_raw(
-    path: Path, source: Source, data: bytes | None = None, counterpart: Path | None = None
-) -> pl.DataFrame:
-    if data is None:
-        require_file(path, f"--{source}", *TABLE_NAMES[source])
-        with path.open("rb") as handle:
-            head = handle.read(8)
-    else:
-        head = data[:8]
+def _read_raw(path: Path, source: Source, data: bytes) -> pl.DataFrame:
+    head = data[:8]
     try:
         if head.startswith(_ZIP):
-            return _read_excel(path, source, data, ".xlsx")
+            return _read_excel(path, source, data)
         if head.startswith(_OLE2):
             try:
-                return _read_excel(path, source, data, ".xls")
+                return _read_excel(path, source, data)
             except InputError:
                 raise
             except Exception as exc:  # noqa: BLE001 - said as what an OLE2 file usually is
                 reason = _reason(exc)
                 raise InputError(text("read.xls_unreadable", path=path, reason=reason)) from None
         if head.startswith(_PARQUET):
-            return _read_parquet(path, data)
+            return _read_parquet(data)
         return _read_csv(path, data)
     except InputError:
         raise
@@ -258,7 +253,7 @@ def _parse(data: bytes) -> pl.DataFrame:
     return pl.read_csv(data, infer_schema=False, truncate_ragged_lines=False)
 
 
-def _read_csv(path: Path, data: bytes | None = None) -> pl.DataFrame:
+def _read_csv(path: Path, data: bytes) -> pl.DataFrame:
     """The file as UTF-8 (with or without BOM) as it is, or Shift_JIS read as CP932
     (髙 and 﨑 exist only there) and transcoded once.
 
@@ -267,7 +262,6 @@ def _read_csv(path: Path, data: bytes | None = None) -> pl.DataFrame:
     copied only by the transcode and by the rewrite of lone CRs: each copy of a
     million members' roster holds the GIL for a tenth of a second or more.
     """
-    data = path.read_bytes() if data is None else data
     if not data or data.isspace():
         raise InputError(text("read.empty", path=path))
     _refuse_binary(data, path)
@@ -355,22 +349,20 @@ def _csv_reader(lines: list[str]):
     return csv.reader(lines)
 
 
-def _read_excel(path: Path, source: Source, data: bytes | None, kind: str) -> pl.DataFrame:
+def _read_excel(path: Path, source: Source, data: bytes) -> pl.DataFrame:
     """The first sheet whose header row names every required column of `source`.
 
-    `kind` is what the content is (".xlsx" or ".xls"). The reader picks its
-    format by the file name, so a workbook named otherwise (an .xls saved as
-    .xlsx, or as .csv) is handed over as bytes, where it goes by the content.
+    The workbook is handed over as bytes, where the reader goes by the
+    content: a workbook named otherwise (an .xls saved as .xlsx, or as .csv)
+    is read as what it is.
 
     Workbooks often open with a cover or notes sheet; the data may be on the
     second. Which sheet was read is not guessed beyond that: none matching is
     an error listing the sheets. A sheet that is the other input is returned,
     so that the header check says the two files were swapped.
     """
-    if data is None and path.suffix.lower() != kind:
-        data = path.read_bytes()
     sheets = pl.read_excel(
-        path if data is None else io.BytesIO(data),
+        io.BytesIO(data),
         engine="calamine",
         sheet_id=0,
         infer_schema_length=0,
@@ -393,8 +385,8 @@ def _read_excel(path: Path, source: Source, data: bytes | None, kind: str) -> pl
     )
 
 
-def _read_parquet(path: Path, data: bytes | None = None) -> pl.DataFrame:
-    frame = pl.read_parquet(path if data is None else io.BytesIO(data))
+def _read_parquet(data: bytes) -> pl.DataFrame:
+    frame = pl.read_parquet(io.BytesIO(data))
     return frame.with_columns(pl.all().cast(pl.String))
 
 
