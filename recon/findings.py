@@ -19,13 +19,15 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandera.polars as pa
 import polars as pl
 
 from recon.errors import InvariantError
 from recon.resources import shipped
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
 
 Severity = Literal["error", "warning", "info"]
 # Worst first: the order of every count, list and comparison of severities.
@@ -123,6 +125,9 @@ def _severity_is_the_catalogs(data: pa.PolarsData) -> pl.LazyFrame:
 @cache
 def schema() -> pa.DataFrameSchema:
     """The finding: exactly these columns and types, known checks, the catalog's severities."""
+    # Imported when first needed: a run imports it in the background (`validate.preload`).
+    import pandera.polars as pa
+
     codes = [c.code for c in all_checks()]
     row = pa.Check.ge(1, error="a 1-based data row")
 
@@ -153,6 +158,8 @@ def conform(frame: pl.DataFrame, producer: str) -> pl.DataFrame:
     The message names columns, checks and the offending codes and severities,
     never a detail: a detail may quote what the operator's files hold.
     """
+    import pandera.polars as pa
+
     try:
         schema().validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:

@@ -35,12 +35,13 @@ from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from recon.errors import InvariantError
 from recon.masking import scrub
+
+if TYPE_CHECKING:  # imported when first used, in the background (`preload`) on a run
+    import pyarrow as pa
 
 # BASIC with no partial list: GX computes counts but keeps no failing value,
 # so a result cannot carry a name or a number however a suite is written.
@@ -272,6 +273,7 @@ def _pandas(table: pa.Table, keep_text: Collection[str] | None = ()) -> Any:
     vectorized (on any other it calls a Python function per row). Text that
     must stay text (`keep_text`, see `text_columns`; None: all of it) does.
     """
+    import pyarrow as pa
 
     def cheapest(name: str) -> pa.ChunkedArray:
         text_as_is = keep_text is None or name in keep_text
@@ -283,6 +285,7 @@ def _pandas(table: pa.Table, keep_text: Collection[str] | None = ()) -> Any:
 
 
 def _cheapest(column: pa.ChunkedArray, categorical: bool) -> pa.ChunkedArray:
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     kind = column.type

@@ -25,10 +25,9 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import pyarrow as pa
 
 from recon import gx_adapter
 from recon.errors import InputError, InvariantError
@@ -37,6 +36,9 @@ from recon.masking import free_text_detail, shows_my_number, written_findings
 from recon.policy import Policy
 from recon.resources import shipped
 from recon.texts import text
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _SEVERITY: dict[str, Severity] = {"critical": "error", "warning": "warning", "info": "info"}
 _SOURCES = ("roster", "filings")

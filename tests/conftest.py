@@ -331,6 +331,9 @@ STARTS_A_PROCESS: dict[str, tuple[str, ...]] = {
         "test_staging_left_by_a_killed_run_is_removed_but_a_live_one_kept",
     ),
     "tests/test_offline.py": ("test_whole_run_in_a_namespace_without_network",),
+    "tests/test_validate.py": (
+        "test_the_run_command_loads_pandera_in_the_background_not_before_reading",
+    ),
 }
 
 

@@ -1,11 +1,14 @@
 """Pandera's data checks really run, and failures carry the file row and member."""
 
+import subprocess
+import sys
+
 import polars as pl
 
 from recon.normalize import normalize
 from recon.read import read_table
 from recon.validate import schema, validate
-from tests.conftest import ROSTER, member, write_csv
+from tests.conftest import ROOT, ROSTER, member, write_csv
 
 
 def _validated(tmp_path, rows):
@@ -53,3 +56,21 @@ def test_an_unknown_overseas_type_is_nulled_like_any_unreadable_code(tmp_path):
     assert findings.select("row", "field").rows() == [(1, "overseas_type")]
     assert typed["overseas_type"].to_list() == [None, None]
     assert typed["residence"].to_list() == ["overseas", "overseas"]
+
+
+def test_the_run_command_loads_pandera_in_the_background_not_before_reading():
+    """Pandera, with pandas, takes ~0.6 s to import (and pyarrow 0.1 s): the run's
+    modules leave them to the pipeline's background thread (`validate.preload`,
+    then GX's), so the files are read meanwhile instead of after them. A
+    module-level import anywhere on the way would bring the wait back."""
+    probe = (
+        "import sys; from recon import cli, pipeline, validate, findings; "
+        "import typer; typer.main.get_group(cli._for(['run'])); "
+        "before = [m for m in ('pandas', 'pandera', 'pyarrow', 'great_expectations') "
+        "if m in sys.modules]; "
+        "validate.preload(); print(before, 'pandera.polars' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.strip() == "[] True"
