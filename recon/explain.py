@@ -5,16 +5,18 @@ sees is traced to the rule that produced it and the values that rule compared.
 
 Three parts, kept apart:
 
-- writing (`encoded_facts`, `write_files`): the folder `explain/` in the output
-  folder, one parquet file per table as the run holds it — the decisions
-  (`members`), the facts the SQL rules compared (`roster`, `filings`; sql/06,
-  sql/09), which filing rows matched which member with the hits of each
-  matching key (`matches`, sql/03), and the findings. Nothing is joined,
-  sorted or nested at write time, so the folder costs about a second at a
-  million members. Every file passes the same door as every output
-  (`masking.safe_frame`): no My Number column, only `********9018`; the
-  findings' details were scrubbed before (`masking.written_findings`). The
-  outdir swap makes them 0600 like the rest.
+- writing (`encoded_facts`, `encoded_folder`, `write_files`): the folder
+  `explain/` in the output folder, one parquet file per table as the run
+  holds it — the decisions (`members`), the facts the SQL rules compared
+  (`roster`, `filings`; sql/06, sql/09), which filing rows matched which
+  member with the hits of each matching key (`matches`, sql/03), and the
+  findings. Nothing is joined, sorted or nested, and every file is encoded
+  in memory before the report is written (beside validation and beside GX),
+  so writing the folder is writing bytes. Every file passes the same door as
+  every output (`masking.safe_frame`): no My Number column, only
+  `********9018`; the findings' details are scrubbed as findings.csv has
+  them (`masking.written_findings`). The outdir swap makes them 0600 like
+  the rest.
 - reading (`lookup`): the member's rows from those files (a filtered scan
   reads a few milliseconds' worth), joined into a model (`Explanation`) of
   codes and values, in no language.
@@ -39,13 +41,14 @@ import polars as pl
 from recon import __version__, outdir
 from recon.columns import MEMBER_COLUMNS
 from recon.errors import InputError
-from recon.masking import safe_frame
+from recon.masking import safe_frame, written_findings
 from recon.resources import shipped
 from recon.texts import text
 from recon.wording import word
 
 if TYPE_CHECKING:
     from recon.pipeline import Result
+    from recon.policy import Policy
 
 # The folder `recon run` writes for `recon explain`: one parquet file per table.
 EXPLAIN_DIR = "explain"
@@ -161,39 +164,70 @@ def _encoded(frame: pl.DataFrame, metadata: dict[str, str] | None = None) -> byt
     return buffer.getvalue()
 
 
-def write_files(result: Result, findings: pl.DataFrame, folder: Path) -> None:
+@dataclass(frozen=True)
+class EncodedFolder:
+    """The explain folder's files (`PARTS`), encoded in memory before the report is written.
+
+    The decisions, matches and findings are encoded while Great Expectations
+    validates the same run (`pipeline.analyse`): GX holds the GIL most of its
+    time, polars' parquet writer hardly ever, so the two share the machine
+    instead of taking turns. Writing the folder is then only writing bytes.
+    """
+
+    parts: dict[str, bytes]  # part -> its parquet file, in `PARTS` order
+
+
+def encoded_folder(
+    facts: SourceFacts,
+    members: pl.DataFrame,
+    filing_match: pl.DataFrame,
+    findings: pl.DataFrame,
+    as_of: dt.date,
+    policy: Policy,
+) -> EncodedFolder:
+    """The explain folder of a run, from what the run holds in memory.
+
+    `findings` are the run's findings as found; only those about a member are
+    kept, with their details as findings.csv writes them (`written_findings`
+    works row by row, so it gives these rows what it gives them among all).
+    Great Expectations' findings are about whole tables, never a member: a
+    run's findings before GX's are the folder's findings after them.
+    """
+    about_a_member = findings.filter(pl.col("roster_row").is_not_null())
+    parts = {
+        "members": _encoded(members.select(_DECIDED), {_META_KEY: json.dumps(_run(as_of, policy))}),
+        "roster": facts.roster,
+        "matches": _encoded(
+            filing_match.filter(pl.col("roster_row").is_not_null()).select(_MATCH_COLUMNS)
+        ),
+        "filings": facts.filings,
+        "findings": _encoded(written_findings(about_a_member).select(_FINDING_COLUMNS)),
+    }
+    return EncodedFolder({part: parts[part] for part in PARTS})
+
+
+def write_files(encoded: EncodedFolder | None, folder: Path) -> None:
     """The explain folder, into `folder` (the staging folder of `pipeline.write`).
 
-    One file per table as the run holds it: no join, sort or nesting at write
-    time (a single nested file sorted by member id took 15 s at 1M members;
-    these take well under one). A lookup joins the few rows of one member.
+    One file per table as the run holds it: no join, sort or nesting (a single
+    nested file sorted by member id took 15 s at 1M members). A lookup joins
+    the few rows of one member. Nothing when the run decided nothing.
     """
-    if result.members is None or result.filing_match is None or result.explain_facts is None:
+    if encoded is None:
         return
     target = folder / EXPLAIN_DIR
     target.mkdir()
-    parts = {
-        "members": _encoded(result.members.select(_DECIDED), {_META_KEY: json.dumps(_run(result))}),
-        "roster": result.explain_facts.roster,
-        "matches": _encoded(
-            result.filing_match.filter(pl.col("roster_row").is_not_null()).select(_MATCH_COLUMNS)
-        ),
-        "filings": result.explain_facts.filings,
-        "findings": _encoded(
-            findings.filter(pl.col("roster_row").is_not_null()).select(_FINDING_COLUMNS)
-        ),
-    }
-    for part, data in parts.items():
+    for part, data in encoded.parts.items():
         (target / f"{part}.parquet").write_bytes(data)
 
 
-def _run(result: Result) -> dict[str, Any]:
+def _run(as_of: dt.date, policy: Policy) -> dict[str, Any]:
     """What every explanation of the run shares: its day and its policy's dates."""
     return {
         "format": FORMAT,
         "recon_version": __version__,
-        "as_of": result.as_of.isoformat(),
-        "policy": {k: _plain(getattr(result.policy, k)) for k in _POLICY_KEYS},
+        "as_of": as_of.isoformat(),
+        "policy": {k: _plain(getattr(policy, k)) for k in _POLICY_KEYS},
     }
 
 
@@ -204,21 +238,21 @@ def explanations(result: Result, written: pl.DataFrame, rows: pl.Series) -> list
     if (
         result.members is None
         or result.filing_match is None
-        or result.explain_facts is None
+        or result.explain_folder is None
         or rows.is_empty()
     ):
         return []
     members = result.members.select(_DECIDED)
-    facts = result.explain_facts
+    encoded = result.explain_folder.parts
     tables = {
         "members": members.lazy(),
-        "roster": pl.scan_parquet(facts.roster),
+        "roster": pl.scan_parquet(encoded["roster"]),
         "matches": result.filing_match.lazy(),
-        "filings": pl.scan_parquet(facts.filings),
+        "filings": pl.scan_parquet(encoded["filings"]),
         "findings": written.lazy(),
     }
     chosen = members.filter(pl.col("row").is_in(rows.cast(members.schema["row"]).implode()))
-    return _assembled(chosen, tables, _run(result))
+    return _assembled(chosen, tables, _run(result.as_of, result.policy))
 
 
 def _assembled(

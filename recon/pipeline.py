@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -93,16 +94,16 @@ class Result:
     validated: dict[str, tuple[int, int]] = field(default_factory=dict)
     quality: gx_checks.Quality | None = None  # Great Expectations, with decisions only
     conservation: dict[str, int | bool | None] = field(default_factory=dict)  # proven counts
-    # What the rules compared, encoded for `recon explain`; with decisions only.
-    explain_facts: explain.SourceFacts | None = None
+    # The explain folder, encoded for `recon explain`; with decisions only.
+    explain_folder: explain.EncodedFolder | None = None
 
     @property
     def blocking(self) -> int:
         return self.findings.filter(pl.col("severity") == "error").height
 
 
-def _side_by_side(fn: Callable, calls: list[tuple]) -> list:
-    """`[fn(*args) for args in calls]`, each call on its own daemon thread.
+def _side_by_side(name: str, *calls: Callable[[], object]) -> list:
+    """`[call() for call in calls]`, each call on its own daemon thread (`name-0`, …).
 
     The first call's error is raised first (the roster's before the filings').
     Daemon threads, not an executor: an executor joins its threads on the way
@@ -111,15 +112,15 @@ def _side_by_side(fn: Callable, calls: list[tuple]) -> list:
     """
     outcomes: list[tuple[bool, object]] = [(False, None)] * len(calls)
 
-    def run(i: int, args: tuple) -> None:
+    def run(i: int, call: Callable[[], object]) -> None:
         try:
-            outcomes[i] = (True, fn(*args))
+            outcomes[i] = (True, call())
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread below
             outcomes[i] = (False, exc)
 
     threads = [
-        threading.Thread(target=run, args=(i, args), name=f"recon-read-{i}", daemon=True)
-        for i, args in enumerate(calls)
+        threading.Thread(target=run, args=(i, call), name=f"{name}-{i}", daemon=True)
+        for i, call in enumerate(calls)
     ]
     for thread in threads:
         thread.start()
@@ -241,11 +242,9 @@ def analyse(
     say("read, normalize and validate")
     started = time.perf_counter()
     roster_side, filings_side = _side_by_side(
-        prepare,
-        [
-            (roster_path, "roster", filings_path, lookups),
-            (filings_path, "filings", roster_path, lookups),
-        ],
+        "recon-read",
+        partial(prepare, roster_path, "roster", filings_path, lookups),
+        partial(prepare, filings_path, "filings", roster_path, lookups),
     )
     seconds["read+normalize+validate"] = time.perf_counter() - started
     roster, roster_invalid, roster_file, roster_facts = roster_side
@@ -274,10 +273,18 @@ def analyse(
         else:
             filing_match, findings = step(sql_step, match.match, con, on_stage)
         members = step("decide", decide.decide, con, on_stage) if with_decisions else None
-    quality = None
-    if members is not None and filing_match is not None:
+    quality = folder = None
+    if members is not None and filing_match is not None and facts is not None:
         tables = (members, filing_match, findings, roster_file.rows, filings_file.rows)
-        quality = step("gx", gx_checks.validate, *tables, policy)
+        # GX holds the GIL most of its second, the parquet writer hardly ever:
+        # the explain folder is encoded beside it (`explain.EncodedFolder`).
+        quality, folder = step(
+            "gx",
+            _side_by_side,
+            "recon-gx",
+            partial(gx_checks.validate, *tables, policy),
+            partial(explain.encoded_folder, facts, members, filing_match, findings, as_of, policy),
+        )
         gx_findings = findings_contract.conform(quality.findings, "Great Expectations")
         # GX's findings are about whole tables: no member, so no roster row.
         findings = pl.concat([findings, gx_findings], how="diagonal")
@@ -296,7 +303,7 @@ def analyse(
         validated=validated,
         roster_rows=roster,
         filing_rows=filings,
-        explain_facts=facts,
+        explain_folder=folder,
     )
     result.conservation = check_conservation(result)
     return result
@@ -374,9 +381,9 @@ def write(
     with _signals_deferred() as signalled:
 
         def fill(staging: Path) -> None:
-            run = output.write(result, staging, lang, sections)
-            # `recon explain`: each member's decisions and why, with the findings as written.
-            explain.write_files(result, run.findings, staging)
+            output.write(result, staging, lang, sections)
+            # `recon explain`: each member's decisions and why, encoded by `analyse`.
+            explain.write_files(result.explain_folder, staging)
             for writer in extra:
                 writer(staging)
 

@@ -319,6 +319,7 @@ STARTS_A_PROCESS: dict[str, tuple[str, ...]] = {
         "test_findings_name_members_and_employee_ids_as_read_and_nothing_blocks_on_them",
         "test_the_shifted_number_is_masked_in_every_file_that_writes_the_name",
         "test_nothing_but_the_shifted_number_is_masked_and_it_is_nowhere_in_full",
+        "test_the_explain_folder_quotes_each_members_findings_as_findings_csv_does",
     ),
     "tests/test_spill.py": (
         "test_run_with_memory_limit_and_spill_dir_leaves_nothing_behind",

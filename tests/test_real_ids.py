@@ -114,6 +114,19 @@ def test_the_shifted_number_is_masked_in_every_file_that_writes_the_name(written
     assert "03-1234-5678" not in findings["detail"].str.join("")  # not quoted at all
 
 
+def test_the_explain_folder_quotes_each_members_findings_as_findings_csv_does(written):
+    """The folder's findings are encoded from the run's findings before GX adds its
+    own (`explain.encoded_folder`, beside GX): they must still be findings.csv's
+    findings about a member, in its order, detail for detail, the number masked."""
+    out, _ = written
+    columns = ["check", "severity", "source", "row", "field", "detail"]
+    csv = _csv(out, "findings.csv").filter(pl.col("member_id").is_not_null()).select(columns)
+    folder = pl.read_parquet(out / "explain" / "findings.parquet").select(columns)
+    assert folder.select(pl.all().cast(pl.String)).rows() == csv.rows()
+    assert any(f"********{SHIFTED[-4:]}" in d for d in folder["detail"])
+    assert not any(SHIFTED in d for d in folder["detail"])
+
+
 def test_nothing_but_the_shifted_number_is_masked_and_it_is_nowhere_in_full(written):
     out, done = written
     texts = {
