@@ -16,7 +16,7 @@ import pytest
 
 from recon import explain
 from recon.explain import EXPLAIN_DIR, PARTS, ExplainError, lookup, render_json, render_text
-from tests.conftest import SAMPLE_CERTIFICATE_REASONS, SAMPLE_CONFIRM_REASONS
+from tests.conftest import SAMPLE_CERTIFICATE_REASONS, SAMPLE_CONFIRM_REASONS, fresh_python
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2025-06-30"  # the date of tests/fixtures/expected_members.csv
@@ -433,7 +433,5 @@ def test_explain_alone_loads_no_pipeline():
         "import typer; names = [c.name for c in typer.main.get_group(app).commands.values()]; "
         "print(names, [m for m in ('duckdb', 'pandera', 'great_expectations') if m in sys.modules])"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    assert done.stdout.strip() == "['explain'] []"
+    done = fresh_python(probe)
+    assert done.stdout.strip() == "['explain'] []", done.stderr[-2000:]

@@ -6,10 +6,7 @@ import json
 import os
 import re
 import socket
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import great_expectations as gx
 import polars as pl
@@ -18,7 +15,7 @@ import pytest
 from recon import gx_adapter, gx_checks
 from recon.errors import InvariantError
 from recon.findings import SEVERITIES
-from tests.conftest import filing, member, my_number
+from tests.conftest import filing, fresh_python, member, my_number
 
 
 def _household(reconcile, missing: int = 0, **policy):
@@ -502,17 +499,6 @@ def test_a_context_built_meanwhile_does_not_disturb_a_run(monkeypatch, tmp_path,
     assert "other" not in index.read_text(encoding="utf-8")
 
 
-def _python(script: str) -> subprocess.CompletedProcess:
-    """`script` in a fresh interpreter at the project's root: imports start from nothing."""
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_preload_in_a_background_thread_while_a_run_imports_and_works(tmp_path):
     """GX is imported in a thread while the main thread imports and runs everything else."""
     out = tmp_path / "out"
@@ -527,7 +513,7 @@ def test_preload_in_a_background_thread_while_a_run_imports_and_works(tmp_path):
         "preload.join()\n"
         "sys.exit(code)\n"
     )
-    done = _python(script)
+    done = fresh_python(script)
     assert done.returncode in (0, 1), done.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["gx"]["expectations"] == len(gx_checks.gx_catalog())

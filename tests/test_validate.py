@@ -1,14 +1,11 @@
 """Pandera's data checks really run, and failures carry the file row and member."""
 
-import subprocess
-import sys
-
 import polars as pl
 
 from recon.normalize import normalize
 from recon.read import read_table
 from recon.validate import schema, validate
-from tests.conftest import ROOT, ROSTER, member, write_csv
+from tests.conftest import ROSTER, fresh_python, member, write_csv
 
 
 def _validated(tmp_path, rows):
@@ -70,7 +67,5 @@ def test_the_run_command_loads_pandera_in_the_background_not_before_reading():
         "if m in sys.modules]; "
         "validate.preload(); print(before, 'pandera.polars' in sys.modules)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    assert done.stdout.strip() == "[] True"
+    done = fresh_python(probe)
+    assert done.stdout.strip() == "[] True", done.stderr[-2000:]
