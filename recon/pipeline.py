@@ -188,12 +188,15 @@ def analyse(
     validated: dict[str, tuple[int, int]] = {}
     say = progress or (lambda _: None)
 
-    def step(name: str, fn, *args, **kwargs):
-        say(name)
+    def timed(name: str, fn, *args, **kwargs):
         started = time.perf_counter()
         out = fn(*args, **kwargs)
         seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
         return out
+
+    def step(name: str, fn, *args, **kwargs):
+        say(name)
+        return timed(name, fn, *args, **kwargs)
 
     def on_stage(name: str, spent: float) -> None:
         seconds[f"sql.{name}"] = spent
@@ -277,13 +280,23 @@ def analyse(
     if members is not None and filing_match is not None and facts is not None:
         tables = (members, filing_match, findings, roster_file.rows, filings_file.rows)
         # GX holds the GIL most of its second, the parquet writer hardly ever:
-        # the explain folder is encoded beside it (`explain.EncodedFolder`).
-        quality, folder = step(
-            "gx",
-            _side_by_side,
+        # the explain folder is encoded beside it (`explain.EncodedFolder`),
+        # each timed on its own.
+        say("gx")
+        quality, folder = _side_by_side(
             "recon-gx",
-            partial(gx_checks.validate, *tables, policy),
-            partial(explain.encoded_folder, facts, members, filing_match, findings, as_of, policy),
+            partial(timed, "gx", gx_checks.validate, *tables, policy),
+            partial(
+                timed,
+                "explain",
+                explain.encoded_folder,
+                facts,
+                members,
+                filing_match,
+                findings,
+                as_of,
+                policy,
+            ),
         )
         gx_findings = findings_contract.conform(quality.findings, "Great Expectations")
         # GX's findings are about whole tables: no member, so no roster row.

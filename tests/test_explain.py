@@ -355,6 +355,8 @@ def test_one_file_per_table_with_every_row_of_the_run(out, members):
     findings = pl.read_csv(out / "findings.csv", infer_schema=False)
     with_member = findings.filter(pl.col("member_id").is_not_null()).height
     assert pl.read_parquet(folder / "findings.parquet").height == with_member
+    # Encoded beside GX's validation, each timed on its own: "gx" stays GX's time.
+    assert {"gx", "explain"} <= set(summary["seconds"])
 
 
 def test_unknown_member_and_missing_file_are_errors_naming_what_to_do(out, tmp_path):
