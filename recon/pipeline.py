@@ -105,10 +105,11 @@ class Result:
 def _side_by_side(name: str, *calls: Callable[[], object]) -> list:
     """`[call() for call in calls]`, each call on its own daemon thread (`name-0`, …).
 
-    The first call's error is raised first (the roster's before the filings').
-    Daemon threads, not an executor: an executor joins its threads on the way
-    out, so Ctrl-C or a bad file would wait until polars had read the other
-    file to the end; a daemon thread is simply left behind by the exit.
+    The first call's error is raised first (when reading, the roster's before
+    the filings'). Daemon threads, not an executor: an executor joins its
+    threads on the way out, so Ctrl-C or a bad file would wait until the other
+    call had finished (polars reading a whole file); a daemon thread is simply
+    left behind by the exit.
     """
     outcomes: list[tuple[bool, object]] = [(False, None)] * len(calls)
 
@@ -284,7 +285,7 @@ def analyse(
         # each timed on its own.
         say("gx")
         quality, folder = _side_by_side(
-            "recon-gx",
+            "recon-quality",
             partial(timed, "gx", gx_checks.validate, *tables, policy),
             partial(
                 timed,

@@ -11,6 +11,7 @@ eager DataFrame is validated (tests/test_validate.py proves they do).
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,13 @@ from recon.read import ROW
 
 if TYPE_CHECKING:
     import pandera.polars as pa
+
+# Pandera's import sets these two (for pyspark) when they are missing, and it is
+# imported on a background thread while polars works (`preload`): setenv while
+# polars reads the environment from another thread is a known cause of crashes.
+# Set here, at recon's import in the main thread, to what Pandera would set.
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
 
 
 def _is_iso_date(data: pa.PolarsData) -> pl.LazyFrame:

@@ -338,6 +338,7 @@ STARTS_A_PROCESS: dict[str, tuple[str, ...]] = {
     "tests/test_offline.py": ("test_whole_run_in_a_namespace_without_network",),
     "tests/test_validate.py": (
         "test_the_run_command_loads_pandera_in_the_background_not_before_reading",
+        "test_nothing_imported_in_the_background_changes_the_environment",
     ),
 }
 

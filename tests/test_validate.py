@@ -69,3 +69,16 @@ def test_the_run_command_loads_pandera_in_the_background_not_before_reading():
     )
     done = fresh_python(probe)
     assert done.stdout.strip() == "[] True", done.stderr[-2000:]
+
+
+def test_nothing_imported_in_the_background_changes_the_environment():
+    """Pandera and GX are imported on a thread while polars reads files, and setenv
+    beside polars reading the environment can crash the process: once recon is
+    imported, their imports (`validate.preload`, `gx_checks.preload`) set nothing."""
+    probe = (
+        "import os; from recon import cli, pipeline, validate, gx_checks; "
+        "before = dict(os.environ); validate.preload(); gx_checks.preload(); "
+        "print(sorted(k for k, v in os.environ.items() if before.get(k) != v))"
+    )
+    done = fresh_python(probe)
+    assert done.stdout.strip() == "[]", done.stderr[-2000:]
