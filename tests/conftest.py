@@ -171,6 +171,13 @@ def fresh_python(script: str) -> subprocess.CompletedProcess:
     )
 
 
+def printed_by_fresh_python(script: str) -> str:
+    """What `script` prints in a fresh interpreter (stripped); it must end well."""
+    done = fresh_python(script)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
 def run_args(roster: Path, filings: Path, out: Path) -> list[str]:
     """The arguments of `recon run` on these files as of AS_OF, writing to `out`."""
     return [

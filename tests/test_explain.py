@@ -16,7 +16,11 @@ import pytest
 
 from recon import explain
 from recon.explain import EXPLAIN_DIR, PARTS, ExplainError, lookup, render_json, render_text
-from tests.conftest import SAMPLE_CERTIFICATE_REASONS, SAMPLE_CONFIRM_REASONS, fresh_python
+from tests.conftest import (
+    SAMPLE_CERTIFICATE_REASONS,
+    SAMPLE_CONFIRM_REASONS,
+    printed_by_fresh_python,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2025-06-30"  # the date of tests/fixtures/expected_members.csv
@@ -435,5 +439,4 @@ def test_explain_alone_loads_no_pipeline():
         "import typer; names = [c.name for c in typer.main.get_group(app).commands.values()]; "
         "print(names, [m for m in ('duckdb', 'pandera', 'great_expectations') if m in sys.modules])"
     )
-    done = fresh_python(probe)
-    assert done.stdout.strip() == "['explain'] []", done.stderr[-2000:]
+    assert printed_by_fresh_python(probe) == "['explain'] []"

@@ -5,7 +5,7 @@ import polars as pl
 from recon.normalize import normalize
 from recon.read import read_table
 from recon.validate import schema, validate
-from tests.conftest import ROSTER, fresh_python, member, write_csv
+from tests.conftest import ROSTER, member, printed_by_fresh_python, write_csv
 
 
 def _validated(tmp_path, rows):
@@ -67,8 +67,7 @@ def test_the_run_command_loads_pandera_in_the_background_not_before_reading():
         "if m in sys.modules]; "
         "validate.preload(); print(before, 'pandera.polars' in sys.modules)"
     )
-    done = fresh_python(probe)
-    assert done.stdout.strip() == "[] True", done.stderr[-2000:]
+    assert printed_by_fresh_python(probe) == "[] True"
 
 
 def test_nothing_imported_in_the_background_changes_the_environment():
@@ -80,5 +79,4 @@ def test_nothing_imported_in_the_background_changes_the_environment():
         "before = dict(os.environ); validate.preload(); gx_checks.preload(); "
         "print(sorted(k for k, v in os.environ.items() if before.get(k) != v))"
     )
-    done = fresh_python(probe)
-    assert done.stdout.strip() == "[]", done.stderr[-2000:]
+    assert printed_by_fresh_python(probe) == "[]"
