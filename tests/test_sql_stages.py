@@ -255,9 +255,42 @@ def test_match_compare_flags_a_birth_date_difference_and_never_sex_3(run_stage):
     columns = ("birth_differs", "sex_differs", "filed_birth_date", "roster_birth_date")
     assert _by(made, "filing_row", *columns) == {
         1: (True, False, "1980-04-01", "1980-04-02"),
-        2: (False, False, None, None),  # sex 3 (未設定) never mismatches
+        # 2: sex 3 (未設定) never mismatches, so the pair agrees and is not kept
         3: (True, False, "(unreadable)", "1980-04-01"),  # unreadable: the link is unverified
     }
+
+
+def test_match_compare_keeps_a_pair_that_differs_in_any_one_field_and_drops_one_that_agrees(
+    run_stage,
+):
+    same = {
+        "birth_date": D(1980, 4, 1), "sex": "1", "name": "山田太郎", "name_plain": "山田太郎",
+        "name_key": "山田太郎", "name_kana": "ヤマダタロウ", "kana_plain": "ヤマダタロウ",
+        "kana_key": "ヤマダタロウ", "address": "千代田区1-2-3", "address_key": "千代田区1-2-3",
+    }  # fmt: skip
+    # Each filing differs from its member in one way only; filing 8 agrees in every field.
+    differs = {
+        1: ("birth_differs", {"birth_date": D(1980, 4, 2)}),
+        2: ("sex_differs", {"sex": "2"}),
+        3: ("name_differs", {"name": "山田次郎", "name_plain": "山田次郎", "name_key": "山田次郎"}),
+        4: ("kana_differs", {"kana_plain": "ヤマダジロウ", "kana_key": "ヤマダジロウ"}),
+        5: ("address_differs", {"address_key": "千代田区1-2-4"}),
+        6: ("name_variant", {"name": "山﨑太郎", "name_plain": "山﨑太郎"}),  # same key
+        7: ("kana_variant", {"kana_plain": "ヤマダタロヴ"}),  # same key once small kana fold
+    }
+    made = run_stage(
+        "match_compare",
+        filing_match=[{"filing_row": r, "roster_row": r} for r in range(1, 9)],
+        filings=[{"row": r, **same, **differs.get(r, ("", {}))[1]} for r in range(1, 9)],
+        roster=[{"row": r, **same} for r in range(1, 9)],
+    )
+    flags = [flag for flag, _ in differs.values()]
+    kept = {row: {f for f in flags if values[f]} for row, values in _rows(made, flags).items()}
+    assert kept == {row: {flag} for row, (flag, _) in differs.items()}
+
+
+def _rows(frame: pl.DataFrame, columns: list[str]) -> dict[int, dict]:
+    return {r["filing_row"]: r for r in frame.select("filing_row", *columns).to_dicts()}
 
 
 def test_input_finding_emits_each_file_s_own_checks_with_the_catalogs_severity(run_stage):
