@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import duckdb
@@ -14,7 +15,11 @@ def decide(
     con: duckdb.DuckDBPyConnection, on_stage: Callable[[str, float], None] | None = None
 ) -> pl.DataFrame:
     """One decision row per roster row, in input order (with `row`)."""
-    stages.run(con, ("decision",), on_stage)
+    started = time.perf_counter()
+    stages.run(con, ("decision",))
+    # `decision` is a view: it is worked out here, as it is read, and timed so.
     # duckdb types .pl() as Any (polars is an optional dependency of duckdb).
     decisions: pl.DataFrame = con.sql("SELECT * FROM decision ORDER BY row").pl()
+    if on_stage:
+        on_stage("decision", time.perf_counter() - started)
     return decisions

@@ -8,7 +8,11 @@ Each file declares, in its header, the tables it reads and the one it makes:
     -- makes: number_owner
 
 From those alone come which stages a caller's tables need, in which order,
-and when each table is dropped (after its last reader). A declaration is
+and when each table is dropped (after its last reader). A stage whose table
+only the caller reads may make a view instead (`CREATE OR REPLACE VIEW`): it
+is computed as the caller reads it, in the order asked, instead of being
+written into a table first and read back (the decisions: a million rows of
+thirty columns). What a view reads is kept until the session ends. A declaration is
 checked when the stages are loaded: a read must be an input or made by an
 earlier file, and must be what the SQL reads (tests/test_stages.py holds
 every declaration to a real SQL parser as well).
@@ -53,7 +57,7 @@ _CGROUP_LIMITS = (
     Path("/sys/fs/cgroup/memory.max"),  # cgroup v2
     Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),  # cgroup v1
 )
-_CREATES = re.compile(r"CREATE OR REPLACE TABLE (\w+) AS", re.IGNORECASE)
+_CREATES = re.compile(r"CREATE OR REPLACE (TABLE|VIEW) (\w+) AS", re.IGNORECASE)
 _DECLARATION = re.compile(r"-- (reads|makes):(.*)")
 
 
@@ -63,6 +67,7 @@ class Stage:
     path: Path
     sql: str
     reads: tuple[str, ...]  # as declared, in the declaration's order
+    view: bool = False  # made as a view, which only the caller reads
 
 
 def _declaration(path: Path, sql: str) -> dict[str, tuple[str, ...]]:
@@ -89,7 +94,8 @@ def _load(path: Path, made: Iterable[str], known: set[str]) -> Stage:
     sql = path.read_text(encoding="utf-8")
     declared = _declaration(path, sql)
     name = path.stem.split("_", 1)[1]
-    created = _CREATES.findall(sql)
+    creates = _CREATES.findall(sql)  # (TABLE or VIEW, name) of each CREATE
+    created = [table for _, table in creates]
     if declared["makes"] != (name,) or created != [name]:
         raise InvariantError(
             f"{path.name} must make exactly one table named {name}: it declares "
@@ -108,7 +114,7 @@ def _load(path: Path, made: Iterable[str], known: set[str]) -> Stage:
             f"{path.name} declares that it reads {sorted(declared['reads'])}, "
             f"but its SQL reads {sorted(mentioned - {name})}"
         )
-    return Stage(name, path, sql, declared["reads"])
+    return Stage(name, path, sql, declared["reads"], view=creates[0][0].upper() == "VIEW")
 
 
 @cache
@@ -125,6 +131,13 @@ def load(paths: list[Path]) -> tuple[Stage, ...]:
         stage = _load(path, (s.name for s in out), known)
         if stage.name in INPUTS or stage.name in {s.name for s in out}:
             raise InvariantError(f"{path.name} makes {stage.name}, which already exists")
+        # A view is computed at each read: read by a later stage, it would be
+        # computed again by every reader, and its inputs dropped under it.
+        views = [s.name for s in out if s.view and s.name in stage.reads]
+        if views:
+            raise InvariantError(
+                f"{path.name} reads {views}, made as a view: only the caller may read a view"
+            )
         out.append(stage)
     return tuple(out)
 
@@ -141,12 +154,19 @@ def _mentions(sql: str) -> set[str]:
 
 @cache
 def drop_points() -> dict[str, tuple[str, ...]]:
-    """stage -> the tables (made or input) it is the last reader of."""
+    """stage -> the tables (made or input) it is the last reader of.
+
+    None for a view: the caller computes it by reading it, so what it reads
+    stays until the session ends.
+    """
     last: dict[str, str] = {}
     for stage in stages():
         for table in stage.reads:
             last[table] = stage.name
-    return {s.name: tuple(sorted(t for t, r in last.items() if r == s.name)) for s in stages()}
+    return {
+        s.name: () if s.view else tuple(sorted(t for t, r in last.items() if r == s.name))
+        for s in stages()
+    }
 
 
 def plan(targets: Iterable[str], present: Iterable[str] = ()) -> tuple[Stage, ...]:
@@ -266,6 +286,7 @@ def run(
     A table is dropped, and a registered input released, as soon as its last
     reader has run, unless it is a target or the caller will read it (`keep`):
     at a million members the roster would otherwise stay in memory until the end.
+    A target made as a view is only defined here: the caller's read computes it.
     """
     existing = {row[0] for row in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
     registered = {row[0] for row in con.sql(INPUT_VIEWS).fetchall()}

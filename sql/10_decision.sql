@@ -1,8 +1,10 @@
 -- The decisions of SPEC §6 for every roster row: My Number status, notice wave,
 -- certificate, delivery route and who must confirm what.
+-- A view: recon/decide.py reads it once, in roster order, and nothing else does
+-- (written into a table first, the million rows were copied once more for nothing).
 -- reads: finding, member, member_filing, params
 -- makes: decision
-CREATE OR REPLACE TABLE decision AS
+CREATE OR REPLACE VIEW decision AS
 WITH
 flags AS (
     SELECT
