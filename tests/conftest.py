@@ -305,6 +305,10 @@ MARKS: dict[str, tuple[str, ...]] = {
     "tests/test_text.py::test_address_key_is_idempotent": ("slow",),
     "tests/test_text.py::test_kana_plain_is_idempotent": ("slow",),
     "tests/test_findings_schema.py::test_the_runs_findings_are_findings": ("slow",),
+    # Imports GX and builds its context in a fresh interpreter: 4-6 s.
+    "tests/test_validate.py::test_nothing_imported_in_the_background_changes_the_environment": (
+        "slow",
+    ),
     "tests/test_waivers.py::test_the_cli_exits_2_for_a_waiver_for_ever": ("subprocess", "slow"),
 }
 
