@@ -12,7 +12,7 @@ and when each table is dropped (after its last reader). A stage whose table
 only the caller reads may make a view instead (`CREATE OR REPLACE VIEW`): it
 is computed as the caller reads it, in the order asked, instead of being
 written into a table first and read back (the decisions: a million rows of
-thirty columns). What a view reads is kept until the session ends. A declaration is
+some thirty columns). What a view reads is kept until the session ends. A declaration is
 checked when the stages are loaded: a read must be an input or made by an
 earlier file, and must be what the SQL reads (tests/test_stages.py holds
 every declaration to a real SQL parser as well).
@@ -156,7 +156,7 @@ def _mentions(sql: str) -> set[str]:
 def drop_points() -> dict[str, tuple[str, ...]]:
     """stage -> the tables (made or input) it is the last reader of.
 
-    None for a view: the caller computes it by reading it, so what it reads
+    Nothing for a view: the caller computes it by reading it, so what it reads
     stays until the session ends.
     """
     last: dict[str, str] = {}

@@ -1,6 +1,6 @@
 -- Each matched filing compared field by field with its member (SPEC §4, §5);
 -- only the pairs that differ somewhere are kept, as only they make findings
--- (the million that agree, copied into the table, cost a fifth of this stage).
+-- (the million that agree, copied into the table, cost about a quarter of this stage).
 -- A name or address difference needs both sides: an empty or unreadable value
 -- is reported by validation only. A birth date or sex that cannot be read on
 -- either side leaves the link unverified: it is also match.birth_date /
