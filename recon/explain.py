@@ -11,7 +11,7 @@ Three parts, kept apart:
   (`roster`, `filings`; sql/06, sql/09), which filing rows matched which
   member with the hits of each matching key (`matches`, sql/03), and the
   findings. Nothing is joined, sorted or nested, and every file is encoded
-  in memory before the report is written (beside validation and beside GX),
+  in memory (beside validation, and beside GX while the report is written),
   so writing the folder is writing bytes. Every file passes the same door as
   every output (`masking.safe_frame`): no My Number column, only
   `********9018`; the findings' details are scrubbed as findings.csv has

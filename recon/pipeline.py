@@ -17,7 +17,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import polars as pl
 
@@ -41,6 +41,7 @@ from recon.signals import keep_ignored, stop_signals
 from recon.texts import text
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 
 # How far `analyse` goes:
 # - "inputs": each file on its own, nothing matched (`recon check`, SPEC §7);
@@ -83,7 +84,9 @@ class Result:
     policy: Policy
     roster: InputFile
     filings: InputFile
-    findings: pl.DataFrame
+    # Every finding but Great Expectations' (the inputs', the match's): all there
+    # is about a member. `findings` adds GX's once it has finished.
+    found: pl.DataFrame
     filing_match: pl.DataFrame | None  # None when nothing was matched (scope "inputs")
     members: pl.DataFrame | None  # None without decisions
     # The validated rows, as later steps saw them (no My Number: see normalize).
@@ -92,48 +95,79 @@ class Result:
     seconds: dict[str, float] = field(default_factory=dict)
     # (rows, distinct rows) that left validation, per source: conservation's first count.
     validated: dict[str, tuple[int, int]] = field(default_factory=dict)
-    quality: gx_checks.Quality | None = None  # Great Expectations, with decisions only
     conservation: dict[str, int | bool | None] = field(default_factory=dict)  # proven counts
-    # The explain folder, encoded for `recon explain`; with decisions only.
-    explain_folder: explain.EncodedFolder | None = None
+    # With decisions only, each on a thread of its own from the end of `analyse`
+    # (`Later`): Great Expectations' outcomes with every finding, GX's last; and
+    # the explain folder, encoded for `recon explain`.
+    judged: Later[tuple[gx_checks.Quality, pl.DataFrame]] | None = field(default=None, repr=False)
+    folder: Later[explain.EncodedFolder] | None = field(default=None, repr=False)
+
+    @property
+    def quality(self) -> gx_checks.Quality | None:
+        """Great Expectations' outcomes (waits for them); None without decisions."""
+        return None if self.judged is None else self._waited_for("gx", self.judged)[0]
+
+    @property
+    def findings(self) -> pl.DataFrame:
+        """Every finding, Great Expectations' after the rest (waits for them)."""
+        return self.found if self.judged is None else self._waited_for("gx", self.judged)[1]
+
+    @property
+    def explain_folder(self) -> explain.EncodedFolder | None:
+        return None if self.folder is None else self._waited_for("explain", self.folder)
+
+    def _waited_for(self, step: str, later: Later[T]) -> T:
+        """`later.get()`; `seconds` says how long the caller waited (`<step>.waited`):
+        what the step cost the run beyond the work it was done beside."""
+        value = later.get()
+        self.seconds[f"{step}.waited"] = later.waited
+        return value
 
     @property
     def blocking(self) -> int:
         return self.findings.filter(pl.col("severity") == "error").height
 
 
+class Later(Generic[T]):
+    """`call()`, worked out on a daemon thread of its own from now on; `get` waits for it.
+
+    A daemon thread, not an executor: an executor joins its threads on the way
+    out, so Ctrl-C or a bad file would wait until the call had finished
+    (polars reading a whole file); a daemon thread is simply left behind by the
+    exit. `get` raises what the call raised, every time it is asked.
+    """
+
+    def __init__(self, name: str, call: Callable[[], T]):
+        self.waited = 0.0  # seconds `get` spent waiting for the call to finish
+        self._outcome: tuple[bool, object] = (False, None)
+        self._thread = threading.Thread(target=self._run, args=(call,), name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self, call: Callable[[], T]) -> None:
+        try:
+            self._outcome = (True, call())
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks, in `get`
+            self._outcome = (False, exc)
+
+    def get(self) -> T:
+        started = time.perf_counter()
+        self._thread.join()  # interruptible: Ctrl-C raises here at once
+        self.waited += time.perf_counter() - started
+        ok, value = self._outcome
+        if not ok:
+            raise value  # type: ignore[misc]
+        return value  # type: ignore[return-value]
+
+
 def _side_by_side(name: str, *calls: Callable[[], object]) -> list:
     """`[call() for call in calls]`, each call on its own daemon thread (`name-0`, …).
 
     The first call's error is raised first (when reading, the roster's before
-    the filings'). Daemon threads, not an executor: an executor joins its
-    threads on the way out, so Ctrl-C or a bad file would wait until the other
-    call had finished (polars reading a whole file); a daemon thread is simply
-    left behind by the exit.
+    the filings'). Once the list is returned, the caller alone holds what the
+    calls made: the frame of a file is freed as soon as the caller lets it go.
     """
-    outcomes: list[tuple[bool, object]] = [(False, None)] * len(calls)
-
-    def run(i: int, call: Callable[[], object]) -> None:
-        try:
-            outcomes[i] = (True, call())
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread below
-            outcomes[i] = (False, exc)
-
-    threads = [
-        threading.Thread(target=run, args=(i, call), name=f"{name}-{i}", daemon=True)
-        for i, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    results = []
-    for i, thread in enumerate(threads):
-        thread.join()  # interruptible: Ctrl-C raises here at once
-        ok, value = outcomes[i]
-        outcomes[i] = (False, None)  # the caller owns the frame now
-        if not ok:
-            raise value  # type: ignore[misc]
-        results.append(value)
-    return results
+    started = [Later(f"{name}-{i}", call) for i, call in enumerate(calls)]
+    return [later.get() for later in started]
 
 
 def _preload(with_gx: bool) -> None:
@@ -149,6 +183,22 @@ def _preload(with_gx: bool) -> None:
         validate.preload()
         if with_gx:
             gx_checks.preload()
+
+
+def _judged(
+    members: pl.DataFrame,
+    pairs: pl.DataFrame,
+    found: pl.DataFrame,
+    roster_rows: int,
+    filing_rows: int,
+    policy: Policy,
+) -> tuple[gx_checks.Quality, pl.DataFrame]:
+    """Great Expectations' outcomes, and every finding of the run, GX's last."""
+    quality = gx_checks.validate(members, pairs, found, roster_rows, filing_rows, policy)
+    gx_findings = findings_contract.conform(quality.findings, "Great Expectations")
+    # GX's findings are about whole tables: no member, so no roster row.
+    every = pl.concat([found, gx_findings], how="diagonal")
+    return quality, findings_contract.conform(every, "the run")
 
 
 def analyse(
@@ -277,16 +327,18 @@ def analyse(
         else:
             filing_match, findings = step(sql_step, match.match, con, on_stage)
         members = step("decide", decide.decide, con, on_stage) if with_decisions else None
-    quality = folder = None
+    found = findings
+    judged = folder = None
     if members is not None and filing_match is not None and facts is not None:
-        tables = (members, filing_match, findings, roster_file.rows, filings_file.rows)
-        # GX holds the GIL most of its second, the parquet writer hardly ever:
-        # the explain folder is encoded beside it (`explain.EncodedFolder`),
-        # each timed on its own.
+        tables = (members, filing_match, found, roster_file.rows, filings_file.rows)
+        # Neither changes a decision: both are worked out on threads of their own
+        # while the report's files that need neither are written (`output.write`),
+        # which then waits for them. GX holds the GIL most of its time, polars
+        # and the parquet writer hardly ever.
         say("gx")
-        quality, folder = _side_by_side(
-            "recon-quality",
-            partial(timed, "gx", gx_checks.validate, *tables, policy),
+        judged = Later("recon-gx", partial(timed, "gx", _judged, *tables, policy))
+        folder = Later(
+            "recon-explain",
             partial(
                 timed,
                 "explain",
@@ -294,30 +346,28 @@ def analyse(
                 facts,
                 members,
                 filing_match,
-                findings,
+                found,
                 as_of,
                 policy,
             ),
         )
-        gx_findings = findings_contract.conform(quality.findings, "Great Expectations")
-        # GX's findings are about whole tables: no member, so no roster row.
-        findings = pl.concat([findings, gx_findings], how="diagonal")
-    findings = findings_contract.conform(findings, "the run")
+    else:
+        found = findings_contract.conform(found, "the run")
 
     result = Result(
         as_of=as_of,
         policy=policy,
         roster=roster_file,
         filings=filings_file,
-        findings=findings,
+        found=found,
         filing_match=filing_match,
         members=members,
-        quality=quality,
         seconds=seconds,
         validated=validated,
         roster_rows=roster,
         filing_rows=filings,
-        explain_folder=folder,
+        judged=judged,
+        folder=folder,
     )
     result.conservation = check_conservation(result)
     return result
@@ -354,7 +404,7 @@ def check_conservation(result: Result) -> dict[str, int | bool | None]:
                 f"{result.filings.rows} filing rows but {matched.n_unique()} accounted for"
             )
         orphans = result.filing_match.filter(pl.col("roster_row").is_null())["filing_row"]
-        orphan_findings = result.findings.filter(pl.col("check") == "filing.orphan")["row"]
+        orphan_findings = result.found.filter(pl.col("check") == "filing.orphan")["row"]
         if orphans.sort().to_list() != orphan_findings.sort().to_list():
             problems.append("filings without a member and filing.orphan findings disagree")
         orphaned = orphans.len()

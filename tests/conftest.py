@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import threading
 import zlib
 from collections import defaultdict
 from pathlib import Path
@@ -225,6 +226,18 @@ class Run:
         rows = self.findings.filter(pl.col("check") == check).to_dicts()
         assert len(rows) == 1, f"{check}: {len(rows)} findings"
         return rows[0]
+
+
+@pytest.fixture(autouse=True)
+def _no_run_left_working():
+    """A run's Great Expectations and explain folder go on in threads of their own
+    (`pipeline.Later`) until something asks for them. A test that never asks must
+    not leave them working into the next test, which may be timing or preparing
+    GX's context itself."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name in ("recon-gx", "recon-explain"):
+            thread.join(timeout=300)
 
 
 @pytest.fixture

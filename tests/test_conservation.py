@@ -40,7 +40,7 @@ def test_the_sample_holds_and_the_counts_are_on_the_result(sample_result):
         ),
         pytest.param(lambda r: {"filing_match": r.filing_match.tail(-1)}, id="a filing lost"),
         pytest.param(
-            lambda r: {"findings": r.findings.filter(pl.col("check") != "filing.orphan")},
+            lambda r: {"found": r.found.filter(pl.col("check") != "filing.orphan")},
             id="an orphan without its finding",
         ),
         pytest.param(

@@ -3,16 +3,21 @@
 Each test breaks one writer the way a future change could, runs `recon run`
 over a previous report, and expects exit 3 naming the first differing id
 (as it is: `1000-181800-00` passes the My Number check digit and is still an
-id) and the previous report left as it was.
+id) and the previous report left as it was. The last tests hold the writing
+beside Great Expectations to the same: what needs GX's outcome waits for it,
+and a GX failure meanwhile rolls back too.
 """
 
+import json
+import time
 from pathlib import Path
 
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from recon import cli, proof
+from recon import cli, gx_checks, proof
+from recon.errors import InvariantError
 from recon.output import model, tables
 from tests.conftest import FILINGS, ROSTER, filing, member, run_args, write_csv
 
@@ -141,3 +146,77 @@ def test_a_summary_count_that_is_not_the_files_rows(inputs, previous, monkeypatc
 
     monkeypatch.setattr(model.Summary, "as_json", wrong)
     _fails(inputs, previous, "summary.json", said)
+
+
+# --- written beside Great Expectations -----------------------------------------------------
+# GX validates the run on a thread of its own while the files that need none of its
+# outcome are written (`output.writer.write`); the rest wait for it.
+
+
+def _staged(out: Path, name: str) -> bool:
+    """Whether a staging folder of `out` (`outdir.replace`) holds the file `name` yet."""
+    return any(out.parent.glob(f".{out.name}.tmp-*/{name}"))
+
+
+def test_the_files_that_need_no_gx_outcome_are_written_while_gx_works(
+    inputs, tmp_path, monkeypatch
+):
+    out = tmp_path / "out"
+    original = gx_checks.validate
+    staged_first: list[str] = []
+
+    def held_back(*args, **kwargs):
+        # GX's outcome is held back until the writer has written what needs none of it.
+        # A writer that waited for GX first would never write them: the wait runs out.
+        deadline = time.monotonic() + 30
+        wanted = ("members.csv", "mailing.csv", "confirm_hr.csv")
+        while not all(_staged(out, name) for name in wanted) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        staged_first.extend(name for name in wanted if _staged(out, name))
+        staged_first.extend(n for n in ("findings.csv", "summary.json") if _staged(out, n))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(gx_checks, "validate", held_back)
+    done = _run(inputs, out)
+    assert done.exit_code == 0, done.output
+    # Written while GX worked; findings.csv and summary.json hold GX's findings: after it.
+    assert staged_first == ["members.csv", "mailing.csv", "confirm_hr.csv"]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["gx"]["expectations"] == len(gx_checks.gx_catalog())
+    # How long the writing waited for GX, beside GX's own time.
+    assert summary["seconds"]["gx.waited"] >= 0
+    assert summary["seconds"]["gx"] >= summary["seconds"]["gx.waited"]
+
+
+def test_gx_findings_are_written_after_the_others_with_every_count(tmp_path):
+    # Two of three members without a filing: over a 50 % limit, GX warns about the roster.
+    people = [
+        member(employee="E1", branch="00"),
+        member(employee="E1", branch="01", relation="spouse"),
+        member(employee="E1", branch="02", relation="child"),
+    ]
+    roster = write_csv(tmp_path / "roster.csv", people, ROSTER)
+    filings = write_csv(tmp_path / "filings.csv", [filing(people[0])], FILINGS)
+    policy = tmp_path / "policy.toml"
+    policy.write_text("filing_missing_max_percent = 50\n", encoding="utf-8")
+    out = tmp_path / "out"
+    done = CliRunner().invoke(cli.app, [*run_args(roster, filings, out), "--policy", str(policy)])
+    assert done.exit_code == 0, done.output
+    written = pl.read_csv(out / "findings.csv", infer_schema=False)
+    checks = written["check"].to_list()
+    assert checks[-1] == "gx.filing_missing_share", checks
+    assert not any(c.startswith("gx.") for c in checks[:-1])
+    assert written.row(-1, named=True)["detail"] == "3 行中 2 行（66.7%）"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["findings"]["total"] == written.height
+    assert summary["findings"]["by_check"]["gx.filing_missing_share"]["count"] == 1
+
+
+def test_a_gx_failure_while_the_report_is_written_leaves_the_previous_report(
+    inputs, previous, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise InvariantError("GX suite recon.members: notice_is_one_value could not run: probe")
+
+    monkeypatch.setattr(gx_checks, "validate", broken)
+    _fails(inputs, previous, "notice_is_one_value could not run")

@@ -56,11 +56,17 @@ class RunResult(Protocol):
     @property
     def filings(self) -> ReadFile: ...
 
-    findings: pl.DataFrame
+    # Every finding but Great Expectations', at once; `findings` and `quality`
+    # wait for GX to finish (it runs while the report is being written).
+    found: pl.DataFrame
     members: pl.DataFrame | None
     seconds: dict[str, float]
-    quality: Quality | None
     conservation: dict[str, int | bool | None]
+
+    @property
+    def findings(self) -> pl.DataFrame: ...
+    @property
+    def quality(self) -> Quality | None: ...
 
 
 @dataclass(frozen=True)
@@ -320,10 +326,14 @@ def summarize(result: RunResult, run_at: dt.datetime | None = None) -> Summary:
     )
 
 
-def build(result: RunResult) -> Run:
-    """The model of `result`, with the findings' free-text details scrubbed once, here:
-    findings.csv, the lists' `findings` column and the page all quote them."""
+def build(result: RunResult, written_found: pl.DataFrame) -> Run:
+    """The model of `result` (once Great Expectations has finished), its findings
+    as written: `written_found` is `written_findings(result.found)`, scrubbed
+    once by the caller, which quoted them before GX had finished; GX's own,
+    after them, are scrubbed here."""
     assert result.members is not None, "the output layer writes runs with decisions"
     summary = summarize(result)
-    written = written_findings(result.findings)
+    # GX's findings come after the others (`pipeline.Result.findings`).
+    gx_findings = result.findings.slice(result.found.height)
+    written = pl.concat([written_found, written_findings(gx_findings)])
     return Run(summary, all_checks(result), written, result.members, result.quality)

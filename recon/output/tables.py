@@ -79,8 +79,8 @@ class ActionList:
         return f"{self.key}.csv"
 
 
-def members_frame(run: Run) -> pl.DataFrame:
-    return run.members.select(MEMBER_COLUMNS).with_columns(
+def members_frame(members: pl.DataFrame) -> pl.DataFrame:
+    return members.select(MEMBER_COLUMNS).with_columns(
         pl.col("certificate_valid_until").cast(pl.String)
     )
 
@@ -143,7 +143,7 @@ def neutralized(cells: pl.Series) -> pl.Series:
     return cells.scatter(where, "'" + cells.gather(where))
 
 
-def _member_findings(run: Run, lang: str) -> pl.DataFrame:
+def _member_findings(findings: pl.DataFrame, lang: str) -> pl.DataFrame:
     """Per roster row: the worst severity of its findings and what they say, in one
     line for the employer's and one for the society's list, each finding once.
 
@@ -153,7 +153,7 @@ def _member_findings(run: Run, lang: str) -> pl.DataFrame:
     titles = {c.code: c.title(lang) for c in catalog()}
     said = pl.col("check").replace(titles) + ": " + pl.col("detail").fill_null("")
     found = (
-        run.findings.filter(pl.col("roster_row").is_not_null())
+        findings.filter(pl.col("roster_row").is_not_null())
         .select(
             "roster_row",
             rank=pl.col("severity").replace_strict(SEVERITY_RANK, return_dtype=pl.Int8),
@@ -219,14 +219,16 @@ def _thousands(n: pl.Expr) -> pl.Expr:
     return pl.when(n == 0).then(pl.lit("0")).otherwise(digits)
 
 
-def with_findings(run: Run, lang: str) -> pl.DataFrame:
-    """Every member with the rank of its worst finding and what its findings say."""
+def with_findings(members: pl.DataFrame, findings: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """Every member with the rank of its worst finding and what its findings (as
+    written) say. Only findings about a member count: Great Expectations' (about
+    whole tables) may still be at work."""
     # The findings' columns lined up with the members, then set beside them: a
     # join would copy every member column.
     said = (
-        run.members.select("row")
+        members.select("row")
         .join(
-            _member_findings(run, lang),
+            _member_findings(findings, lang),
             left_on="row",
             right_on="roster_row",
             how="left",
@@ -234,7 +236,7 @@ def with_findings(run: Run, lang: str) -> pl.DataFrame:
         )
         .drop("row")
     )
-    return run.members.hstack(said).with_columns(rank=pl.col("rank").fill_null(len(SEVERITY_RANK)))
+    return members.hstack(said).with_columns(rank=pl.col("rank").fill_null(len(SEVERITY_RANK)))
 
 
 def _in_words(m: pl.DataFrame, lang: str) -> pl.DataFrame:

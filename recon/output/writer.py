@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from recon import explain, proof
-from recon.masking import safe_frame, scrub_json
+from recon.masking import safe_frame, scrub_json, written_findings
 from recon.output import html, tables
 from recon.output.model import DOCS_INDEX, Run, RunResult, build
 
@@ -23,20 +23,51 @@ def write(
 ) -> Run:
     """Every file of the report into `folder` (the staging folder), then their proof.
 
-    A failed proof raises `InvariantError` before the pipeline renames the
-    folder into place, so the previous report stays.
+    Great Expectations may still be validating the run (`pipeline.Result`): the
+    files that need none of its outcome (the member table, the envelopes, the
+    lists) are written first, beside it, and the model of the run is built
+    once it has finished. A failed proof raises `InvariantError` before the
+    pipeline renames the folder into place, so the previous report stays.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    run = build(result)
-    # Great Expectations renders its Data Docs in Python, and polars groups the
-    # envelopes, while the member and finding tables are written beside them;
-    # leaving the `with` waits for all, so that an error or an interrupt never
-    # leaves a file half written after a rollback.
+    assert result.members is not None, "the output layer writes runs with decisions"
+    # Scrubbed once: the lists, findings.csv and the page all quote them.
+    found = written_findings(result.found)
+    # polars groups the envelopes while the member table is written beside them,
+    # and later Great Expectations renders its Data Docs in Python beside the
+    # findings and the page; leaving the `with` waits for all, so that an error
+    # or an interrupt never leaves a file half written after a rollback.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="recon-write") as pool:
+        m = tables.with_findings(result.members, found, lang)
+        envelopes_written = pool.submit(tables.write_mailing, m, lang, folder)
+        members = safe_frame(tables.members_frame(result.members))  # ids and codes only
+        members.write_csv(folder / "members.csv")
+        del members
+        # The lists only after the envelopes: both at once raised the peak by 0.5 GB at 5M.
+        envelopes, ready = envelopes_written.result()
+        lists = tables.write_lists(m, lang, folder)
+        del m
+        # The members the page lists, explained from the run in memory by the same code
+        # that writes the explain folder (`recon explain` reads it): the page says the same.
+        explained = explain.explanations(result, found, tables.explained_rows(lists))  # type: ignore[arg-type]
+
+        run = build(result, found)  # waits for Great Expectations
         docs_written = None
         if run.quality is not None:
             docs_written = pool.submit(run.quality.write_docs, folder / Path(DOCS_INDEX).parent)
-        _write_tables(result, run, folder, lang, pool, tuple(sections))
+        # The details were scrubbed once: above, and GX's in `build`.
+        safe_frame(tables.findings_frame(run)).write_csv(folder / "findings.csv")
+        write_summary(run, folder)
+        page = html.Page(
+            run=run,
+            checks=html.check_rows(run, lang),
+            lists=lists,
+            envelopes=envelopes,
+            envelopes_ready=ready,
+            sections=tuple(sections),
+            explained=tuple(explained),
+        )
+        (folder / html.REPORT_HTML).write_text(html.render(page, lang), encoding="utf-8")
         if docs_written is not None:
             docs_written.result()
     proof.prove(run, folder, lang)
@@ -49,36 +80,3 @@ def write_summary(run: Run, folder: Path) -> None:
     (folder / "summary.json").write_text(
         json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-
-
-def _write_tables(
-    result: RunResult,
-    run: Run,
-    folder: Path,
-    lang: str,
-    pool: ThreadPoolExecutor,
-    sections: tuple[html.Section, ...],
-) -> None:
-    m = tables.with_findings(run, lang)
-    envelopes_written = pool.submit(tables.write_mailing, m, lang, folder)
-    safe_frame(tables.members_frame(run)).write_csv(folder / "members.csv")  # ids and codes only
-    # The details were scrubbed when the model was built.
-    safe_frame(tables.findings_frame(run)).write_csv(folder / "findings.csv")
-    write_summary(run, folder)
-
-    # The lists only after the envelopes: both at once raised the peak by 0.5 GB at 5M.
-    envelopes, ready = envelopes_written.result()
-    lists = tables.write_lists(m, lang, folder)
-    # The members the page lists, explained from the run in memory by the same code
-    # that writes the explain folder (`recon explain` reads it): the page says the same.
-    explained = explain.explanations(result, run.findings, tables.explained_rows(lists))  # type: ignore[arg-type]
-    page = html.Page(
-        run=run,
-        checks=html.check_rows(run, lang),
-        lists=lists,
-        envelopes=envelopes,
-        envelopes_ready=ready,
-        sections=sections,
-        explained=tuple(explained),
-    )
-    (folder / html.REPORT_HTML).write_text(html.render(page, lang), encoding="utf-8")
