@@ -19,7 +19,7 @@ it cheap is what it is handed. The suites have no row conditions (the caller
 computes the few columns a condition selected, see `recon.gx_checks`), each
 suite gets only the columns it names, and each column arrives as the cheapest
 frame GX computes the same results on (`_pandas`: categorical text and flags,
-vectorizable numbers).
+vectorizable numbers), made on threads beside GX while it validates another.
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ import copy
 import html
 import json
 import os
+import queue
 import re
 import shutil
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,25 +219,26 @@ def preload(suites: Sequence[Mapping[str, Any]] = ()) -> None:
 
 
 def validate(
-    batches: Sequence[tuple[Mapping[str, Any], pa.Table]], parameters: Mapping[str, Any]
+    batches: Sequence[tuple[Mapping[str, Any], pa.Table | Callable[[], pa.Table]]],
+    parameters: Mapping[str, Any],
 ) -> Validation:
     """Run each (GX suite JSON, table) pair in one ephemeral context.
 
     `parameters` fill the suites' `{"$PARAMETER": name}` placeholders. Each
     context serves one call: its Data Docs show this run's results, no other's.
+
+    A table may come as a function that makes it. The frames are made on two
+    threads of their own, and GX validates each as soon as it is ready: while
+    it validates one suite (mostly Python, holding the GIL), the others' tables
+    are computed and converted (polars and Arrow, which release it). The
+    outcomes keep the suites' order, whatever order they ran in.
     """
-    for suite_json, table in batches:
+    for suite_json, _ in batches:
         refuse_row_conditions(suite_json)
-        refused = _REFUSED_COLUMNS & set(table.column_names)
-        if refused:
-            raise InvariantError(
-                f"GX suite {suite_json['name']} was handed {sorted(refused)}; never allowed"
-            )
     session = _session([suite for suite, _ in batches])
-    outcomes: list[Outcome] = []
-    for suite_json, table in batches:
-        name = suite_json["name"]
-        frame = _pandas(_columns(table, needed_columns(suite_json)), text_columns(suite_json))
+    outcomes: dict[int, list[Outcome]] = {}
+    for i, frame in _frames_as_made(batches):
+        name = batches[i][0]["name"]
         try:
             run = session.definitions[name].run(
                 batch_parameters={"dataframe": frame},
@@ -246,14 +248,58 @@ def validate(
         finally:
             del frame
             session.release(name)
-        for result in run.results:
-            if result.exception_info.get("raised_exception"):
-                raise InvariantError(
-                    f"GX suite {name}: {result.expectation_config.meta['name']} could not run: "
-                    f"{result.exception_info.get('exception_message')}"
-                )
-            outcomes.append(_outcome(name, result))
-    return Validation(session.context, tuple(outcomes))
+        outcomes[i] = [_checked(name, result) for result in run.results]
+    return Validation(session.context, tuple(o for i in sorted(outcomes) for o in outcomes[i]))
+
+
+def _frames_as_made(
+    batches: Sequence[tuple[Mapping[str, Any], pa.Table | Callable[[], pa.Table]]],
+) -> Iterator[tuple[int, Any]]:
+    """Each batch's frame with its place in `batches`, as soon as it is made, on
+    two threads. Nothing here keeps a frame once it is handed on: GX lets go of
+    it after its run (`_Session.release`), and so the memory does."""
+    ready: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
+
+    def make(i: int, suite: Mapping[str, Any], table: Any) -> None:
+        try:
+            ready.put((i, _frame(suite, table), None))
+        except BaseException as error:  # re-raised in the caller's thread
+            ready.put((i, None, error))
+
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recon-gx-frames")
+    try:
+        for i, (suite, table) in enumerate(batches):
+            pool.submit(make, i, suite, table)
+        for _ in batches:
+            i, frame, error = ready.get()
+            if error is not None:
+                raise error
+            yield i, frame
+            del frame
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _checked(suite: str, result: Any) -> Outcome:
+    if result.exception_info.get("raised_exception"):
+        raise InvariantError(
+            f"GX suite {suite}: {result.expectation_config.meta['name']} "
+            f"could not run: {result.exception_info.get('exception_message')}"
+        )
+    return _outcome(suite, result)
+
+
+def _frame(suite: Mapping[str, Any], table: pa.Table | Callable[[], pa.Table]) -> Any:
+    """The pandas frame GX validates `suite` on: only the columns it reads."""
+    import pyarrow as pa
+
+    made = table if isinstance(table, pa.Table) else table()
+    refused = _REFUSED_COLUMNS & set(made.column_names)
+    if refused:
+        raise InvariantError(
+            f"GX suite {suite['name']} was handed {sorted(refused)}; never allowed"
+        )
+    return _pandas(_columns(made, needed_columns(suite)), text_columns(suite))
 
 
 def _columns(table: pa.Table, names: Sequence[str]) -> pa.Table:

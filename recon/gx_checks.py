@@ -22,8 +22,9 @@ GX as plain column expectations instead.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -230,10 +231,27 @@ def tables(
 ) -> dict[str, pl.DataFrame]:
     """The reconciled tables the suites read, `SELECTED` columns included; none of
     them has a My Number column."""
+    return {table: make() for table, make in _table_makers(members, pairs, findings).items()}
+
+
+def _table_makers(
+    members: pl.DataFrame, pairs: pl.DataFrame, findings: pl.DataFrame
+) -> dict[str, Callable[[], pl.DataFrame]]:
+    """How to make each of `tables`, each made once: GX makes them on its own thread
+    (see `gx_adapter.validate`), and `selected_rows` reads them afterwards."""
+    return {
+        "members": cache(lambda: _with_selected("members", members)),
+        "households": cache(lambda: _with_selected("households", _households(members, findings))),
+        "pairs": cache(lambda: _with_selected("pairs", pairs)),
+        "findings": cache(lambda: _with_selected("findings", written_detail(findings))),
+    }
+
+
+def _households(members: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
     flagged_rows = findings.filter(
         (pl.col("source") == "roster") & pl.col("check").str.starts_with("roster.")
     )["row"]
-    households = (
+    return (
         members.lazy()
         .select(
             "household_id",
@@ -250,25 +268,20 @@ def tables(
         )
         .collect()
     )
-    found = {
-        "members": members,
-        "households": households,
-        "pairs": pairs,
-        "findings": written_detail(findings),
-    }
-    for table, frame in found.items():
-        selected = {n: s for n, s in SELECTED.items() if s.table == table}
-        if not selected:
-            continue
-        # Text the selected columns take is made categorical once, before it is
-        # copied into them: each then reaches GX as small codes, not strings
-        # hashed one column at a time.
-        read = {c for s in selected.values() for c in s.value.meta.root_names()}
-        text = [c for c in frame.columns if c in read and frame.schema[c] == pl.String]
-        found[table] = frame.with_columns(pl.col(text).cast(pl.Categorical)).with_columns(
-            pl.when(s.rows).then(s.value).alias(n) for n, s in selected.items()
-        )
-    return found
+
+
+def _with_selected(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    selected = {n: s for n, s in SELECTED.items() if s.table == table}
+    if not selected:
+        return frame
+    # Text the selected columns take is made categorical once, before it is
+    # copied into them: each then reaches GX as small codes, not strings
+    # hashed one column at a time.
+    read = {c for s in selected.values() for c in s.value.meta.root_names()}
+    text = [c for c in frame.columns if c in read and frame.schema[c] == pl.String]
+    return frame.with_columns(pl.col(text).cast(pl.Categorical)).with_columns(
+        pl.when(s.rows).then(s.value).alias(n) for n, s in selected.items()
+    )
 
 
 def selected_rows(frames: dict[str, pl.DataFrame]) -> dict[str, int]:
@@ -353,10 +366,11 @@ def preload() -> None:
     gx_adapter.preload([s.spec for s in suites()])
 
 
-def _arrow(frame: pl.DataFrame, suite: Suite) -> pa.Table:
+def _arrow(make: Callable[[], pl.DataFrame], suite: Suite) -> pa.Table:
     """The columns the suite reads (one at least: a table-level expectation still
     counts the rows), handed to Arrow without copying text (string views).
     Categorical columns cost a conversion: only those read are converted."""
+    frame = make()
     read = gx_adapter.needed_columns(suite.spec) or frame.columns[:1]
     return frame.select(read).to_arrow(compat_level=pl.CompatLevel.newest())
 
@@ -369,15 +383,16 @@ def validate(
     filing_rows: int,
     policy: Policy,
 ) -> Quality:
-    frames = tables(members, pairs, findings)
+    makers = _table_makers(members, pairs, findings)
     params = parameters(policy, roster_rows, filing_rows)
     known = {s.name: s for s in suites()}
-    unknown = sorted(s.table for s in known.values() if s.table not in frames)
+    unknown = sorted(s.table for s in known.values() if s.table not in makers)
     if unknown:
-        raise InvariantError(f"checks/gx/: no table named {unknown}; there are {sorted(frames)}")
+        raise InvariantError(f"checks/gx/: no table named {unknown}; there are {sorted(makers)}")
     validation = gx_adapter.validate(
-        [(s.spec, _arrow(frames[s.table], s)) for s in known.values()], params
+        [(s.spec, partial(_arrow, makers[s.table], s)) for s in known.values()], params
     )
+    frames = {table: make() for table, make in makers.items()}  # made by now, most of them
     by_name = {c.name: c for s in known.values() for c in s.checks}
     order = {c.name: i for i, c in enumerate(by_name.values())}
     of_rows = selected_rows(frames)

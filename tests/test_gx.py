@@ -477,6 +477,45 @@ def test_validate_waits_for_a_preload_in_progress(monkeypatch, nothing_prepared)
     assert [o.success for o in results[0].outcomes] == [False] * 5
 
 
+def test_a_suite_runs_once_its_table_is_made_and_outcomes_keep_suite_order(
+    monkeypatch, nothing_prepared
+):
+    """A table slow to make holds no other suite up; the outcomes still come in suite order."""
+    quick_validated = threading.Event()
+    checked = gx_adapter._checked
+    waited = []
+
+    def noting(suite, result):
+        if suite == "quick":
+            quick_validated.set()
+        return checked(suite, result)
+
+    def slow_table():
+        waited.append(quick_validated.wait(60))
+        return _probe_table()
+
+    monkeypatch.setattr(gx_adapter, "_checked", noting)
+    validation = gx_adapter.validate(
+        [(_probe_suite("slow"), slow_table), (_probe_suite("quick"), _probe_table(30))], {}
+    )
+    assert waited == [True]  # "quick" was validated while "slow"'s table was being made
+    assert [o.suite for o in validation.outcomes] == ["slow"] * 5 + ["quick"] * 5
+    assert validation.outcomes[0].element_count == 60 and validation.outcomes[5].element_count == 30
+
+
+def test_a_table_that_cannot_be_made_fails_the_validation_and_leaves_no_thread(
+    nothing_prepared,
+):
+    def broken():
+        raise InvariantError("this table cannot be made")
+
+    with pytest.raises(InvariantError, match="cannot be made"):
+        gx_adapter.validate(
+            [(_probe_suite("quick"), _probe_table()), (_probe_suite("broken"), broken)], {}
+        )
+    assert not [t for t in threading.enumerate() if t.name.startswith("recon-gx-frames")]
+
+
 def test_a_context_built_meanwhile_does_not_disturb_a_run(monkeypatch, tmp_path, nothing_prepared):
     """GX keeps one "current" context per process; each run stays on its own."""
     pandas_frame = gx_adapter._pandas
