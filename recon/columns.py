@@ -86,6 +86,15 @@ OTHER: dict[Source, Source] = {"roster": "filings", "filings": "roster"}
 JA_HEADER: dict[str, str] = {c.name: c.headers[0] for c in ROSTER + FILINGS}
 
 
+def as_date(name: str) -> str:
+    """The Date column normalize adds beside date column `name`: its text as a date, or null.
+
+    Validation reads it instead of parsing a million cells per column again; it
+    drops it once the column itself is a Date.
+    """
+    return f"{name}__as_date"
+
+
 def header_key(header: str) -> str:
     """Fold a header so that width, case and spacing never decide a match."""
     folded = unicodedata.normalize("NFKC", header).strip().lower()

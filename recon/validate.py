@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from recon import texts
-from recon.columns import JA_HEADER, SCHEMAS, Column, Kind, Source
+from recon.columns import JA_HEADER, SCHEMAS, Column, Kind, Source, as_date
 from recon.details import sentence
 from recon.findings import conform, empty_findings, with_severity
 from recon.normalize.codes import CODES
@@ -36,10 +36,17 @@ os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
 
 
 def _is_iso_date(data: pa.PolarsData) -> pl.LazyFrame:
-    value = pl.col(data.key)
     return data.lazyframe.select(
-        value.is_null() | value.str.to_date("%Y-%m-%d", strict=False).is_not_null()
+        pl.col(data.key).is_null() | _as_date(data.lazyframe, data.key).is_not_null()
     )
+
+
+def _as_date(frame: pl.DataFrame | pl.LazyFrame, name: str) -> pl.Expr:
+    """Date column `name` as a Date: the one normalize put beside it, else parsed here
+    (a frame that did not come through normalize)."""
+    if as_date(name) in frame.collect_schema().names():
+        return pl.col(as_date(name))
+    return pl.col(name).str.to_date("%Y-%m-%d", strict=False)
 
 
 # Each check is named by what it finds wrong (the catalog's `details.invalid.<name>`);
@@ -189,6 +196,10 @@ def _findings(cases: pl.DataFrame, frame: pl.DataFrame, source: Source) -> pl.Da
 
 def _typed(frame: pl.DataFrame, cases: pl.DataFrame | None, source: Source) -> pl.DataFrame:
     """Unreadable cells nulled, dates as Date."""
+    dates = [c.name for c in SCHEMAS[source] if c.kind == "date"]
+    frame = frame.with_columns(_as_date(frame, d).alias(d) for d in dates).drop(
+        [as_date(d) for d in dates], strict=False
+    )
     if cases is not None:
         unreadable = cases.filter(pl.col("column").is_not_null()).join(
             frame.select(ROW).with_row_index("index").with_columns(pl.col("index").cast(pl.Int32)),
@@ -198,5 +209,4 @@ def _typed(frame: pl.DataFrame, cases: pl.DataFrame | None, source: Source) -> p
             pl.when(pl.col(ROW).is_in(rows)).then(None).otherwise(pl.col(column)).alias(column)
             for column, rows in unreadable.group_by("column").agg(pl.col(ROW)).iter_rows()
         )
-    dates = [c.name for c in SCHEMAS[source] if c.kind == "date"]
-    return frame.with_columns(pl.col(d).str.to_date("%Y-%m-%d", strict=False) for d in dates)
+    return frame

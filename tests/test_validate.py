@@ -1,7 +1,10 @@
 """Pandera's data checks really run, and failures carry the file row and member."""
 
+import datetime as dt
+
 import polars as pl
 
+from recon.columns import as_date
 from recon.normalize import normalize
 from recon.read import read_table
 from recon.validate import schema, validate
@@ -29,6 +32,29 @@ def test_data_checks_run_not_only_the_schema(tmp_path):
     # The unreadable cells are nulled for later steps; dates leave typed.
     assert typed["sex"].to_list() == ["1", None]
     assert typed.schema["birth_date"] == pl.Date and typed["birth_date"][1] is None
+
+
+def test_dates_typed_from_normalize_are_the_dates_validation_would_parse(tmp_path):
+    """normalize puts each date's Date beside it (`columns.as_date`), worked out per
+    distinct value; validation types the dates from it. Without it (a frame that did
+    not come through normalize) validation parses the text itself: the same answer,
+    an ISO date outside the plausible window included."""
+    births = ["1985-03-12", "S60.3.12", "昭和60年3月12日", "1800-01-01", "2024-02-30",
+              "19850312", "5600312", "  ", "H31.5.1", "令和元年5月1日", "1985/3/12"]  # fmt: skip
+    rows = [member(employee=f"E{i}", birth_date=b) for i, b in enumerate(births)]
+    frame = normalize(
+        read_table(write_csv(tmp_path / "r.csv", rows, ROSTER), "roster")[0], "roster"
+    )
+    assert frame.schema[as_date("birth_date")] == pl.Date
+    beside = validate(frame, "roster")
+    parsed = validate(frame.drop(c for c in frame.columns if c.endswith("__as_date")), "roster")
+    assert not any(c.endswith("__as_date") for c in beside[0].columns)
+    assert beside[0].equals(parsed[0]) and beside[1].equals(parsed[1])
+    assert beside[0]["birth_date"].to_list()[:5] == [
+        dt.date(1985, 3, 12), dt.date(1985, 3, 12), dt.date(1985, 3, 12), dt.date(1800, 1, 1), None
+    ]  # fmt: skip
+    # 2024-02-30 cannot be read; the blank one is required.
+    assert beside[1].filter(pl.col("field") == "birth_date")["row"].to_list() == [5, 8]
 
 
 def test_required_empty_value_is_reported(tmp_path):

@@ -54,7 +54,8 @@ def normalize(
     )
     if source == "filings":
         frame = frame.with_columns(_blank_is_null("my_number"))
-    frame = iso_dates(frame, [c.name for c in columns if c.kind == "date"], lookups)
+    # With each date's Date beside it: validation then types the dates without parsing them.
+    frame = iso_dates(frame, [c.name for c in columns if c.kind == "date"], lookups, typed=True)
     per_value: dict[str, pl.Expr] = {}
     for c in columns:
         if c.kind in ("sex", "yes_no", "residence", "overseas_type", "card_status", "relation"):
