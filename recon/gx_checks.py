@@ -231,19 +231,20 @@ def tables(
 ) -> dict[str, pl.DataFrame]:
     """The reconciled tables the suites read, `SELECTED` columns included; none of
     them has a My Number column."""
-    return {table: make() for table, make in _table_makers(members, pairs, findings).items()}
+    return {table: make() for table, make in _makers(members, pairs, findings).items()}
 
 
-def _table_makers(
+def _makers(
     members: pl.DataFrame, pairs: pl.DataFrame, findings: pl.DataFrame
 ) -> dict[str, Callable[[], pl.DataFrame]]:
-    """How to make each of `tables`, each made once: GX makes them on its own thread
-    (see `gx_adapter.validate`), and `selected_rows` reads them afterwards."""
+    """How to make each of `tables`. GX makes each on a thread of its own while it
+    validates the suite before (see `gx_adapter.validate`), and lets it go once
+    converted; none is kept for the whole validation."""
     return {
-        "members": cache(lambda: _with_selected("members", members)),
-        "households": cache(lambda: _with_selected("households", _households(members, findings))),
-        "pairs": cache(lambda: _with_selected("pairs", pairs)),
-        "findings": cache(lambda: _with_selected("findings", written_detail(findings))),
+        "members": lambda: _with_selected("members", members),
+        "households": lambda: _with_selected("households", _households(members, findings)),
+        "pairs": lambda: _with_selected("pairs", pairs),
+        "findings": lambda: _with_selected("findings", written_detail(findings)),
     }
 
 
@@ -366,11 +367,13 @@ def preload() -> None:
     gx_adapter.preload([s.spec for s in suites()])
 
 
-def _arrow(make: Callable[[], pl.DataFrame], suite: Suite) -> pa.Table:
+def _arrow(make: Callable[[], pl.DataFrame], suite: Suite, of_rows: dict[str, int]) -> pa.Table:
     """The columns the suite reads (one at least: a table-level expectation still
     counts the rows), handed to Arrow without copying text (string views).
-    Categorical columns cost a conversion: only those read are converted."""
+    Categorical columns cost a conversion: only those read are converted.
+    The rows its `SELECTED` columns are about go into `of_rows`."""
     frame = make()
+    of_rows.update(selected_rows({suite.table: frame}))
     read = gx_adapter.needed_columns(suite.spec) or frame.columns[:1]
     return frame.select(read).to_arrow(compat_level=pl.CompatLevel.newest())
 
@@ -383,19 +386,17 @@ def validate(
     filing_rows: int,
     policy: Policy,
 ) -> Quality:
-    makers = _table_makers(members, pairs, findings)
+    makers = _makers(members, pairs, findings)
+    of_rows: dict[str, int] = {}  # filled as each table is made (`_arrow`)
     params = parameters(policy, roster_rows, filing_rows)
     known = {s.name: s for s in suites()}
     unknown = sorted(s.table for s in known.values() if s.table not in makers)
     if unknown:
         raise InvariantError(f"checks/gx/: no table named {unknown}; there are {sorted(makers)}")
-    validation = gx_adapter.validate(
-        [(s.spec, partial(_arrow, makers[s.table], s)) for s in known.values()], params
-    )
-    frames = {table: make() for table, make in makers.items()}  # made by now, most of them
+    batches = [(s.spec, partial(_arrow, makers[s.table], s, of_rows)) for s in known.values()]
+    validation = gx_adapter.validate(batches, params)
     by_name = {c.name: c for s in known.values() for c in s.checks}
     order = {c.name: i for i, c in enumerate(by_name.values())}
-    of_rows = selected_rows(frames)
     outcomes = tuple(
         Outcome(
             by_name[o.name],

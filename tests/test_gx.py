@@ -477,29 +477,29 @@ def test_validate_waits_for_a_preload_in_progress(monkeypatch, nothing_prepared)
     assert [o.success for o in results[0].outcomes] == [False] * 5
 
 
-def test_a_suite_runs_once_its_table_is_made_and_outcomes_keep_suite_order(
-    monkeypatch, nothing_prepared
-):
-    """A table slow to make holds no other suite up; the outcomes still come in suite order."""
-    quick_validated = threading.Event()
+def test_the_next_table_is_made_while_gx_validates_the_one_before(monkeypatch, nothing_prepared):
+    """Tables given as functions are made on a thread of their own, in order, one
+    ahead of GX; the outcomes come in suite order."""
+    said = []
     checked = gx_adapter._checked
-    waited = []
 
     def noting(suite, result):
-        if suite == "quick":
-            quick_validated.set()
+        said.append(f"validated {suite}")
         return checked(suite, result)
 
-    def slow_table():
-        waited.append(quick_validated.wait(60))
-        return _probe_table()
+    def table(name, rows):
+        def make():
+            said.append(f"making {name}")
+            return _probe_table(rows)
+
+        return make
 
     monkeypatch.setattr(gx_adapter, "_checked", noting)
-    validation = gx_adapter.validate(
-        [(_probe_suite("slow"), slow_table), (_probe_suite("quick"), _probe_table(30))], {}
-    )
-    assert waited == [True]  # "quick" was validated while "slow"'s table was being made
-    assert [o.suite for o in validation.outcomes] == ["slow"] * 5 + ["quick"] * 5
+    sizes = {"first": 60, "second": 30}
+    batches = [(_probe_suite(name), table(name, rows)) for name, rows in sizes.items()]
+    validation = gx_adapter.validate(batches, {})
+    assert said.index("making second") < said.index("validated first")
+    assert [o.suite for o in validation.outcomes] == ["first"] * 5 + ["second"] * 5
     assert validation.outcomes[0].element_count == 60 and validation.outcomes[5].element_count == 30
 
 
@@ -509,10 +509,11 @@ def test_a_table_that_cannot_be_made_fails_the_validation_and_leaves_no_thread(
     def broken():
         raise InvariantError("this table cannot be made")
 
+    # The tables after it wait for a frame's place: they must not hold the failure up.
+    batches = [(_probe_suite("first"), _probe_table()), (_probe_suite("broken"), broken)]
+    batches += [(_probe_suite(f"after {i}"), _probe_table) for i in range(3)]
     with pytest.raises(InvariantError, match="cannot be made"):
-        gx_adapter.validate(
-            [(_probe_suite("quick"), _probe_table()), (_probe_suite("broken"), broken)], {}
-        )
+        gx_adapter.validate(batches, {})
     assert not [t for t in threading.enumerate() if t.name.startswith("recon-gx-frames")]
 
 
