@@ -32,8 +32,9 @@ import queue
 import re
 import shutil
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -236,24 +237,26 @@ def validate(
         refuse_row_conditions(suite_json)
     session = _session([suite for suite, _ in batches])
     outcomes: list[Outcome] = []
-    for i, frame in enumerate(_frames_ahead(batches)):
-        name = batches[i][0]["name"]
-        try:
-            run = session.definitions[name].run(
-                batch_parameters={"dataframe": frame},
-                expectation_parameters=dict(parameters),
-                result_format=RESULT_FORMAT,
-            )
-        finally:
-            del frame
-            session.release(name)
-        outcomes += [_checked(name, result) for result in run.results]
+    # Closed on any way out: the thread making the frames stops before this returns.
+    with closing(_frames_ahead(batches)) as frames:
+        for i, frame in enumerate(frames):
+            name = batches[i][0]["name"]
+            try:
+                run = session.definitions[name].run(
+                    batch_parameters={"dataframe": frame},
+                    expectation_parameters=dict(parameters),
+                    result_format=RESULT_FORMAT,
+                )
+            finally:
+                del frame
+                session.release(name)
+            outcomes += [_checked(name, result) for result in run.results]
     return Validation(session.context, tuple(outcomes))
 
 
 def _frames_ahead(
     batches: Sequence[tuple[Mapping[str, Any], pa.Table | Callable[[], pa.Table]]],
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """Each batch's frame, in order, made on a thread of its own while GX
     validates the one before.
 
@@ -295,12 +298,26 @@ def _frames_ahead(
 
 
 def _checked(suite: str, result: Any) -> Outcome:
-    if result.exception_info.get("raised_exception"):
+    """The outcome of an expectation that ran; one GX could not run is recon's bug."""
+    message = _raised(result.exception_info or {})
+    if message is not None:
         raise InvariantError(
-            f"GX suite {suite}: {result.expectation_config.meta['name']} "
-            f"could not run: {result.exception_info.get('exception_message')}"
+            f"GX suite {suite}: {result.expectation_config.meta['name']} could not run: {message}"
         )
     return _outcome(suite, result)
+
+
+def _raised(info: Mapping[str, Any]) -> str | None:
+    """The message of an exception GX caught while running an expectation, or None.
+
+    GX gives it at the top (`raised_exception`) or, when a metric could not be
+    computed, under that metric's id: without looking there, an expectation
+    that never ran read as a plain failure with no counts.
+    """
+    for caught in (info, *(v for v in info.values() if isinstance(v, Mapping))):
+        if caught.get("raised_exception"):
+            return str(caught.get("exception_message") or "(no message)")
+    return None
 
 
 def _frame(suite: Mapping[str, Any], table: pa.Table | Callable[[], pa.Table]) -> Any:

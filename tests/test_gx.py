@@ -517,6 +517,26 @@ def test_a_table_that_cannot_be_made_fails_the_validation_and_leaves_no_thread(
     assert not [t for t in threading.enumerate() if t.name.startswith("recon-gx-frames")]
 
 
+def test_an_expectation_that_cannot_run_fails_the_validation_and_leaves_no_thread(
+    nothing_prepared,
+):
+    broken = {
+        "name": "broken",
+        "expectations": [
+            {
+                "type": "expect_column_values_to_match_regex",
+                "kwargs": {"column": "kind", "regex": "("},  # no regular expression at all
+                "meta": {"name": "unreadable_pattern"},
+            }
+        ],
+    }
+    batches = [(broken, _probe_table)]
+    batches += [(_probe_suite(f"after {i}"), _probe_table) for i in range(3)]
+    with pytest.raises(InvariantError, match="unreadable_pattern could not run"):
+        gx_adapter.validate(batches, {})
+    assert not [t for t in threading.enumerate() if t.name.startswith("recon-gx-frames")]
+
+
 def test_a_context_built_meanwhile_does_not_disturb_a_run(monkeypatch, tmp_path, nothing_prepared):
     """GX keeps one "current" context per process; each run stays on its own."""
     pandas_frame = gx_adapter._pandas
