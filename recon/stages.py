@@ -258,6 +258,11 @@ def session(
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "temp_directory": str(private),
+        # No stage reads a table in the order it was written: every output has its
+        # own ORDER BY, and no aggregate depends on row order (`any_value` is only
+        # taken where one row qualifies, `string_agg` is ordered). Unordered, each
+        # thread writes its own rows without waiting for the others' batches.
+        "preserve_insertion_order": False,
     }
     limit = memory_limit or default_memory_limit()
     if limit:

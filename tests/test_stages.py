@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import polars as pl
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -14,6 +15,7 @@ from recon import decide, match, normalize, read, stages, validate
 from recon.errors import InvariantError
 from recon.policy import load_policy
 from recon.resources import shipped
+from recon.synthetic import generate_sample, write_sample
 
 
 def _parsed(sql: str) -> tuple[set[str], str]:
@@ -193,3 +195,37 @@ def test_every_table_is_dropped_after_its_last_reader_unless_kept(copy):
         assert set(timed) == {"decision"}  # timed as it is read, where the work is done
     assert members.height == frames["roster"][0].height
     assert members["row"].is_sorted()
+
+
+def test_no_stage_depends_on_the_order_in_which_its_tables_hold_their_rows(tmp_path):
+    """The session lets DuckDB write a table's rows in any order (`stages.session`):
+    every stage, given each table it reads in another order, makes the same rows."""
+    paths = write_sample(generate_sample(2_000, seed=41, defects=0.33), tmp_path)
+    frames = {}
+    for source in ("roster", "filings"):
+        raw, _ = read.read_table(paths[source], source)
+        frames[source] = validate.validate(normalize.normalize(raw, source), source)
+
+    def made(shuffled: bool) -> dict[str, pl.DataFrame]:
+        inputs = {
+            "roster": frames["roster"][0],
+            "filings": frames["filings"][0],
+            "validation_finding": frames["roster"][1].vstack(frames["filings"][1]),
+        }
+        with stages.session() as con:
+            # Kept here, so that each shuffle below is the order the next stage reads.
+            con.execute("SET preserve_insertion_order = true; SELECT setseed(0.41)")
+            match.load(con, inputs, load_policy(), dt.date(2025, 6, 30), copy=True)
+            tables = {}
+            for stage in stages.stages():
+                for table in stage.reads if shuffled else ():
+                    shuffle = f"CREATE OR REPLACE TABLE {table} AS FROM {table} ORDER BY random()"
+                    con.execute(shuffle)
+                con.execute(stage.sql)
+                tables[stage.name] = con.sql(f"FROM {stage.name} ORDER BY ALL").pl()
+            return tables
+
+    as_written, shuffled = made(shuffled=False), made(shuffled=True)
+    assert as_written["finding"].height > 100  # the defects give every stage rows to order
+    for name, rows in as_written.items():
+        assert shuffled[name].equals(rows), name
