@@ -13,8 +13,10 @@ row value on them they quote no identifier either, so the whole page can be
 scrubbed (unlike report.html, which lists members by id).
 
 Speed (a million members): GX's import takes seconds, so `preload` imports it
-and builds the context ahead, in a background thread if the caller likes.
-GX is used through its public API only: no part of it is replaced. What makes
+and builds the context ahead, in a background thread if the caller likes, and
+defers running the modules GX imports for features recon never uses to their
+first use (`_deferred`). GX is used through its public API only: no part of it
+is replaced. What makes
 it cheap is what it is handed. The suites have no row conditions (the caller
 computes the few columns a condition selected, see `recon.gx_checks`), each
 suite gets only the columns it names, and each column arrives as the cheapest
@@ -26,15 +28,19 @@ from __future__ import annotations
 
 import copy
 import html
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import json
 import os
 import queue
 import re
 import shutil
+import sys
 import threading
-from collections.abc import Callable, Collection, Generator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -425,13 +431,15 @@ class _Session:
     suite on a data source of its own."""
 
     def __init__(self, suites: Sequence[Mapping[str, Any]]):
-        import great_expectations as gx
         import pyarrow.compute  # noqa: F401 - imported here, ahead, rather than by `_cheapest`
-        from great_expectations.data_context.types.base import (
-            DataContextConfig,
-            InMemoryStoreBackendDefaults,
-            ProgressBarsConfig,
-        )
+
+        with _deferred(_UNUSED_BY_GX_IMPORT):
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import (
+                DataContextConfig,
+                InMemoryStoreBackendDefaults,
+                ProgressBarsConfig,
+            )
 
         self.keys = _suite_keys(suites)
         if len({s["name"] for s in suites}) != len(suites):
@@ -469,6 +477,50 @@ class _Session:
         """
         del self.definitions[name]
         self.context.data_sources.delete(name)
+
+
+# What GX imports at its own import for features recon's suites never reach:
+# scipy.stats for the distribution expectations (0.6 CPU-s, a third of GX's
+# import) and altair, with jsonschema and asyncio behind it, for the charts of
+# profiling results (0.1 CPU-s).
+_UNUSED_BY_GX_IMPORT = frozenset({"scipy.stats", "altair"})
+
+
+class _OnFirstUse(importlib.abc.MetaPathFinder):
+    """Finds `names` where Python would, and runs each only when first used.
+
+    Python's own `importlib.util.LazyLoader`: the module is the real one, its
+    code run by its own loader at the first attribute anyone reads from it.
+    Nothing of GX is replaced; if GX ever reads scipy.stats while it imports,
+    scipy.stats is simply loaded then, as it would be without this.
+    """
+
+    def __init__(self, names: frozenset[str]):
+        self.names = names
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname not in self.names:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            return None  # not a plain source module: imported the usual way
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
+@contextmanager
+def _deferred(names: frozenset[str]) -> Iterator[None]:
+    """While inside, importing one of `names` runs it on first use (`_OnFirstUse`).
+
+    The first use must come from one thread at a time (Python before 3.13 has
+    no lock there): nothing in recon uses these modules at all.
+    """
+    finder = _OnFirstUse(names)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def _outcome(suite: str, result: Any) -> Outcome:
