@@ -33,21 +33,24 @@ from recon.signals import (
 UNKNOWN_LANG_EXIT = 2
 
 
-def _app(lang: str | None = None):
+# In the order `recon --help` lists them.
+COMMANDS = ("run", "check", "gate", "sample", "explain")
+
+
+def _app(lang: str | None = None, only: str | None = None):
     """The typer application, its help in `lang` (default: the current language).
 
     Typer reads the help texts when it builds the click command, on every
     call: the option declarations hold catalog keys (`commands.common.option`)
-    and are given the texts of `lang` here, just before.
+    and are given the texts of `lang` here, just before. With `only`, the
+    application has that one command: the same options, checks and messages,
+    without importing and building the others.
     """
+    import importlib
+
     import typer
 
     from recon.commands import common
-    from recon.commands.check import check
-    from recon.commands.explain import explain
-    from recon.commands.gate import gate
-    from recon.commands.run import run
-    from recon.commands.sample import sample
 
     lang = lang or texts.current()
     common.localize_help(lang)
@@ -60,10 +63,10 @@ def _app(lang: str | None = None):
         context_settings={"help_option_names": ["--help", "-h"]},
     )
     app.callback()(common.app_options)
-    for command in (run, check, gate, sample):
-        name = command.__name__
-        app.command(help=texts.text(f"cli.{name}.help", lang), cls=common.HelpCommand)(command)
-    app.command(help=texts.text("explain.cli.help", lang), cls=common.HelpCommand)(explain)
+    for name in (only,) if only else COMMANDS:
+        command = getattr(importlib.import_module(f"recon.commands.{name}"), name)
+        key = "explain.cli.help" if name == "explain" else f"cli.{name}.help"
+        app.command(help=texts.text(key, lang), cls=common.HelpCommand)(command)
     return app
 
 
@@ -85,10 +88,13 @@ def _explain_app():
 
 def _for(argv: list[str]):
     """The application for this command line: explain's own when it is a plain
-    `recon explain ...` (its --help, like every other, comes from the full one)."""
-    if argv[:1] == ["explain"] and not {"--help", "-h"} & set(argv):
+    `recon explain ...`, one with only the command named first otherwise. Any
+    help, and a command line that names no command first, get the full one."""
+    if {"--help", "-h"} & set(argv) or argv[:1] == [] or argv[0] not in COMMANDS:
+        return _app()
+    if argv[0] == "explain":
         return _explain_app()
-    return _app()
+    return _app(only=argv[0])
 
 
 def __getattr__(name: str):
@@ -236,6 +242,13 @@ def main() -> None:
     A process started with SIGINT or SIGTERM ignored keeps ignoring it
     throughout (`stop_signals`): it runs to the end as if never signalled.
     """
+    # numpy (loaded by pandas, for Great Expectations) starts OpenBLAS with a
+    # thread per core that spins waiting for work: 0.2 CPU-s of a run taken
+    # from polars and DuckDB, for matrix algebra recon never does. OpenBLAS
+    # reads this when numpy loads, later in the run; set first, while this is
+    # the only thread (setenv beside a thread reading the environment can
+    # crash). A user's own setting is kept.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     for s in stop_signals():
         signal.signal(s, interrupt)
     # Importing Great Expectations makes about a million objects that live to the

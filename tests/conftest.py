@@ -352,6 +352,7 @@ STARTS_A_PROCESS: dict[str, tuple[str, ...]] = {
         "test_check_prints_counts_and_writes_nothing",
         "test_brackets_in_a_message_are_printed_not_parsed",
         "test_as_of_at_its_earliest_runs",
+        "test_openblas_starts_no_thread_of_its_own_unless_the_user_asks",
     ),
     "tests/test_gx.py": ("test_preload_in_a_background_thread_while_a_run_imports_and_works",),
     "tests/test_privacy.py": ("test_every_byte_written_or_printed_by_a_generated_run",),

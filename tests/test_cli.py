@@ -252,3 +252,78 @@ def _english_texts(monkeypatch):
     # These tests read recon's English messages (`--lang en`); tests/test_lang.py
     # checks the Japanese default.
     monkeypatch.setenv("RECON_LANG", "en")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--bogus"],
+        ["run", "--as-of"],
+        ["run", "--as-of", "2025-02-30", "--out", "/nonexistent/x"],
+        ["check", "--bogus"],
+        ["gate", "--bogus"],
+        ["sample", "--members", "many"],
+    ],
+)
+def test_a_command_alone_says_what_the_whole_application_says(argv, capsys):
+    """`recon run …` builds only `run` (the others' imports were a tenth of a
+    second before any work began); its options, checks and messages are the
+    whole application's."""
+    import typer
+
+    def said(app) -> tuple[object, str]:
+        try:
+            returned = app(argv, standalone_mode=False)  # the command's own refusal: 2
+        except Exception as exc:  # noqa: BLE001 - the usage error, compared as printed
+            return cli.usage_error(exc), capsys.readouterr().err
+        return returned, capsys.readouterr().err
+
+    alone = cli._for(argv)
+    assert list(typer.main.get_group(alone).commands) == [argv[0]]
+    whole = said(cli._app())
+    assert whole[0] is not None
+    assert said(alone) == whole
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["--help"], ["run", "--help"], ["-h", "run"], ["--lang", "en", "run"], ["nope"]]
+)
+def test_help_and_anything_but_a_command_first_get_the_whole_application(argv):
+    import typer
+
+    assert list(typer.main.get_group(cli._for(argv)).commands) == list(cli.COMMANDS)
+
+
+# numpy's OpenBLAS threads, counted as numpy loads inside the command (`recon.cli.main`).
+_BLAS_THREADS = """
+import os, sys
+from recon import cli
+
+def probe(standalone_mode=True):
+    before = len(os.listdir("/proc/self/task"))
+    import numpy  # noqa: F401
+    print(len(os.listdir("/proc/self/task")) - before, os.environ["OPENBLAS_NUM_THREADS"])
+
+cli.app = probe
+sys.argv = ["recon", "run"]
+cli.main()
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="threads counted in /proc")
+def test_openblas_starts_no_thread_of_its_own_unless_the_user_asks():
+    """OpenBLAS spun a thread per core (0.2 CPU-s of a run) for algebra recon never does."""
+
+    def printed(**env: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", _BLAS_THREADS],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"} | env,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.strip()
+
+    assert printed() == "0 1"
+    assert printed(OPENBLAS_NUM_THREADS="2") == "1 2"  # the user's setting is kept
