@@ -90,7 +90,7 @@ def _for(argv: list[str]):
     """The application for this command line: explain's own when it is a plain
     `recon explain ...`, one with only the command named first otherwise. Any
     help, and a command line that names no command first, get the full one."""
-    if {"--help", "-h"} & set(argv) or argv[:1] == [] or argv[0] not in COMMANDS:
+    if not argv or argv[0] not in COMMANDS or {"--help", "-h"} & set(argv):
         return _app()
     if argv[0] == "explain":
         return _explain_app()

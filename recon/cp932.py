@@ -50,25 +50,20 @@ def _every_character() -> bytes:
     (Microsoft's extras beyond Shift_JIS) and glibc refuses them; a file with
     one is read by Python's codec (`to_utf8` gives None).
     """
-    found = []
-    for byte in range(0x100):
-        one = bytes([byte])
-        if byte not in (0x80, 0xA0, 0xFD, 0xFE, 0xFF) and _decodes(one):
-            found.append(one)
-    for lead in (*range(0x81, 0xA0), *range(0xE0, 0xFD)):
-        for trail in range(0x40, 0xFD):
-            pair = bytes([lead, trail])
-            if _decodes(pair) and len(pair.decode("cp932")) == 1:
-                found.append(pair)
-    return b"".join(found)
+    found = [bytes([b]) for b in range(0x100) if b not in (0x80, 0xA0, 0xFD, 0xFE, 0xFF)]
+    found += [
+        bytes([lead, trail])
+        for lead in (*range(0x81, 0xA0), *range(0xE0, 0xFD))
+        for trail in range(0x40, 0xFD)
+    ]
+    return b"".join(c for c in found if _one_character(c))
 
 
-def _decodes(data: bytes) -> bool:
+def _one_character(data: bytes) -> bool:
     try:
-        data.decode("cp932")
+        return len(data.decode("cp932")) == 1
     except UnicodeDecodeError:
         return False
-    return True
 
 
 def _iconv(data: bytes, start: int, piece: int) -> bytes | None:
@@ -101,7 +96,8 @@ def _iconv(data: bytes, start: int, piece: int) -> bytes | None:
                 piece *= 2
                 out = ctypes.create_string_buffer(piece)
                 continue
-            pieces.append(out.raw[: piece - room.value])
+            # Only the bytes written: `out.raw` would copy the whole piece first.
+            pieces.append(ctypes.string_at(out, piece - room.value))
         return b"".join(pieces)
     finally:
         library.iconv_close(handle)

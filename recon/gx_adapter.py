@@ -16,8 +16,7 @@ Speed (a million members): GX's import takes seconds, so `preload` imports it
 and builds the context ahead, in a background thread if the caller likes, and
 defers running the modules GX imports for features recon never uses to their
 first use (`_deferred`). GX is used through its public API only: no part of it
-is replaced. What makes
-it cheap is what it is handed. The suites have no row conditions (the caller
+is replaced. What makes it cheap is what it is handed. The suites have no row conditions (the caller
 computes the few columns a condition selected, see `recon.gx_checks`), each
 suite gets only the columns it names, and each column arrives as the cheapest
 frame GX computes the same results on (`_pandas`: categorical text and flags,

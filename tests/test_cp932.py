@@ -15,7 +15,7 @@ from recon.errors import InputError
 _VALID = [c.encode("cp932") for c in cp932._every_character().decode("cp932")]
 _EXTRAS = [b"\x80", b"\xa0", b"\xfd", b"\xfe", b"\xff"]
 _BROKEN = [b"\x81", b"\x85\x30", b"\xeb\x40"]  # a lead byte alone, or with no trail it takes
-_TYPICAL = [b",", b"\r\n", b"1001", *"髙﨑ｱｶﾞ①ⅱ～－〜".encode("cp932").split(b"\x00")]
+_TYPICAL = [b",", b"\r\n", b"1001", "髙﨑ｱｶﾞ①ⅱ～－〜".encode("cp932")]
 
 
 def _python(data: bytes, start: int = 0) -> bytes:

@@ -139,13 +139,17 @@ def test_gx_says_what_it_said_when_it_replaced_gx_internals(tmp_path):
 _DEFERRED = r"""
 def deferred():
     found = {}
-    for name, use in (("scipy.stats", "entropy([0.5, 0.5], base=2)"), ("altair", "__name__")):
+    uses = {
+        "scipy.stats": lambda stats: stats.entropy([0.5, 0.5], base=2),
+        "altair": lambda altair: altair.__name__,
+    }
+    for name, use in uses.items():
         module = sys.modules.get(name)
         if module is None:
             found[name] = None
             continue
         kind = type(module).__name__
-        found[name] = [kind, module.__file__.split("site-packages")[-1], str(eval("module." + use))]
+        found[name] = [kind, module.__file__.split("site-packages")[-1], str(use(module))]
     return found
 """
 
