@@ -23,9 +23,10 @@ from recon.signals import (
     INTERRUPTED_EXIT,
     STOPS,
     interrupt,
-    interrupted,
+    interruption_said,
     is_interruption,
     keep_ignored,
+    say_interrupted,
     stop_signals,
 )
 
@@ -277,6 +278,8 @@ def main() -> None:
             # chosen language (`usage_error`); its exit codes are returned.
             returned = application(standalone_mode=False)
             code: object = returned if isinstance(returned, int) else 0
+            if code == INTERRUPTED_EXIT:  # a command's, or typer's for a Ctrl-C while parsing
+                raise KeyboardInterrupt
         except SystemExit as done:
             code = done.code
         except Exception as exc:
@@ -290,8 +293,9 @@ def main() -> None:
     except KeyboardInterrupt:
         for s in STOPS:
             signal.signal(s, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short
-        with suppress(OSError):
-            sys.stderr.write(interrupted() + "\n")
+        if not interruption_said():
+            with suppress(OSError):
+                say_interrupted(lambda said: sys.stderr.write(said + "\n"))
         _finish(INTERRUPTED_EXIT)
     if code is not None and not isinstance(code, int):
         sys.stderr.write(f"{code}\n")  # what SystemExit("...") would print

@@ -7,6 +7,7 @@ that a signal during start-up is an interruption too.
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 
 from recon.texts import text
 
@@ -17,6 +18,25 @@ STOPS = (signal.SIGINT, signal.SIGTERM)
 def interrupted() -> str:
     """What an interrupted run says, in the chosen language."""
     return text("messages.interrupted")
+
+
+# Whether this process has said `interrupted()` (`say_interrupted`).
+_said: list[bool] = []
+
+
+def say_interrupted(write: Callable[[str], object]) -> None:
+    """`interrupted()` through `write`, noted for `recon.cli.main`.
+
+    A command's `exit_codes` says it and returns 130; typer also returns 130,
+    in silence, for a Ctrl-C that lands while it parses the command line.
+    `main` tells the two apart by this note, and speaks for the second.
+    """
+    write(interrupted())
+    _said.append(True)
+
+
+def interruption_said() -> bool:
+    return bool(_said)
 
 
 def stop_signals() -> tuple[signal.Signals, ...]:

@@ -332,6 +332,42 @@ def test_a_signal_still_handled_interrupts_when_the_other_is_ignored(tmp_path):
     assert not out.exists()
 
 
+# A Ctrl-C at a chosen moment of a `recon` process: `raise KeyboardInterrupt` in
+# place of a function the command calls, either while typer parses the command
+# line (the `--memory-limit` check) or inside the command (reading `--as-of`).
+_CTRL_C_AT = """
+import sys
+from recon import cli
+from recon.commands import common
+
+def ctrl_c(*args, **kwargs):
+    raise KeyboardInterrupt
+
+setattr(common, sys.argv[1], ctrl_c)
+sys.argv = ["recon", *sys.argv[2:]]
+cli.main()
+"""
+
+
+@pytest.mark.parametrize("where", ["memory_bytes", "parse_as_of"])
+def test_ctrl_c_while_parsing_or_running_says_interrupted_once(tmp_path, where):
+    """typer answers a Ctrl-C that lands while it parses the command line with a
+    silent 130; the command's own handler says why. Either way: 130, said once."""
+    roster, filings = (shipped("sample_data") / n for n in ("roster.csv", "filings.csv"))
+    args = [*run_args(roster, filings, tmp_path / "out"), "--memory-limit", "3GB"]
+    done = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_AT, where, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.count("recon: interrupted") == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.fixture(autouse=True)
 def _english_texts(monkeypatch):
     # These tests read recon's English messages (`--lang en`); tests/test_lang.py

@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
+from functools import partial
 from pathlib import Path
 from typing import Annotated, cast, get_type_hints
 
@@ -38,9 +39,9 @@ from recon.runs import parse_as_of, sample, terminal_progress
 from recon.signals import (
     INTERRUPTED_EXIT,
     interrupt,
-    interrupted,
     is_interruption,
     keep_ignored,
+    say_interrupted,
     stop_signals,
 )
 from recon.texts import text
@@ -444,7 +445,7 @@ def exit_codes(
         err.print(text("messages.internal_error", error=error_text(exc)), markup=False)
         raise typer.Exit(3) from None
     except KeyboardInterrupt:
-        err.print(interrupted(), markup=False)
+        say_interrupted(partial(err.print, markup=False))
         raise typer.Exit(INTERRUPTED_EXIT) from None
     except typer.Exit:
         raise
@@ -457,7 +458,7 @@ def exit_codes(
         raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - an unexpected failure is a bug: exit 3, never a traceback
         if is_interruption(exc):  # Ctrl-C or SIGTERM while DuckDB ran a query
-            err.print(interrupted(), markup=False)
+            say_interrupted(partial(err.print, markup=False))
             raise typer.Exit(INTERRUPTED_EXIT) from None
         if isinstance(exc, duckdb.Error) and (no_space(exc) or _spill_limit(exc)):
             # Before the memory case: a spill that finds the disk full can surface as either.
