@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -327,3 +328,47 @@ def test_openblas_starts_no_thread_of_its_own_unless_the_user_asks():
 
     assert printed() == "0 1"
     assert printed(OPENBLAS_NUM_THREADS="2") == "1 2"  # the user's setting is kept
+
+
+# The options polars' allocator runs with in a `recon` process: polars is not loaded
+# before `recon.cli.main` sets them up, and a polars started with that environment
+# prints them (jemalloc's `stats_print`, at an exit `main` itself skips).
+_ALLOCATOR_OPTIONS = """
+import os, subprocess, sys
+from recon import cli
+
+def probe(standalone_mode=True):
+    assert "polars" not in sys.modules
+    env = os.environ | {"_RJEM_MALLOC_CONF": os.environ["_RJEM_MALLOC_CONF"] + ",stats_print:true"}
+    load = "import polars; polars.DataFrame({'a': [1, 2]}).sum()"
+    subprocess.run([sys.executable, "-c", load], env=env, check=True)
+
+cli.app = probe
+sys.argv = ["recon", "run"]
+cli.main()
+"""
+
+
+def test_polars_allocator_keeps_freed_memory_a_while_unless_the_user_says_otherwise():
+    """Large columns went to an arena that gave memory back at once: a quarter of a
+    1M run's CPU was the kernel faulting fresh pages in. The name of the variable
+    is polars' own: if polars renamed it or changed allocator, this fails."""
+
+    def options(**env: str) -> dict[str, str]:
+        done = subprocess.run(
+            [sys.executable, "-c", _ALLOCATOR_OPTIONS],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"} | env,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        found = re.findall(r"opt\.(\w+): (\S+)", done.stderr)
+        assert found, done.stderr[-2000:]
+        return dict(found)
+
+    ours = options()
+    assert (ours["oversize_threshold"], ours["dirty_decay_ms"]) == ("0", "3000")
+    assert ours["background_thread"] == "true"  # polars' own settings stay
+    theirs = options(_RJEM_MALLOC_CONF="dirty_decay_ms:700")
+    assert (theirs["oversize_threshold"], theirs["dirty_decay_ms"]) == ("8388608", "700")
