@@ -107,6 +107,12 @@ class Result:
         """Great Expectations' outcomes (waits for them); None without decisions."""
         return None if self.judged is None else self._waited_for("gx", self.judged)[0]
 
+    def quality_aside(self) -> gx_checks.Quality | None:
+        """`quality`, for a thread working aside the run (GX's Data Docs): it waits
+        as long as it must, but that wait costs the run nothing, so `seconds` does
+        not count it as `gx.waited`."""
+        return None if self.judged is None else self.judged.get(counted=False)[0]
+
     @property
     def findings(self) -> pl.DataFrame:
         """Every finding, Great Expectations' after the rest (waits for them)."""
@@ -149,10 +155,12 @@ class Later(Generic[T]):
         except BaseException as exc:  # noqa: BLE001 - handed to whoever asks, in `get`
             self._outcome = (False, exc)
 
-    def get(self) -> T:
+    def get(self, counted: bool = True) -> T:
+        """What the call returned; with `counted`, the wait adds to `waited`."""
         started = time.perf_counter()
         self._thread.join()  # interruptible: Ctrl-C raises here at once
-        self.waited += time.perf_counter() - started
+        if counted:
+            self.waited += time.perf_counter() - started
         ok, value = self._outcome
         if not ok:
             raise value  # type: ignore[misc]

@@ -1,10 +1,11 @@
 """Proven on what was written: the report's files read back and checked against the run.
 
-`recon.output.write` calls `prove` inside the staging folder, before the
-pipeline renames it into place: a writer that dropped, doubled or altered a
-row fails the run with exit 3 (`InvariantError`) and the previous report
-stays. Each claim reads only the columns it needs, as text, exactly as a
-spreadsheet or a script of the society would read them.
+`recon.output.write` makes each claim inside the staging folder as soon as
+the files it reads are written, and waits for all before the pipeline renames
+the folder into place: a writer that dropped, doubled or altered a row fails
+the run with exit 3 (`InvariantError`) and the previous report stays. Each
+claim reads only the columns it needs, as text, exactly as a spreadsheet or a
+script of the society would read them.
 
 The messages name the first id that differs, as it is: an id is never a My
 Number (`InvariantError.identifiers` keeps it from the scrubber).
@@ -24,13 +25,10 @@ if TYPE_CHECKING:
     from recon.output.model import Run
 
 
-def prove(run: Run, folder: Path, lang: str = "ja") -> None:
-    """Every claim on the files in `folder` (the lists' headers in `lang`); the first
-    that fails raises."""
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    members_written_once(run.members["member_id"], folder / "members.csv")
+def findings_and_counts(run: Run, folder: Path) -> None:
+    """The claims that need the whole run: on findings.csv and summary.json."""
     findings_name_roster_members(run.members["member_id"], folder / "findings.csv")
-    envelopes_name_households(run.members["household_id"], folder / "mailing.csv", lang)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     summary_counts_the_files(summary, folder)
 
 

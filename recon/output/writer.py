@@ -1,4 +1,4 @@
-"""Every file of a run into its (staging) folder, then their proof.
+"""Every file of a run into its (staging) folder, each proven once written.
 
 The model is built once (`model.build`); the CSV files, summary.json and
 report.html are rendered from it. Sections only some runs have (the gate's
@@ -21,7 +21,7 @@ from recon.output.model import DOCS_INDEX, Run, RunResult, build
 def write(
     result: RunResult, folder: Path, lang: str = "ja", sections: Sequence[html.Section] = ()
 ) -> Run:
-    """Every file of the report into `folder` (the staging folder), then their proof.
+    """Every file of the report into `folder` (the staging folder), each proven.
 
     Great Expectations may still be validating the run (`pipeline.Result`): the
     files that need none of its outcome (the member table, the envelopes, the
@@ -33,11 +33,15 @@ def write(
     assert result.members is not None, "the output layer writes runs with decisions"
     # Scrubbed once: the lists, findings.csv and the page all quote them.
     found = written_findings(result.found)
-    # polars groups the envelopes while the member table is written beside them,
-    # and later Great Expectations renders its Data Docs in Python beside the
-    # findings and the page; leaving the `with` waits for all, so that an error
-    # or an interrupt never leaves a file half written after a rollback.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="recon-write") as pool:
+    ids = result.members.select("member_id", "household_id")
+    # polars groups the envelopes while the member table is written beside them;
+    # Great Expectations renders its Data Docs in Python as soon as it has
+    # validated, beside the lists; and each file is proven (`recon.proof`) as soon
+    # as it is written, beside the next one's work. Leaving the `with` waits for
+    # all, so that an error or an interrupt never leaves a file half written
+    # after a rollback.
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="recon-write") as pool:
+        docs_written = pool.submit(_write_docs, result, folder)
         m = tables.with_findings(result.members, found, lang)
         envelopes_written = pool.submit(tables.write_mailing, m, lang, folder)
         members = safe_frame(tables.members_frame(result.members))  # ids and codes only
@@ -45,6 +49,12 @@ def write(
         del members
         # The lists only after the envelopes: both at once raised the peak by 0.5 GB at 5M.
         envelopes, ready = envelopes_written.result()
+        proven = [
+            pool.submit(proof.members_written_once, ids["member_id"], folder / "members.csv"),
+            pool.submit(
+                proof.envelopes_name_households, ids["household_id"], folder / "mailing.csv", lang
+            ),
+        ]
         lists = tables.write_lists(m, lang, folder)
         del m
         # The members the page lists, explained from the run in memory by the same code
@@ -52,12 +62,10 @@ def write(
         explained = explain.explanations(result, found, tables.explained_rows(lists))  # type: ignore[arg-type]
 
         run = build(result, found)  # waits for Great Expectations
-        docs_written = None
-        if run.quality is not None:
-            docs_written = pool.submit(run.quality.write_docs, folder / Path(DOCS_INDEX).parent)
         # The details were scrubbed once: above, and GX's in `build`.
         safe_frame(tables.findings_frame(run)).write_csv(folder / "findings.csv")
         write_summary(run, folder)
+        proven.append(pool.submit(proof.findings_and_counts, run, folder))
         page = html.Page(
             run=run,
             checks=html.check_rows(run, lang),
@@ -68,10 +76,18 @@ def write(
             explained=tuple(explained),
         )
         (folder / html.REPORT_HTML).write_text(html.render(page, lang), encoding="utf-8")
-        if docs_written is not None:
-            docs_written.result()
-    proof.prove(run, folder, lang)
+        # A failed proof raises here, after GX's Data Docs: the first claim first.
+        docs_written.result()
+        for claim in proven:
+            claim.result()
     return run
+
+
+def _write_docs(result: RunResult, folder: Path) -> None:
+    """GX's Data Docs, once GX has validated the run (waited for on this thread)."""
+    quality = result.quality_aside()
+    if quality is not None:
+        quality.write_docs(folder / Path(DOCS_INDEX).parent)
 
 
 def write_summary(run: Run, folder: Path) -> None:
