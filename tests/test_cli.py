@@ -295,6 +295,20 @@ def test_help_and_anything_but_a_command_first_get_the_whole_application(argv):
     assert list(typer.main.get_group(cli._for(argv)).commands) == list(cli.COMMANDS)
 
 
+def _under_main(script: str, variable: str, env: dict[str, str]):
+    """`script` (which runs `recon.cli.main`) in a fresh interpreter, with `variable`
+    unset unless `env` sets it, as a user would have it."""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != variable} | env,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
 # numpy's OpenBLAS threads, counted as numpy loads inside the command (`recon.cli.main`).
 _BLAS_THREADS = """
 import os, sys
@@ -316,15 +330,7 @@ def test_openblas_starts_no_thread_of_its_own_unless_the_user_asks():
     """OpenBLAS spun a thread per core (0.2 CPU-s of a run) for algebra recon never does."""
 
     def printed(**env: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", _BLAS_THREADS],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            env={k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"} | env,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        return done.stdout.strip()
+        return _under_main(_BLAS_THREADS, "OPENBLAS_NUM_THREADS", env).stdout.strip()
 
     assert printed() == "0 1"
     assert printed(OPENBLAS_NUM_THREADS="2") == "1 2"  # the user's setting is kept
@@ -355,14 +361,7 @@ def test_polars_allocator_keeps_freed_memory_a_while_unless_the_user_says_otherw
     is polars' own: if polars renamed it or changed allocator, this fails."""
 
     def options(**env: str) -> dict[str, str]:
-        done = subprocess.run(
-            [sys.executable, "-c", _ALLOCATOR_OPTIONS],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            env={k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"} | env,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
+        done = _under_main(_ALLOCATOR_OPTIONS, "_RJEM_MALLOC_CONF", env)
         found = re.findall(r"opt\.(\w+): (\S+)", done.stderr)
         assert found, done.stderr[-2000:]
         return dict(found)
