@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -304,7 +303,7 @@ def test_a_killed_gates_parked_folder_is_removed_by_the_next_gate(tmp_path):
     assert baseline.read(done.written, keys.Key(KEY.encode(), "t")).members.height == 2
 
 
-def test_a_parked_frame_comes_back_as_it_was():
+def test_a_parked_frame_comes_back_as_it_was(tmp_path):
     frame = pl.DataFrame(
         {
             "member_id": ["1000-181800-00", None, "5120-12345678-00"],
@@ -319,7 +318,7 @@ def test_a_parked_frame_comes_back_as_it_was():
         on_disk = frame
         compressed = frame.clone()
 
-    parking = flow._Parking(flow.Request(out=Path(tempfile.mkdtemp()) / "out"))
+    parking = flow._Parking(flow.Request(out=tmp_path / "out"))
     try:
         with parking.away(Holder, on_disk=("on_disk",), compressed=("compressed",)):
             assert Holder.on_disk is None and Holder.compressed is None
