@@ -33,7 +33,6 @@ def write(
     assert result.members is not None, "the output layer writes runs with decisions"
     # Scrubbed once: the lists, findings.csv and the page all quote them.
     found = written_findings(result.found)
-    ids = result.members.select("member_id", "household_id")
     # polars groups the envelopes while the member table is written beside them;
     # Great Expectations renders its Data Docs in Python as soon as it has
     # validated, beside the lists; and each file is proven (`recon.proof`) as soon
@@ -50,9 +49,14 @@ def write(
         # The lists only after the envelopes: both at once raised the peak by 0.5 GB at 5M.
         envelopes, ready = envelopes_written.result()
         proven = [
-            pool.submit(proof.members_written_once, ids["member_id"], folder / "members.csv"),
             pool.submit(
-                proof.envelopes_name_households, ids["household_id"], folder / "mailing.csv", lang
+                proof.members_written_once, result.members["member_id"], folder / "members.csv"
+            ),
+            pool.submit(
+                proof.envelopes_name_households,
+                result.members["household_id"],
+                folder / "mailing.csv",
+                lang,
             ),
         ]
         lists = tables.write_lists(m, lang, folder)
