@@ -4,12 +4,16 @@
     python -m bench.run --sizes 100k 1m   # a subset
     python -m bench.run --memory-limit 5m=3GB   # cap DuckDB at 5M (default: share of RAM)
     python -m bench.run --pairs mixed     # only the CP932 roster beside UTF-8 filings
+    python -m bench.run --repeat 5        # five rounds per size and pair (default 3)
 
 Data is generated once per size and pair (`recon sample`, seed 1, 2% defects)
 in bench/out/<size>/ (both files CP932) or bench/out/<size>-mixed/ (a CP932
 roster beside UTF-8 filings with a BOM) and reused. Each measured command runs in its own process;
-its peak RSS comes from wait4(), its stages from summary.json "seconds". The
-figures go to bench/results/<date>-<commit>.json so that commits can be compared.
+its peak RSS comes from wait4(), its stages from summary.json "seconds". Floor,
+run and check are measured in rounds, interleaved; each time and ratio given
+is the median of the rounds (each run's ratio to the floor just before it),
+each peak the largest, and every round is kept. The figures go to
+bench/results/<date>-<commit>.json so that commits can be compared.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import math
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,8 +84,56 @@ def data(size: str, pair: str = "cp932") -> Path:
     return folder
 
 
-def bench(size: str, memory_limit: str | None = None, pair: str = "cp932") -> dict:
+def bench(size: str, memory_limit: str | None = None, pair: str = "cp932", repeat: int = 3) -> dict:
+    """The size's figures, each the median of `repeat` rounds of floor, run and check.
+
+    The three are interleaved (floor, run, check, floor, run, …) so that a
+    busier or quieter stretch of a shared machine falls on all of them, and
+    each run's ratio is to the floor measured just before it; the ratio given
+    is the median of those. Peak RSS is the largest of the rounds, accuracy is
+    scored on every run. Every round's figures are kept under `rounds`.
+    """
     folder = data(size, pair)
+    rounds = [_round(folder, memory_limit) for _ in range(repeat)]
+    middle = sorted(rounds, key=lambda r: r["run"]["wall_s"])[len(rounds) // 2]
+    summary = middle.pop("summary")
+    for r in rounds:
+        r.pop("summary", None)
+
+    def figure(command: str) -> dict:
+        return {
+            "wall_s": _median([r[command]["wall_s"] for r in rounds]),
+            "peak_rss_mb": max(r[command]["peak_rss_mb"] for r in rounds),
+            "ratio_to_floor": _median([r[command]["ratio_to_floor"] for r in rounds]),
+        }
+
+    roster, filings = folder / "roster.csv", folder / "filings.csv"
+    return {
+        "members": SIZES[size],
+        "pair": pair,
+        "memory_limit": memory_limit,
+        "filings": summary["inputs"]["filings"]["rows"]
+        if isinstance(summary["inputs"].get("filings"), dict)
+        else None,
+        "input_mb": round((roster.stat().st_size + filings.stat().st_size) / 2**20),
+        "repeat": repeat,
+        "floor_s": _median([r["floor_s"] for r in rounds]),
+        "floor_detail": middle["floor_detail"],
+        "run": figure("run"),
+        "stages_s": summary.get("seconds", {}),  # of the run with the median time
+        "check": figure("check"),
+        "accuracy_failures": sorted({f for r in rounds for f in r.pop("accuracy_failures")}),
+        "benign_flagged": max(r.pop("benign_flagged") for r in rounds),
+        "rounds": rounds,
+    }
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 2)
+
+
+def _round(folder: Path, memory_limit: str | None) -> dict:
+    """One floor, then one run and one check of the same pair, each in its own process."""
     roster, filings = folder / "roster.csv", folder / "filings.csv"
     floor_run = measured(
         [sys.executable, str(ROOT / "bench" / "floor.py"), str(roster), str(filings)]
@@ -90,7 +143,7 @@ def bench(size: str, memory_limit: str | None = None, pair: str = "cp932") -> di
     inputs = ["--roster", str(roster), "--filings", str(filings)]
     if memory_limit:
         inputs += ["--memory-limit", memory_limit]
-    out = Path(tempfile.mkdtemp(prefix=f"bench-{size}-"))
+    out = Path(tempfile.mkdtemp(prefix=f"bench-{folder.name}-"))
     try:
         run = measured([*python, "run", *inputs, "--as-of", AS_OF, "--out", str(out / "r")])
         summary = json.loads((out / "r" / "summary.json").read_text(encoding="utf-8"))
@@ -105,21 +158,15 @@ def bench(size: str, memory_limit: str | None = None, pair: str = "cp932") -> di
     check = measured([*python, "check", *inputs])
     for r in (run, check, floor_run):
         r.pop("stdout")
+    total = floor["total"]
     return {
-        "members": SIZES[size],
-        "pair": pair,
-        "memory_limit": memory_limit,
-        "filings": summary["inputs"]["filings"]["rows"]
-        if isinstance(summary["inputs"].get("filings"), dict)
-        else None,
-        "input_mb": round((roster.stat().st_size + filings.stat().st_size) / 2**20),
-        "floor_s": round(floor["total"], 2),
+        "floor_s": round(total, 2),
         "floor_detail": {k: round(v, 2) for k, v in floor.items()},
-        "run": run | {"ratio_to_floor": round(run["wall_s"] / floor["total"], 2)},
-        "stages_s": summary.get("seconds", {}),
-        "check": check | {"ratio_to_floor": round(check["wall_s"] / floor["total"], 2)},
+        "run": run | {"ratio_to_floor": round(run["wall_s"] / total, 2)},
+        "check": check | {"ratio_to_floor": round(check["wall_s"] / total, 2)},
         "accuracy_failures": failures(table),
         "benign_flagged": benign,
+        "summary": summary,
     }
 
 
@@ -141,6 +188,12 @@ def main() -> None:
         default=[],
         help="DuckDB's --memory-limit for a size, e.g. 5m=3GB (it spills past it).",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="rounds of floor, run and check per size and pair; each figure is their median",
+    )
     args = parser.parse_args()
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -160,7 +213,9 @@ def main() -> None:
     }
     limits = dict(item.split("=", 1) for item in args.memory_limit)
     for pair, size in ((pair, size) for size in args.sizes for pair in args.pairs):
-        results["pairs"].setdefault(pair, {})[size] = r = bench(size, limits.get(size), pair)
+        results["pairs"].setdefault(pair, {})[size] = r = bench(
+            size, limits.get(size), pair, args.repeat
+        )
         print(
             f"{size} {pair}: floor {r['floor_s']} s | run {r['run']['wall_s']} s "
             f"({r['run']['ratio_to_floor']}x), {r['run']['peak_rss_mb']} MB | "
@@ -169,6 +224,11 @@ def main() -> None:
             f"benign flagged {r['benign_flagged']}",
             flush=True,
         )
+        rounds = ", ".join(
+            f"{x['run']['wall_s']}/{x['floor_s']} s = {x['run']['ratio_to_floor']}x"
+            for x in r["rounds"]
+        )
+        print(f"   run/floor, round by round: {rounds}", flush=True)
         print("   stages:", json.dumps(r["stages_s"]), flush=True)
     for pair, sizes in results["pairs"].items():
         if "1m" in sizes and "5m" in sizes:
