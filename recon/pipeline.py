@@ -8,12 +8,11 @@ writes the outputs atomically.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
@@ -188,38 +187,10 @@ def _preload(with_gx: bool) -> None:
     builds it itself and raises where the run can act on it: nothing is lost
     by ignoring it here.
     """
-    with suppress(Exception), _collector_paused_once():
+    with suppress(Exception):
         validate.preload()
         if with_gx:
             gx_checks.preload()
-
-
-_imported = False  # whether a `_preload` has imported what it imports, in this process
-
-
-@contextmanager
-def _collector_paused_once() -> Iterator[None]:
-    """The first preload's imports with the garbage collector paused, then frozen.
-
-    Pandera, pandas and GX leave about a million objects that live as long as
-    the process, and their imports make almost no garbage: the collector's
-    passes over them while they import, and at each of its later passes (one
-    at a run's end took 0.1 s under the GIL), freed nothing. Frozen, they are
-    no longer walked; anything else is still freed as before.
-    """
-    global _imported
-    if _imported:
-        yield
-        return
-    _imported = True
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-        gc.freeze()
 
 
 def _judged(

@@ -355,10 +355,7 @@ STARTS_A_PROCESS: dict[str, tuple[str, ...]] = {
         "test_openblas_starts_no_thread_of_its_own_unless_the_user_asks",
         "test_polars_allocator_keeps_freed_memory_a_while_unless_the_user_says_otherwise",
     ),
-    "tests/test_gx.py": (
-        "test_preload_in_a_background_thread_while_a_run_imports_and_works",
-        "test_the_first_preload_imports_without_collecting_then_freezes_what_it_imported",
-    ),
+    "tests/test_gx.py": ("test_preload_in_a_background_thread_while_a_run_imports_and_works",),
     "tests/test_privacy.py": ("test_every_byte_written_or_printed_by_a_generated_run",),
     "tests/test_real_ids.py": (
         "test_member_ids_are_written_as_read_in_members_and_mailing",

@@ -15,7 +15,7 @@ import pytest
 from recon import gx_adapter, gx_checks
 from recon.errors import InvariantError
 from recon.findings import SEVERITIES
-from tests.conftest import filing, fresh_python, member, my_number, printed_by_fresh_python
+from tests.conftest import filing, fresh_python, member, my_number
 
 
 def _household(reconcile, missing: int = 0, **policy):
@@ -578,41 +578,6 @@ def test_preload_in_a_background_thread_while_a_run_imports_and_works(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["gx"]["expectations"] == len(gx_checks.gx_catalog())
     assert (out / "gx" / "index.html").exists()
-
-
-_COLLECTOR_PROBE = """
-import gc, json, sys
-from recon import pipeline
-{setup}
-passes = []
-gc.callbacks.append(lambda phase, info: phase == "start" and passes.append(info["generation"]))
-before = gc.get_freeze_count()
-pipeline._preload(True)
-first = gc.get_freeze_count()
-during = len(passes)
-garbage = [[i] for i in range(10_000)]  # would be frozen by a second freeze
-pipeline._preload(True)
-print(json.dumps({{
-    "imported": "great_expectations" in sys.modules and "pandera" in sys.modules,
-    "passes_during": during, "frozen": first - before,
-    "frozen_again": gc.get_freeze_count() - first, "enabled": gc.isenabled(),
-}}))
-"""
-
-
-def test_the_first_preload_imports_without_collecting_then_freezes_what_it_imported():
-    """Pandera, pandas and GX leave about a million objects for the process's whole
-    life: the collector walked them while they imported and at each later pass
-    (one at a run's end took 0.1 s under the GIL). The first preload pauses it and
-    freezes what it made; a later preload freezes nothing more, and a collector a
-    user turned off stays off."""
-    found = json.loads(printed_by_fresh_python(_COLLECTOR_PROBE.format(setup="")))
-    assert found["imported"] and found["enabled"]
-    assert found["passes_during"] == 0
-    assert found["frozen"] > 200_000
-    assert found["frozen_again"] == 0
-    off = json.loads(printed_by_fresh_python(_COLLECTOR_PROBE.format(setup="gc.disable()")))
-    assert off["frozen"] > 200_000 and not off["enabled"]
 
 
 @pytest.fixture(autouse=True)
