@@ -94,11 +94,10 @@ def bench(size: str, memory_limit: str | None = None, pair: str = "cp932", repea
     scored on every run. Every round's figures are kept under `rounds`.
     """
     folder = data(size, pair)
-    rounds = [_round(folder, memory_limit) for _ in range(repeat)]
-    middle = sorted(rounds, key=lambda r: r["run"]["wall_s"])[len(rounds) // 2]
-    summary = middle.pop("summary")
-    for r in rounds:
-        r.pop("summary", None)
+    measured_rounds = [_round(folder, memory_limit) for _ in range(repeat)]
+    rounds = [figures for figures, _ in measured_rounds]
+    # The run with the median time gives the stages and the floor's parts.
+    middle, summary = sorted(measured_rounds, key=lambda m: m[0]["run"]["wall_s"])[repeat // 2]
 
     def figure(command: str) -> dict:
         return {
@@ -122,8 +121,8 @@ def bench(size: str, memory_limit: str | None = None, pair: str = "cp932", repea
         "run": figure("run"),
         "stages_s": summary.get("seconds", {}),  # of the run with the median time
         "check": figure("check"),
-        "accuracy_failures": sorted({f for r in rounds for f in r.pop("accuracy_failures")}),
-        "benign_flagged": max(r.pop("benign_flagged") for r in rounds),
+        "accuracy_failures": sorted({f for r in rounds for f in r["accuracy_failures"]}),
+        "benign_flagged": max(r["benign_flagged"] for r in rounds),
         "rounds": rounds,
     }
 
@@ -132,8 +131,9 @@ def _median(values: list[float]) -> float:
     return round(statistics.median(values), 2)
 
 
-def _round(folder: Path, memory_limit: str | None) -> dict:
-    """One floor, then one run and one check of the same pair, each in its own process."""
+def _round(folder: Path, memory_limit: str | None) -> tuple[dict, dict]:
+    """One floor, then one run and one check of the same pair, each in its own
+    process: (their figures, the run's summary.json)."""
     roster, filings = folder / "roster.csv", folder / "filings.csv"
     floor_run = measured(
         [sys.executable, str(ROOT / "bench" / "floor.py"), str(roster), str(filings)]
@@ -166,8 +166,13 @@ def _round(folder: Path, memory_limit: str | None) -> dict:
         "check": check | {"ratio_to_floor": round(check["wall_s"] / total, 2)},
         "accuracy_failures": failures(table),
         "benign_flagged": benign,
-        "summary": summary,
-    }
+    }, summary
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of rounds, 1 or more: {value!r}")
+    return int(value)
 
 
 def main() -> None:
@@ -190,7 +195,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--repeat",
-        type=int,
+        type=_positive,
         default=3,
         help="rounds of floor, run and check per size and pair; each figure is their median",
     )
