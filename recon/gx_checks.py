@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 _SEVERITY: dict[str, Severity] = {"critical": "error", "warning": "warning", "info": "info"}
 _SOURCES = ("roster", "filings")
 # What `written_detail` reads of a finding.
-FINDING_COLUMNS_READ = ("check", "field", "detail")
+FINDING_COLUMNS_READ = ("check", "source", "field", "detail")
 
 
 @dataclass(frozen=True)

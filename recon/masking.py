@@ -46,10 +46,17 @@ _GROUP_PY = re.compile(f"{_D}+")
 # 総務省令第85号 第5条 (SPEC §3.2): weights of the first 11 digits, left to right.
 _WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 
-# The finding columns that identify: written as they are, never scrubbed.
-IDENTIFIER_FIELDS = frozenset(
-    {"member_id", "household_id", "employee_id", "insurer_number", "symbol", "number", "branch"}
-)
+# The fields that identify, by the input a finding is about: a value quoted from
+# them is written as it is, never scrubbed. The roster's 記号, 番号 and 枝番 make up
+# its member ids, which every file writes as read (SPEC §9). A filing's 枝番 makes
+# no id: a value it failed with is free text, so a My Number shifted into it is
+# masked as it would be in a name.
+IDENTIFIER_FIELDS: dict[str, frozenset[str]] = {
+    "roster": frozenset(
+        {"member_id", "household_id", "employee_id", "insurer_number", "symbol", "number", "branch"}
+    ),
+    "filings": frozenset({"member_id", "household_id", "employee_id"}),
+}
 # Checks whose detail quotes nothing but identifiers, codes, dates, counts and
 # masked numbers (sql/08_input_finding.sql, sql/09_finding.sql; gx.* details
 # are counts). Every other check's detail may quote a name or an address as
@@ -254,10 +261,14 @@ def free_text_detail(findings: pl.DataFrame) -> pl.Series:
     """Per finding: whether its detail may quote free text (see `ID_ONLY_DETAILS`)."""
     check = findings.get_column("check")
     field = findings.get_column("field").fill_null("")
+    source = findings.get_column("source")
+    identifier = pl.repeat(False, findings.height, eager=True)
+    for name, fields in IDENTIFIER_FIELDS.items():
+        identifier = identifier | ((source == name) & field.is_in(sorted(fields)))
     id_only = (
         check.is_in(list(ID_ONLY_DETAILS))
         | check.str.starts_with("gx.")
-        | ((check == "input.invalid_value") & field.is_in(list(IDENTIFIER_FIELDS)))
+        | ((check == "input.invalid_value") & identifier)
     )
     return ~id_only.fill_null(False)
 

@@ -363,6 +363,7 @@ STARTS_A_PROCESS: dict[str, tuple[str, ...]] = {
         "test_the_shifted_number_is_masked_in_every_file_that_writes_the_name",
         "test_nothing_but_the_shifted_number_is_masked_and_it_is_nowhere_in_full",
         "test_the_explain_folder_quotes_each_members_findings_as_findings_csv_does",
+        "test_a_number_shifted_into_a_filings_branch_is_masked_everywhere",
     ),
     "tests/test_spill.py": (
         "test_run_with_memory_limit_and_spill_dir_leaves_nothing_behind",

@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 from stdnum.jp import in_ as oracle
 
+from recon import pipeline
 from recon.output import tables
 from tests.conftest import FILINGS, ROSTER, filing, member, my_number, run_args, write_csv
 
@@ -160,3 +161,31 @@ def test_nothing_but_the_shifted_number_is_masked_and_it_is_nowhere_in_full(writ
     assert EMPLOYEE_ID in texts["findings.csv"]  # an orphan is on no list of the page
     blob = unicodedata.normalize("NFKC", "\n".join(texts.values()))
     assert SHIFTED not in re.sub(r"[ \-]", "", blob)
+
+
+def test_a_number_shifted_into_a_filings_branch_is_masked_everywhere(reconcile, tmp_path):
+    """A filing's 枝番 makes no id (the roster's does): a My Number typed into it is
+    quoted by its input.invalid_value finding masked, in every file and in explain."""
+    insured = member(employee="E5", symbol="1000", number="5", branch="00")
+    run = reconcile([insured], [filing(insured, branch=SHIFTED)])
+    (finding,) = run.findings.filter(
+        (pl.col("check") == "input.invalid_value") & (pl.col("field") == "branch")
+    ).to_dicts()
+    assert finding["source"] == "filings" and finding["member_id"] == "1000-5-00"
+    out = tmp_path / "out"
+    pipeline.write(run.result, out)
+    explained = subprocess.run(
+        [sys.executable, "-m", "recon", "explain", "1000-5-00", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert explained.returncode == 0, explained.stderr
+    written = [p.read_bytes() for p in out.rglob("*") if p.is_file()]
+    blob = b"\n".join([*written, explained.stdout.encode()]).decode("utf-8", errors="replace")
+    assert f"********{SHIFTED[-4:]}" in "".join(_csv(out, "findings.csv")["detail"])
+    assert f"********{SHIFTED[-4:]}" in explained.stdout
+    assert SHIFTED not in re.sub(r"[ \-]", "", unicodedata.normalize("NFKC", blob))
+    for part in ("findings", "filings"):
+        frame = pl.read_parquet(out / "explain" / f"{part}.parquet")
+        assert not any(SHIFTED in str(v) for row in frame.rows() for v in row), part
