@@ -248,6 +248,22 @@ def _looks_utf8(data: bytes) -> bool:
     return True
 
 
+def _damaged_utf8(data: bytes, start: int) -> bool:
+    """Whether the first 64 KiB, which are not UTF-8, are UTF-8 text with a byte or
+    a few damaged rather than Shift_JIS.
+
+    Read as UTF-8, Shift_JIS gives a broken sequence at nearly every Japanese
+    character and a readable one by chance only; UTF-8 with a lost byte gives one
+    broken sequence among many readable ones. Read as CP932, such a file either
+    fails at a line far from the damage or, worse, turns every name to mojibake.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    head = decoder.decode(data[start : start + (1 << 16)], final=False)
+    broken = head.count("\ufffd")
+    readable = len(head) - len(head.encode("ascii", errors="ignore")) - broken
+    return readable > 10 * broken
+
+
 def _not_utf8(data: bytes, path: Path) -> str:
     try:
         data.decode("utf-8")
@@ -289,6 +305,8 @@ def _read_csv(path: Path, data: bytes) -> pl.DataFrame:
                     # It began as UTF-8 Japanese: one bad byte further on is damage,
                     # not Shift_JIS, and reading it as CP932 would garble every name.
                     raise InputError(_not_utf8(data, path)) from None
+        elif _damaged_utf8(data, start):  # the same, with the damage early on
+            raise InputError(_not_utf8(data, path))
         parsed = _line_breaks(_from_cp932(data, path, start))
         return _parse(parsed)
     except pl.exceptions.ComputeError as exc:
@@ -315,7 +333,8 @@ def _first_long_record(decoded: str) -> int:
 
 
 def _first_broken_quote(decoded: str) -> tuple[int, str] | None:
-    """(line in the file, column) of the first value whose quotes are broken.
+    """(line in the file, column) of the first value whose quotes are broken: one
+    not closed, text after a closing quote, or a quote inside a value not quoted.
 
     Scanned here, on this error path only, because the parser's own message
     quotes the broken value up to the end of the file.
@@ -337,6 +356,8 @@ def _first_broken_quote(decoded: str) -> tuple[int, str] | None:
                 line += 1
         elif c == '"' and quoted is False and decoded[i - 1 : i] in ("", ",", "\n", "\r"):
             in_quotes, quoted, start = True, True, line
+        elif c == '"' and not quoted:
+            return line, _column_name(header, field)  # a quote inside a value not quoted
         elif c == ",":
             field, quoted = field + 1, False
         elif c == "\n":
@@ -406,6 +427,11 @@ def _canonical_columns(
     for header in frame.columns:
         if "_duplicated_" in header:
             original = header.split("_duplicated_")[0]
+            if aliases.get(header_key(original)) is None:
+                # A column recon does not read, named twice: the blank headers of a
+                # spreadsheet's empty trailing columns, or two memo columns. Ignored
+                # like any column recon does not use.
+                continue
             raise InputError(text("read.header_twice", path=path, header=original))
         name = aliases.get(header_key(header))
         if name is None:

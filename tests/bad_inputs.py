@@ -205,6 +205,19 @@ CASES = [
         0,
         finding=None,
     ),
+    # A spreadsheet's empty trailing columns: blank headers, named twice and more.
+    Case(
+        "blank trailing columns",
+        _roster_text(_header() + ",,,\n" + _line() + ",,,\n"),
+        0,
+        finding=None,
+    ),
+    Case(
+        "a column recon does not read, named twice",
+        _roster_text(_header() + ",備考,備考\n" + _line() + ",メモ,メモ2\n"),
+        0,
+        finding=None,
+    ),
     Case(
         "required column empty in every row",
         _empty_required_column,

@@ -285,6 +285,7 @@ def test_a_file_of_nothing_but_spaces_and_line_breaks_is_empty(tmp_path, blank):
 # A name, an address and a valid My Number: none may reach a message.
 _NAME, _ADDRESS, _NUMBER = "佐藤 花子", "大阪府大阪市北区梅田9-8-7", "621498320257"
 _QUOTED_NAME = '"佐藤" 花子'
+_STRAY_QUOTE_NAME = '佐藤"花子'
 
 
 def _filings_header() -> str:
@@ -320,10 +321,15 @@ def _filings_line(name: str = _NAME, quote: str = "") -> str:
             f"{_filings_header()}\n{_filings_line()}\n{_filings_line(name=_QUOTED_NAME)}\n",
             ["3行目の3列目（氏名）", "引用符"],
         ),
+        # A quote inside a value that is not quoted (the parser said no row at all).
+        (
+            f"{_filings_header()}\n{_filings_line()}\n{_filings_line(name=_STRAY_QUOTE_NAME)}\n",
+            ["3行目の3列目（氏名）", "引用符"],
+        ),
         # No header row: the first member's row stands where the headers are.
         (f"{_filings_line()}\n{_filings_line()}\n", ["1行目（見出し）", "見出しの行がありません"]),
     ],
-    ids=["unclosed quote", "text after quote", "no header row"],
+    ids=["unclosed quote", "text after quote", "quote inside a value", "no header row"],
 )
 def test_a_broken_file_is_named_by_line_and_column_without_quoting_its_row(tmp_path, text, said):
     path = tmp_path / "届出.csv"
@@ -347,3 +353,32 @@ def test_line_breaks_are_rewritten_exactly_when_a_cr_stands_alone(parts):
     assert (fixed is not data) == lone
     assert b"\r" not in fixed if lone else fixed == data
     assert fixed.count(b"\n") == data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+@pytest.mark.parametrize("line_no", [2, 50])
+def test_utf8_file_with_a_bad_byte_early_is_refused_at_its_line_not_read_as_shift_jis(
+    tmp_path, line_no
+):
+    """A byte lost in the first 64 KiB: refused at the damaged line, as one further on
+    is, never read as CP932 (which named a line far from it, or read the file as
+    mojibake when the bytes happened to be valid CP932)."""
+    header = "社員番号,続柄,氏名,氏名カナ,生年月日,性別,個人番号,届出日\n"
+    line = "E1,本人,森 サユリ,モリ サユリ,1980-04-01,1,123456789018,2024-05-01\n"
+    lines = [header.encode(), *[line.encode()] * 60]
+    cut = "リ".encode()[:2]  # the last character lost its last byte
+    lines[line_no - 1] = "E2,本人,森 サユリ,モリ サユ".encode() + cut + b",1980-04-01,2,,x\n"
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"".join(lines))
+    message = _error(path, "filings")
+    assert f"{line_no}行目" in message and "UTF-8 でないバイト" in message
+
+
+def test_a_shift_jis_file_is_still_read_as_shift_jis_whatever_its_names(tmp_path):
+    # Half-width kana pairs can form a valid UTF-8 character by chance (ﾂｧ is C2 A7):
+    # one such pair among Shift_JIS text does not make the file UTF-8.
+    header = "社員番号,続柄,氏名,氏名カナ,生年月日,性別,個人番号,届出日\n"
+    rows = ["E1,本人,髙橋 﨑子,ﾂｧｶﾞﾜ ｻｷｺ,1980-04-01,2,,2024-05-01\n"] * 40
+    path = tmp_path / "f.csv"
+    path.write_bytes((header + "".join(rows)).encode("cp932"))
+    frame, _ = read_table(path, "filings")
+    assert set(frame["name"]) == {"髙橋 﨑子"} and set(frame["name_kana"]) == {"ﾂｧｶﾞﾜ ｻｷｺ"}
