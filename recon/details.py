@@ -71,6 +71,9 @@ def _words(kind: str, lang: str) -> dict[str, str]:
 # Values shown as words rather than codes, by kind and field.
 _AS_WORDS = {("sex", "roster"): "sex", ("sex", "filed"): "sex"}
 _AS_WORDS[("overseas.no_designated_address", "overseas_type")] = "overseas_type"
+# Kinds whose side may be unreadable (nulled by validation, sql/07_match_compare.sql):
+# a missing value is said as such, in the operator's language.
+_MAY_BE_UNREADABLE = frozenset({"birth_date", "sex"})
 
 
 def sentence(template: str, values: dict[str, pl.Expr]) -> pl.Expr:
@@ -106,6 +109,8 @@ def _kind_expr(kind: str, lang: str) -> pl.Expr:
         value = pl.col(column)
         if (kind, field) in _AS_WORDS:
             value = value.replace(_words(_AS_WORDS[kind, field], lang))
+        if kind in _MAY_BE_UNREADABLE:
+            value = value.fill_null(pl.lit(texts.text("details.unreadable", lang)))
         values[field] = value
     return sentence(texts.entry_of(f"details.{kind}")[lang], values)
 

@@ -58,13 +58,12 @@ SELECT
     (name_differs AND kana_differs) OR ((name_differs OR kana_differs) AND address_differs) AS identity_differs,
     -- The values as given, kept only where a finding quotes them: most pairs
     -- agree, and a million pairs of names and addresses would fill memory.
-    -- An unreadable value was nulled by validation: it is quoted as such.
-    CASE WHEN birth_differs THEN coalesce(CAST(filed_birth_date AS VARCHAR), '(unreadable)') END
-        AS filed_birth_date,
-    CASE WHEN birth_differs THEN coalesce(CAST(roster_birth_date AS VARCHAR), '(unreadable)') END
-        AS roster_birth_date,
-    CASE WHEN sex_differs THEN coalesce(filed_sex, '(unreadable)') END AS filed_sex,
-    CASE WHEN sex_differs THEN coalesce(roster_sex, '(unreadable)') END AS roster_sex,
+    -- An unreadable value was nulled by validation: on a pair that differs, NULL is
+    -- that side unreadable, which recon/details.py says in the operator's language.
+    CASE WHEN birth_differs THEN CAST(filed_birth_date AS VARCHAR) END AS filed_birth_date,
+    CASE WHEN birth_differs THEN CAST(roster_birth_date AS VARCHAR) END AS roster_birth_date,
+    CASE WHEN sex_differs THEN filed_sex END AS filed_sex,
+    CASE WHEN sex_differs THEN roster_sex END AS roster_sex,
     CASE WHEN name_differs OR name_variant THEN filed_name END AS filed_name,
     CASE WHEN name_differs OR name_variant THEN roster_name END AS roster_name,
     CASE WHEN kana_differs OR kana_variant THEN filed_kana END AS filed_kana,

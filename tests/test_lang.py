@@ -129,15 +129,18 @@ def test_both_languages_find_the_same_findings(runs):
 def test_details_are_sentences_with_the_values_in_the_chosen_language():
     frame = pl.DataFrame(
         {
-            "check": ["match.birth_date", "match.sex", "my_number.format", "match.identity"],
-            "detail_kind": ["birth_date", "sex", "my_number.lost_leading_zero", "identity"],
-            "detail_v1": ["1987-08-08", "1", "11", None],
-            "detail_v2": ["1987-08-18", "2", None, None],
-            "detail_v3": [None, None, None, "スズキ"],
-            "detail_v4": [None, None, None, "サトウ"],
-            "detail_v5": [None] * 4,
-            "detail_v6": [None] * 4,
-            "roster_row": [1, 2, 3, 4],
+            "check": ["match.birth_date", "match.sex", "my_number.format", "match.identity"]
+            + ["match.birth_date", "match.sex"],
+            "detail_kind": ["birth_date", "sex", "my_number.lost_leading_zero", "identity"]
+            + ["birth_date", "sex"],
+            # The last two: one side unreadable (nulled by validation, sql/07).
+            "detail_v1": ["1987-08-08", "1", "11", None, None, "1"],
+            "detail_v2": ["1987-08-18", "2", None, None, "1987-08-18", None],
+            "detail_v3": [None, None, None, "スズキ", None, None],
+            "detail_v4": [None, None, None, "サトウ", None, None],
+            "detail_v5": [None] * 6,
+            "detail_v6": [None] * 6,
+            "roster_row": [1, 2, 3, 4, 5, 6],
         },
         schema_overrides={f"detail_v{i}": pl.String for i in range(1, 7)},
     )
@@ -149,10 +152,16 @@ def test_details_are_sentences_with_the_values_in_the_chosen_language():
         "個人番号が12桁ではありません（11桁：表計算ソフトで先頭の0が落ちた可能性があります。"
         "番号を再提出してもらってください）",
         "本人情報が複数異なります：カナ氏名（台帳 スズキ／届出 サトウ）",
+        "生年月日が異なります（台帳 （読み取れない値）／届出 1987-08-18）",
+        "性別が異なります（台帳 男／届出 （読み取れない値））",
     ]
     en = details.render(frame, "en")["detail"].to_list()
     assert en[0] == "birth date differs (roster 1987-08-08 / filing 1987-08-18)"
     assert en[1] == "sex differs (roster male / filing female)"
+    assert en[4:] == [
+        "birth date differs (roster (unreadable) / filing 1987-08-18)",
+        "sex differs (roster male / filing (unreadable))",
+    ]
 
 
 def test_every_kind_the_sql_gives_has_a_sentence():

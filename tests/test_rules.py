@@ -804,7 +804,8 @@ def test_unreadable_birth_date_or_sex_on_either_side_suspends_the_link(
         return
     found = run.finding(unverified)
     assert (found["source"], found["row"], found["member_id"]) == ("filings", 1, "1234-1-00")
-    assert "(unreadable)" in found["detail"]
+    # Said in the operator's language, as the rest of the sentence is.
+    assert "（読み取れない値）" in found["detail"] and "(unreadable)" not in found["detail"]
     assert (d["my_number_status"], d["notice"], d["certificate_reasons"]) == (
         "mismatch",
         "none",

@@ -256,7 +256,8 @@ def test_match_compare_flags_a_birth_date_difference_and_never_sex_3(run_stage):
     assert _by(made, "filing_row", *columns) == {
         1: (True, False, "1980-04-01", "1980-04-02"),
         # 2: sex 3 (未設定) never mismatches, so the pair agrees and is not kept
-        3: (True, False, "(unreadable)", "1980-04-01"),  # unreadable: the link is unverified
+        # unreadable (NULL, worded by recon/details.py): the link is unverified
+        3: (True, False, None, "1980-04-01"),
     }
 
 
