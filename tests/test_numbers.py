@@ -106,6 +106,15 @@ def test_insurer_number_padded_before_checking():
     assert padded == ["01040013", "01040013", "0104001x", "104001", None]
 
 
+def test_a_postal_code_written_with_a_hyphen_is_never_padded():
+    # 0600001 typed as a number comes back as 600001: its zero is put back. One
+    # written with a hyphen was text to the spreadsheet: a digit short is a typo.
+    frame = pl.DataFrame({"p": ["600001", "060-0001", "100-004", "10-00004", "1000004"]})
+    padded = frame.select(padded_digits("p", 7, strip="\\-‐−ー")).to_series().to_list()
+    # 10-00004 has its seven digits, only the hyphen misplaced: read as 1000004.
+    assert padded == ["0600001", "0600001", "100-004", "1000004", "1000004"]
+
+
 def test_every_spelling_of_a_number_gets_one_key_and_one_verdict(tmp_path):
     """Through `normalize`, where twelve ASCII digits skip the cleaning the others get."""
     from recon.columns import FILINGS

@@ -79,16 +79,17 @@ def padded_digits(column: str, width: int, *, strip: str = "") -> pl.Expr:
     """Digits, with the one leading zero a spreadsheet drops put back.
 
     Excel turns `06139919` into `6139919` and a postal code `0600001` into
-    `600001`: exactly one digit short. Anything else is kept as given, so
-    validation reports it instead of a guess repairing it.
+    `600001`: exactly one digit short. Only a bare number lost its zero: one
+    written with a separator (`060-001`) was text to the spreadsheet, so a digit
+    missing there is a typo. Anything else is kept as given, so validation
+    reports it instead of a guess repairing it.
     """
-    value = pl.col(column).str.normalize("NFKC").str.strip_chars()
-    if strip:
-        value = value.str.replace_all(f"[{strip}]", "")
+    given = pl.col(column).str.normalize("NFKC").str.strip_chars()
+    digits = given.str.replace_all(f"[{strip}]", "") if strip else given
     return (
-        pl.when(value.str.contains(f"^[0-9]{{{width}}}$"))
-        .then(value)
-        .when(value.str.contains(f"^[0-9]{{{width - 1}}}$"))
-        .then(pl.lit("0") + value)
+        pl.when(digits.str.contains(f"^[0-9]{{{width}}}$"))
+        .then(digits)
+        .when(given.str.contains(f"^[0-9]{{{width - 1}}}$"))
+        .then(pl.lit("0") + given)
         .otherwise(pl.col(column).str.strip_chars())
     )
