@@ -168,13 +168,24 @@ def test_csv_cells_that_look_like_formulas_are_neutralized(tmp_path):
             "cell": ["=1+1", "+81 3", "-2", "@SUM(A1)", "\t=x", "1234-1-00"],
             "safe": ["a", None, "b=1", "", "山田", "x-"],  # nothing to neutralize
             "none": [None] * 6,
+            # Categorical columns (the decisions' codes) are looked at too.
+            "coded": ["=1+1", "-2", "a", None, "a", "=1+1"],
+            "coded_safe": ["a", "b", None, "a", "b=1", "a"],
         },
-        schema={"cell": pl.String, "safe": pl.String, "none": pl.String},
+        schema={
+            "cell": pl.String,
+            "safe": pl.String,
+            "none": pl.String,
+            "coded": pl.Categorical,
+            "coded_safe": pl.Categorical,
+        },
     )
     output.excel_csv(frame, tmp_path / "x.csv")
     got = _csv(tmp_path / "x.csv")
     assert got["cell"].to_list() == ["'=1+1", "'+81 3", "'-2", "'@SUM(A1)", "'\t=x", "1234-1-00"]
     assert got["safe"].to_list() == ["a", "", "b=1", "", "山田", "x-"]
+    assert got["coded"].to_list() == ["'=1+1", "'-2", "a", "", "a", "'=1+1"]
+    assert got["coded_safe"].to_list() == ["a", "b", "", "a", "b=1", "a"]
 
 
 def test_verdict_comes_first_and_counts_the_errors(reconcile, tmp_path):

@@ -432,3 +432,45 @@ def test_decision_certificate_ends_the_day_before_the_same_date_five_years_on(ru
         1: ("yes", "card_none", D(2030, 6, 29)),
         2: ("yes", "card_none", D(2026, 12, 31)),
     }
+
+
+def _enum_values(duckdb_type: str) -> list[str]:
+    assert duckdb_type.startswith("ENUM("), duckdb_type
+    return [v.strip().strip("'") for v in duckdb_type[len("ENUM(") : -1].split(",")]
+
+
+def test_decision_types_each_code_column_as_the_values_python_knows(shapes):
+    from recon.normalize.codes import CODES
+    from recon.output.model import CERTIFICATES, DELIVERIES, MY_NUMBER_STATUSES, NOTICES
+
+    typed = dict(shapes["decision"])
+    assert {
+        column: sorted(_enum_values(typed[column]))
+        for column in (
+            "my_number_status",
+            "notice",
+            "certificate",
+            "delivery",
+            "relation",
+            "overseas_type",
+            "route_residence",
+        )
+    } == {
+        "my_number_status": sorted(MY_NUMBER_STATUSES),
+        "notice": sorted(NOTICES),
+        "certificate": sorted(CERTIFICATES),
+        "delivery": sorted(DELIVERIES),
+        "relation": sorted(CODES["relation"]),
+        "overseas_type": sorted(CODES["overseas_type"]),
+        "route_residence": sorted(CODES["residence"]),
+    }
+
+
+def test_decision_fails_on_a_code_outside_its_values_instead_of_writing_it(run_stage):
+    import duckdb
+
+    base = {"active": True, "period_unreadable": False, "has_filing": True}
+    made = run_stage("decision", member=[{"row": 1, **base, "relation": "child"}])
+    assert made["relation"].to_list() == ["child"]
+    with pytest.raises(duckdb.ConversionException):
+        run_stage("decision", member=[{"row": 1, **base, "relation": "cousin"}])

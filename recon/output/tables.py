@@ -99,7 +99,7 @@ def excel_csv(
     by people. Named after the scrubbing, which knows the columns by their codes.
     """
     frame = safe_frame(frame, free_text)
-    columns = [c for c, t in frame.schema.items() if t == pl.String]
+    columns = [c for c, t in frame.schema.items() if t in (pl.String, pl.Categorical)]
     frame = frame.with_columns(neutralized(frame.get_column(c)) for c in columns)
     if lang is not None:
         frame = frame.rename({c: header(c, lang) for c in frame.columns})
@@ -136,7 +136,12 @@ def read_list(path: Path, lang: str | None = None) -> pl.DataFrame:
 def neutralized(cells: pl.Series) -> pl.Series:
     """The cells as `excel_csv` writes them: a `'` before each one Excel would run as
     a formula; the column as it is when none would (at 5M members a copy of every
-    text column was gigabytes)."""
+    text column was gigabytes). A categorical column (the decisions' codes) is
+    looked at through its few values, and made text only if one would run."""
+    if cells.dtype == pl.Categorical:
+        if not cells.unique().cast(pl.String).str.contains(_FORMULA_START).any():
+            return cells
+        cells = cells.cast(pl.String)
     where = cells.str.contains(_FORMULA_START).fill_null(False).arg_true()
     if where.is_empty():
         return cells
