@@ -9,6 +9,7 @@ be read at all (unknown encoding, broken CSV, missing required column) is an
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import io
 import os
 import re
@@ -387,8 +388,10 @@ def _read_excel(path: Path, source: Source, data: bytes) -> pl.DataFrame:
 
     Workbooks often open with a cover or notes sheet; the data may be on the
     second. Which sheet was read is not guessed beyond that: none matching is
-    an error listing the sheets. A sheet that is the other input is returned,
-    so that the header check says the two files were swapped.
+    an error listing the sheets, and so are two (a roster split over 本社 and
+    支社 sheets would otherwise lose every member of the second in silence).
+    A sheet that is the other input is returned, so that the header check
+    says the two files were swapped.
     """
     sheets = pl.read_excel(
         io.BytesIO(data),
@@ -400,12 +403,18 @@ def _read_excel(path: Path, source: Source, data: bytes) -> pl.DataFrame:
     for wanted in (source, OTHER[source]):
         aliases = alias_map(wanted)
         required = {c.name for c in SCHEMAS[wanted] if c.required}
-        for frame in sheets.values():
-            if required <= {aliases.get(header_key(h)) for h in frame.columns}:
-                # Excel date cells come back as 'YYYY-MM-DD 00:00:00'; the time is an artefact.
-                return frame.with_columns(
-                    pl.all().cast(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
-                )
+        matching = [
+            name
+            for name, frame in sheets.items()
+            if required <= {aliases.get(header_key(h)) for h in frame.columns}
+        ]
+        if len(matching) > 1:
+            raise InputError(text("read.sheets_many", path=path, sheets=", ".join(matching)))
+        if matching:
+            # Excel date cells come back as 'YYYY-MM-DD 00:00:00'; the time is an artefact.
+            return sheets[matching[0]].with_columns(
+                pl.all().cast(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
+            )
     first = next(iter(sheets.values()), pl.DataFrame())
     if len(sheets) == 1:
         return first.with_columns(pl.all().cast(pl.String))  # reported as missing columns
@@ -415,8 +424,33 @@ def _read_excel(path: Path, source: Source, data: bytes) -> pl.DataFrame:
 
 
 def _read_parquet(data: bytes) -> pl.DataFrame:
+    """Every column as text, as a CSV would give it.
+
+    pandas writes dates as timestamps at midnight and whole numbers with a gap
+    as floats: those are written as the date (`1980-03-01`) and the number
+    (`1`, not `1.0`), so that they read as the CSV's would. A time of day or a
+    fraction is kept, and validation reports it.
+    """
     frame = pl.read_parquet(io.BytesIO(data))
-    return frame.with_columns(pl.all().cast(pl.String))
+    midnight = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype == pl.Datetime and (frame[name].dt.time().drop_nulls() == dt.time(0)).all()
+    ]
+    whole = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype.is_float() and _whole(frame[name].drop_nulls().drop_nans())
+    ]
+    return frame.with_columns(
+        pl.col(midnight).dt.date(),
+        pl.col(whole).cast(pl.Int64, strict=False),
+    ).with_columns(pl.all().cast(pl.String))
+
+
+def _whole(values: pl.Series) -> bool:
+    """Whether every float is a whole number a float holds exactly (|x| < 2**53)."""
+    return bool(((values % 1 == 0) & (values.abs() < 2**53)).all())
 
 
 def _canonical_columns(

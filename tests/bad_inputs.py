@@ -71,12 +71,16 @@ def _xlsx(folder: Path, sheets: dict[str, list[list[str]]], merge_header: bool =
 
 
 def _xlsx_case(
-    second_sheet: bool = False, merged: bool = False
+    second_sheet: bool = False, merged: bool = False, split: bool = False
 ) -> Callable[[Path], tuple[Path, Path]]:
     def write(folder: Path) -> tuple[Path, Path]:
         _, filings = _good(folder)
-        rows = [[c.headers[0] for c in ROSTER], [member()[c.name] for c in ROSTER]]
+        header = [c.headers[0] for c in ROSTER]
+        rows = [header, [member()[c.name] for c in ROSTER]]
         sheets = {"説明": [["この台帳について"]], "台帳": rows} if second_sheet else {"台帳": rows}
+        if split:  # the roster on two sheets: 本社 and 支社
+            other = member(employee="E2", number="2")
+            sheets = {"本社": rows, "支社": [header, [other[c.name] for c in ROSTER]]}
         return _xlsx(folder, sheets, merge_header=merged), filings
 
     return write
@@ -256,6 +260,12 @@ CASES = [
         finding=("input.invalid_value", 1, "sex"),
     ),
     Case("xlsx with the data on the second sheet", _xlsx_case(second_sheet=True), 0, finding=None),
+    Case(
+        "xlsx with the roster on two sheets",
+        _xlsx_case(split=True),
+        2,
+        ("roster.xlsx", "本社, 支社", "1枚のシートにまとめて"),
+    ),
     Case(
         "xlsx with merged header cells",
         _xlsx_case(merged=True),

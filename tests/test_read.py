@@ -382,3 +382,36 @@ def test_a_shift_jis_file_is_still_read_as_shift_jis_whatever_its_names(tmp_path
     path.write_bytes((header + "".join(rows)).encode("cp932"))
     frame, _ = read_table(path, "filings")
     assert set(frame["name"]) == {"髙橋 﨑子"} and set(frame["name_kana"]) == {"ﾂｧｶﾞﾜ ｻｷｺ"}
+
+
+def test_parquet_as_pandas_writes_it_reads_as_the_csv_of_the_same_values(tmp_path):
+    """pandas writes dates as timestamps at midnight and whole numbers with a gap as
+    floats: every date was invalid ('1980-03-01 00:00:00.000000') and a 枝番 0
+    read as '0.0'. A time of day or a fraction is kept, for validation to report."""
+    frame = pl.DataFrame(
+        {
+            "社員番号": ["E1", "E2", "E3"],
+            "続柄": ["本人"] * 3,
+            "氏名": ["山田 太郎", "山田 花子", "佐藤 一郎"],
+            "氏名カナ": ["ヤマダ タロウ", "ヤマダ ハナコ", "サトウ イチロウ"],
+            "個人番号": ["123456789018"] * 3,
+            "生年月日": ["1980-03-01", "1982-07-15", "1975-05-05"],
+            "届出日": ["2024-05-01 00:00", "2024-05-02 00:00", "2024-05-03 09:30"],
+            "枝番": [0.0, None, 1.5],
+            "性別": [1.0, 2.0, None],
+        }
+    ).with_columns(
+        pl.col("生年月日").str.to_datetime("%Y-%m-%d"),
+        pl.col("届出日").str.to_datetime("%Y-%m-%d %H:%M"),
+    )
+    path = tmp_path / "filings.parquet"
+    frame.write_parquet(path)
+    read, _ = read_table(path, "filings")
+    assert read["birth_date"].to_list() == ["1980-03-01", "1982-07-15", "1975-05-05"]
+    assert read["filed_on"].to_list() == [
+        "2024-05-01 00:00:00.000000",
+        "2024-05-02 00:00:00.000000",
+        "2024-05-03 09:30:00.000000",
+    ]  # one time of day in the column: kept for validation to report
+    assert read["branch"].to_list() == ["0.0", None, "1.5"]  # one fraction: kept
+    assert read["sex"].to_list() == ["1", "2", None]
