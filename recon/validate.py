@@ -117,7 +117,11 @@ def schema(source: Source) -> pa.DataFrameSchema:
     import pandera.polars as pa
 
     columns = {
-        c.name: pa.Column(pl.String, checks=_checks(c), nullable=not c.required)
+        c.name: pa.Column(
+            pl.Categorical if c.kind in CODES else pl.String,
+            checks=_checks(c),
+            nullable=not c.required,
+        )
         for c in SCHEMAS[source]
         if c.kind != "my_number"  # reported as my_number.* findings, never as a raw value
     }

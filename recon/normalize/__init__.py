@@ -13,7 +13,7 @@ import polars as pl
 
 from recon.columns import SCHEMAS, Source
 from recon.masking import mask_expr
-from recon.normalize.codes import code_expr
+from recon.normalize.codes import CODES, code_expr
 from recon.normalize.dates import iso_dates
 from recon.normalize.lookups import Lookups as Lookups  # shared by the two files (pipeline)
 from recon.normalize.numbers import (
@@ -58,7 +58,7 @@ def normalize(
     frame = iso_dates(frame, [c.name for c in columns if c.kind == "date"], lookups, typed=True)
     per_value: dict[str, pl.Expr] = {}
     for c in columns:
-        if c.kind in ("sex", "yes_no", "residence", "overseas_type", "card_status", "relation"):
+        if c.kind in CODES:
             per_value[c.name] = code_expr(c.name, c.kind)
         elif c.kind == "insurer_number":
             per_value[c.name] = padded_digits(c.name, 8)
@@ -66,20 +66,26 @@ def normalize(
             per_value[c.name] = padded_digits(c.name, 2)
         elif c.kind == "postal_code":
             per_value[c.name] = padded_digits(c.name, 7, strip="\\-‐−ー")
-    frame = _on_distinct(frame, per_value)
+    frame = _on_distinct(frame, per_value, frozenset(c.name for c in columns if c.kind in CODES))
     if keys:
         frame = _comparison_keys(frame, lookups)
     return _roster_ids(frame) if source == "roster" else _filing_number(frame)
 
 
-def _on_distinct(frame: pl.DataFrame, exprs: dict[str, pl.Expr]) -> pl.DataFrame:
+def _on_distinct(
+    frame: pl.DataFrame, exprs: dict[str, pl.Expr], codes: frozenset[str] = frozenset()
+) -> pl.DataFrame:
     """Each `exprs[column]` (reading only that column) computed once per distinct value.
 
     Codes, branches and postal codes take a handful of values in a million rows:
     NFKC and the regexes run on those, and the result is mapped back.
     """
     return frame.with_columns(
-        _per_distinct(frame.get_column(name).cast(pl.String), expr, pl.String()).alias(name)
+        _per_distinct(
+            frame.get_column(name).cast(pl.String),
+            expr,
+            pl.Categorical() if name in codes else pl.String(),
+        ).alias(name)
         for name, expr in exprs.items()
     )
 
