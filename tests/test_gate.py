@@ -403,3 +403,19 @@ def test_a_gate_that_cannot_decide_says_so_in_its_ci_files(tmp_path):
     root = ET.parse(tmp_path / "junit.xml").getroot()
     assert root.find(".//error") is not None
     assert "could not decide" in (tmp_path / "s.md").read_text(encoding="utf-8")
+
+
+def test_the_terminal_names_severity_and_file_in_the_chosen_language(gate):
+    from recon.gate import ci
+
+    a = household("E1")
+    done = gate(a, [filing(a[0], birth_date="1980-04-02"), filing(a[1])])
+    (ja,) = [
+        line for line in ci.terminal_lines(done.outcome, lang="ja") if "match.birth_date" in line
+    ]
+    assert ja.startswith("  エラー") and "事業主届出 1 行目" in ja
+    assert "error" not in ja and "filings" not in ja
+    (en,) = [
+        line for line in ci.terminal_lines(done.outcome, lang="en") if "match.birth_date" in line
+    ]
+    assert en.startswith("  error") and "filings row 1" in en

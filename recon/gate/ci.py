@@ -33,6 +33,7 @@ import polars as pl
 from recon.findings import SEVERITIES, Check, catalog
 from recon.gate.compare import NEW, OPEN, RESOLVED, Outcome, RosterDiff
 from recon.gate.waivers import ACTIVE, EXPIRED, UNUSED
+from recon.helptext import cells
 from recon.masking import scrub
 from recon.texts import current, text
 from recon.wording import word
@@ -116,7 +117,8 @@ def _where(row: dict, lang: str | None = None) -> str:
     if row.get("field"):
         parts.append(str(row["field"]))
     if row.get("row") is not None:
-        parts.append(_t("where.row", lang, source=row["source"], row=row["row"]))
+        source = text(f"explain.source.{row['source']}", lang)
+        parts.append(_t("where.row", lang, source=source, row=row["row"]))
     return fold(" · ".join(p for p in parts if p))
 
 
@@ -158,8 +160,10 @@ def terminal_lines(outcome: Outcome, cap: int = 20, lang: str | None = None) -> 
             )
         )
     for row in outcome.blocking.head(cap).iter_rows(named=True):
+        severity = word("severity", row["severity"], lang or current())
+        padding = " " * max(1, 9 - cells(severity))  # エラー is six cells wide, error five
         lines.append(
-            f"  {row['severity']:<8} {row['check']:<32} {_where(row, lang)}  "
+            f"  {severity}{padding}{row['check']:<32} {_where(row, lang)}  "
             f"({why_text(row['why'], lang)})"
         )
     if outcome.blocking.height > cap:
