@@ -335,14 +335,15 @@ def _first_long_record(decoded: str) -> int:
 
 def _first_broken_quote(decoded: str) -> tuple[int, str] | None:
     """(line in the file, column) of the first value whose quotes are broken: one
-    not closed, text after a closing quote, or a quote inside a value not quoted.
+    not closed, text after a closing quote, or an odd number of quotes inside a
+    value not quoted (the parser reads them in pairs: `コーポ"さくら"101` is fine).
 
     Scanned here, on this error path only, because the parser's own message
     quotes the broken value up to the end of the file.
     """
     lines = decoded.splitlines()
     header: list[str] = next(_csv_reader(lines[:1]), []) if lines else []
-    line, i, field, in_quotes, quoted, start = 1, 0, 0, False, False, 1
+    line, i, field, in_quotes, quoted, start, stray = 1, 0, 0, False, False, 1, 0
     while i < len(decoded):
         c = decoded[i]
         if in_quotes:
@@ -358,12 +359,16 @@ def _first_broken_quote(decoded: str) -> tuple[int, str] | None:
         elif c == '"' and quoted is False and decoded[i - 1 : i] in ("", ",", "\n", "\r"):
             in_quotes, quoted, start = True, True, line
         elif c == '"' and not quoted:
-            return line, _column_name(header, field)  # a quote inside a value not quoted
+            stray += 1  # a quote inside a value not quoted
+        elif c in ",\n" and stray % 2:
+            return line, _column_name(header, field)
         elif c == ",":
-            field, quoted = field + 1, False
+            field, quoted, stray = field + 1, False, 0
         elif c == "\n":
-            line, field, quoted = line + 1, 0, False
+            line, field, quoted, stray = line + 1, 0, False, 0
         i += 1
+    if stray % 2:
+        return line, _column_name(header, field)
     return (start, _column_name(header, field)) if in_quotes else None
 
 
@@ -387,11 +392,12 @@ def _read_excel(path: Path, source: Source, data: bytes) -> pl.DataFrame:
     is read as what it is.
 
     Workbooks often open with a cover or notes sheet; the data may be on the
-    second. Which sheet was read is not guessed beyond that: none matching is
-    an error listing the sheets, and so are two (a roster split over 本社 and
-    支社 sheets would otherwise lose every member of the second in silence).
-    A sheet that is the other input is returned, so that the header check
-    says the two files were swapped.
+    second, and an empty form (様式) may sit beside it. Which sheet was read is
+    not guessed beyond that: none matching is an error listing the sheets, and
+    so are two that hold rows (a roster split over 本社 and 支社 sheets would
+    otherwise lose every member of the second in silence). A sheet that is the
+    other input is returned, so that the header check says the two files were
+    swapped.
     """
     sheets = pl.read_excel(
         io.BytesIO(data),
@@ -408,8 +414,10 @@ def _read_excel(path: Path, source: Source, data: bytes) -> pl.DataFrame:
             for name, frame in sheets.items()
             if required <= {aliases.get(header_key(h)) for h in frame.columns}
         ]
-        if len(matching) > 1:
-            raise InputError(text("read.sheets_many", path=path, sheets=", ".join(matching)))
+        filled = [name for name in matching if _holds_rows(sheets[name])]
+        if wanted == source and len(filled) > 1:
+            raise InputError(text("read.sheets_many", path=path, sheets=", ".join(filled)))
+        matching = filled or matching
         if matching:
             # Excel date cells come back as 'YYYY-MM-DD 00:00:00'; the time is an artefact.
             return sheets[matching[0]].with_columns(
@@ -423,13 +431,20 @@ def _read_excel(path: Path, source: Source, data: bytes) -> pl.DataFrame:
     )
 
 
+def _holds_rows(sheet: pl.DataFrame) -> bool:
+    """Whether a sheet has a row below its header with a value in it."""
+    cells = sheet.select(pl.all().cast(pl.String).str.strip_chars())
+    return cells.select(pl.any_horizontal(pl.all().fill_null("") != "")).to_series().any()
+
+
 def _read_parquet(data: bytes) -> pl.DataFrame:
     """Every column as text, as a CSV would give it.
 
     pandas writes dates as timestamps at midnight and whole numbers with a gap
     as floats: those are written as the date (`1980-03-01`) and the number
     (`1`, not `1.0`), so that they read as the CSV's would. A time of day or a
-    fraction is kept, and validation reports it.
+    fraction is kept, and validation reports it; so is a 32-bit float, which
+    holds a twelve-digit number only rounded (never repaired in silence).
     """
     frame = pl.read_parquet(io.BytesIO(data))
     midnight = [
@@ -440,7 +455,7 @@ def _read_parquet(data: bytes) -> pl.DataFrame:
     whole = [
         name
         for name, dtype in frame.schema.items()
-        if dtype.is_float() and _whole(frame[name].drop_nulls().drop_nans())
+        if dtype == pl.Float64 and _whole(frame[name].drop_nulls().drop_nans())
     ]
     return frame.with_columns(
         pl.col(midnight).dt.date(),

@@ -71,7 +71,7 @@ def _xlsx(folder: Path, sheets: dict[str, list[list[str]]], merge_header: bool =
 
 
 def _xlsx_case(
-    second_sheet: bool = False, merged: bool = False, split: bool = False
+    second_sheet: bool = False, merged: bool = False, split: bool = False, form: bool = False
 ) -> Callable[[Path], tuple[Path, Path]]:
     def write(folder: Path) -> tuple[Path, Path]:
         _, filings = _good(folder)
@@ -81,6 +81,8 @@ def _xlsx_case(
         if split:  # the roster on two sheets: 本社 and 支社
             other = member(employee="E2", number="2")
             sheets = {"本社": rows, "支社": [header, [other[c.name] for c in ROSTER]]}
+        if form:  # an empty form beside the data: its header row and blank rows
+            sheets = {"台帳": rows, "様式": [header, [""] * len(header)]}
         return _xlsx(folder, sheets, merge_header=merged), filings
 
     return write
@@ -260,6 +262,7 @@ CASES = [
         finding=("input.invalid_value", 1, "sex"),
     ),
     Case("xlsx with the data on the second sheet", _xlsx_case(second_sheet=True), 0, finding=None),
+    Case("xlsx with an empty form beside the data", _xlsx_case(form=True), 0, finding=None),
     Case(
         "xlsx with the roster on two sheets",
         _xlsx_case(split=True),

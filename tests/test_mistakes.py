@@ -273,3 +273,22 @@ def test_a_run_with_filings_says_nothing_of_the_kind(tmp_path):
     assert done.exit_code == 0, done.output
     assert "届出なし" not in done.output
     assert 'id="no-filings"' not in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_filings_workbook_on_two_sheets_given_as_the_roster_is_named_as_swapped(tmp_path):
+    """Two sheets of the other input: the swap is what is wrong, not the sheets."""
+    import xlsxwriter
+
+    book_path = tmp_path / "届出.xlsx"
+    book = xlsxwriter.Workbook(book_path)
+    header = [c.headers[0] for c in FILINGS]
+    for name, employee in (("本社", "E1"), ("支社", "E2")):
+        sheet = book.add_worksheet(name)
+        sheet.write_row(0, 0, header)
+        sheet.write_row(1, 0, [filing(member(employee=employee))[c.name] for c in FILINGS])
+    book.close()
+    filings = write_csv(tmp_path / "filings.csv", [filing(member())], FILINGS)
+    with pytest.raises(InputError) as raised:
+        read_table(book_path, "roster", counterpart=filings)
+    said = str(raised.value)
+    assert "おそらく逆です" in said and "複数あります" not in said

@@ -286,6 +286,7 @@ def test_a_file_of_nothing_but_spaces_and_line_breaks_is_empty(tmp_path, blank):
 _NAME, _ADDRESS, _NUMBER = "佐藤 花子", "大阪府大阪市北区梅田9-8-7", "621498320257"
 _QUOTED_NAME = '"佐藤" 花子'
 _STRAY_QUOTE_NAME = '佐藤"花子'
+_PAIRED_QUOTES_NAME = '佐藤 "はな" 子'
 
 
 def _filings_header() -> str:
@@ -326,10 +327,22 @@ def _filings_line(name: str = _NAME, quote: str = "") -> str:
             f"{_filings_header()}\n{_filings_line()}\n{_filings_line(name=_STRAY_QUOTE_NAME)}\n",
             ["3行目の3列目（氏名）", "引用符"],
         ),
+        # Quotes in pairs inside a value are read as they are: the broken one is named.
+        (
+            f"{_filings_header()}\n{_filings_line(name=_PAIRED_QUOTES_NAME)}\n"
+            f"{_filings_line()}\n{_filings_line(quote=chr(34))}\n",
+            ["4行目の3列目（氏名）", "引用符"],
+        ),
         # No header row: the first member's row stands where the headers are.
         (f"{_filings_line()}\n{_filings_line()}\n", ["1行目（見出し）", "見出しの行がありません"]),
     ],
-    ids=["unclosed quote", "text after quote", "quote inside a value", "no header row"],
+    ids=[
+        "unclosed quote",
+        "text after quote",
+        "quote inside a value",
+        "paired quotes before an unclosed one",
+        "no header row",
+    ],
 )
 def test_a_broken_file_is_named_by_line_and_column_without_quoting_its_row(tmp_path, text, said):
     path = tmp_path / "届出.csv"
@@ -401,6 +414,8 @@ def test_parquet_as_pandas_writes_it_reads_as_the_csv_of_the_same_values(tmp_pat
             "性別": [1.0, 2.0, None],
         }
     ).with_columns(
+        # A 32-bit float holds a twelve-digit number only rounded: kept, never "repaired".
+        pl.Series("個人番号", [123456789018.0] * 3, pl.Float32),
         pl.col("生年月日").str.to_datetime("%Y-%m-%d"),
         pl.col("届出日").str.to_datetime("%Y-%m-%d %H:%M"),
     )
@@ -415,3 +430,4 @@ def test_parquet_as_pandas_writes_it_reads_as_the_csv_of_the_same_values(tmp_pat
     ]  # one time of day in the column: kept for validation to report
     assert read["branch"].to_list() == ["0.0", None, "1.5"]  # one fraction: kept
     assert read["sex"].to_list() == ["1", "2", None]
+    assert all(not v.isdigit() for v in read["my_number"].to_list())  # float text, not 1234567…
