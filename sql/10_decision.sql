@@ -119,8 +119,8 @@ confirming AS (
 -- outside them fails the run here instead of reaching a file. It also reaches
 -- polars as a dictionary (a categorical): the writers, Great Expectations and
 -- the explain folder then work on its few values, not on a million strings
--- (0.3 CPU-s of a 1M run). A test holds these lists to the Python side's
--- (recon/output/model.py, recon/normalize/codes.py).
+-- (0.5 CPU-s of a 1M run: bench/README.md). A test holds these lists to the
+-- Python side's (recon/output/model.py, recon/normalize/codes.py).
 SELECT
     row,
     member_id,

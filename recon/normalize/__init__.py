@@ -56,37 +56,36 @@ def normalize(
         frame = frame.with_columns(_blank_is_null("my_number"))
     # With each date's Date beside it: validation then types the dates without parsing them.
     frame = iso_dates(frame, [c.name for c in columns if c.kind == "date"], lookups, typed=True)
-    per_value: dict[str, pl.Expr] = {}
+    # column -> (its value per distinct value, the type it is kept as). Codes take a
+    # handful of values: kept as categoricals, later steps work on those few.
+    per_value: dict[str, tuple[pl.Expr, pl.DataType]] = {}
     for c in columns:
         if c.kind in CODES:
-            per_value[c.name] = code_expr(c.name, c.kind)
+            per_value[c.name] = (code_expr(c.name, c.kind), pl.Categorical())
         elif c.kind == "insurer_number":
-            per_value[c.name] = padded_digits(c.name, 8)
+            per_value[c.name] = (padded_digits(c.name, 8), pl.String())
         elif c.kind == "branch":
-            per_value[c.name] = padded_digits(c.name, 2)
+            per_value[c.name] = (padded_digits(c.name, 2), pl.String())
         elif c.kind == "postal_code":
-            per_value[c.name] = padded_digits(c.name, 7, strip="\\-‐−ー")
-    frame = _on_distinct(frame, per_value, frozenset(c.name for c in columns if c.kind in CODES))
+            per_value[c.name] = (padded_digits(c.name, 7, strip="\\-‐−ー"), pl.String())
+    frame = _on_distinct(frame, per_value)
     if keys:
         frame = _comparison_keys(frame, lookups)
     return _roster_ids(frame) if source == "roster" else _filing_number(frame)
 
 
 def _on_distinct(
-    frame: pl.DataFrame, exprs: dict[str, pl.Expr], codes: frozenset[str] = frozenset()
+    frame: pl.DataFrame, exprs: dict[str, tuple[pl.Expr, pl.DataType]]
 ) -> pl.DataFrame:
-    """Each `exprs[column]` (reading only that column) computed once per distinct value.
+    """Each `exprs[column]` (an expression reading only that column, and the type of
+    its result) computed once per distinct value.
 
     Codes, branches and postal codes take a handful of values in a million rows:
     NFKC and the regexes run on those, and the result is mapped back.
     """
     return frame.with_columns(
-        _per_distinct(
-            frame.get_column(name).cast(pl.String),
-            expr,
-            pl.Categorical() if name in codes else pl.String(),
-        ).alias(name)
-        for name, expr in exprs.items()
+        _per_distinct(frame.get_column(name).cast(pl.String), expr, dtype).alias(name)
+        for name, (expr, dtype) in exprs.items()
     )
 
 
