@@ -36,13 +36,12 @@ def test_iconv_gives_pythons_answer_on_every_character_here():
         st.one_of(st.sampled_from(_VALID), st.sampled_from(_TYPICAL + _EXTRAS + _BROKEN)),
         max_size=40,
     ),
-    piece=st.integers(1, 64),
     bom=st.booleans(),
 )
-def test_a_file_reads_as_pythons_codec_reads_it_or_says_where_it_fails(parts, piece, bom):
+def test_a_file_reads_as_pythons_codec_reads_it_or_says_where_it_fails(parts, bom):
     data = (b"\xef\xbb\xbf" if bom else b"") + b"".join(parts)
     start = 3 if bom else 0
-    fast = cp932.to_utf8(data, start, piece)
+    fast = cp932.to_utf8(data, start)
     try:
         expected = _python(data, start)
     except UnicodeDecodeError:
@@ -56,11 +55,32 @@ def test_a_file_reads_as_pythons_codec_reads_it_or_says_where_it_fails(parts, pi
     assert read._from_cp932(data, Path("roster.csv"), start) == expected
 
 
-def test_output_larger_than_a_piece_comes_out_whole():
-    # Half-width katakana: one byte in, three out; a piece of 5 bytes holds one of them.
-    data = "ｱｲｳｴｵｶｷｸｹｺ,髙橋,1001\r\n".encode("cp932") * 50
-    assert cp932.to_utf8(data, piece=5) == _python(data)
-    assert cp932.to_utf8(data, piece=1) == _python(data)
+def test_output_three_times_the_input_comes_out_whole():
+    # Half-width katakana: one byte in, three out, the most any CP932 character takes.
+    data = "ｱｲｳｴｵｶｷｸｹｺﾟ".encode("cp932") * 5000
+    assert len(_python(data)) == 3 * len(data)
+    assert cp932.to_utf8(data) == _python(data)
+    assert cp932.to_utf8(data, 7) == _python(data, 7)
+
+
+def test_the_output_is_a_bytes_object_of_its_own():
+    """Built in place and shrunk: it must be an ordinary bytes object that nothing
+    else holds, and a file that fails must leave nothing allocated behind."""
+    import sys
+
+    data = "髙﨑,ｱｲｳ\r\n".encode("cp932") * 1000
+    got = cp932.to_utf8(data)
+    assert type(got) is bytes and got == _python(data)
+    assert sys.getrefcount(got) == 2  # `got`, and getrefcount's argument
+    assert cp932.to_utf8(data, len(data)) == b""
+    assert cp932.to_utf8(data + b"\x81") is None
+
+
+def test_without_the_c_api_python_reads_the_file(monkeypatch):
+    data = "髙﨑,ｱｲｳ\r\n".encode("cp932")
+    monkeypatch.setattr(cp932, "_python_api", lambda: None)
+    assert cp932.to_utf8(data) is None
+    assert read._from_cp932(data, Path("roster.csv")) == _python(data)
 
 
 def test_without_iconv_python_reads_the_file(monkeypatch):
@@ -73,8 +93,8 @@ def test_without_iconv_python_reads_the_file(monkeypatch):
 def test_an_iconv_that_maps_one_character_differently_is_never_used(monkeypatch):
     real = cp932._iconv
 
-    def shifted(data: bytes, start: int, piece: int) -> bytes | None:
-        got = real(data, start, piece)
+    def shifted(data: bytes, start: int) -> bytes | None:
+        got = real(data, start)
         return None if got is None else got.replace("～".encode(), "〜".encode())
 
     monkeypatch.setattr(cp932, "_iconv", shifted)
