@@ -6,8 +6,9 @@
   holds `.recon-output`, a small JSON file naming the tool and every file recon
   wrote there. A folder that does not exist, or exists and is empty, may be
   used. Any other folder, any existing file, any input (roster, filings,
-  policy, waivers, key file) and any folder holding an input is refused with
-  exit 2, after symlinks and `..` are resolved.
+  policy, waivers, key file), any folder holding an input and the folder the
+  command runs in (or one holding it) is refused with exit 2, after symlinks
+  and `..` are resolved.
 - A file recon wrote into its folder may be changed by the user; a file that
   recon did not write (dropped in later) makes the folder refused, so that it
   is never lost silently.
@@ -164,6 +165,15 @@ def report_folder(out: Path, inputs: Inputs) -> Path:
             f" / --out {out} is an existing file, not a folder; recon does not replace it: "
             f"pass a new or empty folder, e.g. --out {OUT_EXAMPLE}."
         )
+    if _holds_working_folder(target):
+        raise InputError(
+            f"--out {out}: いま作業しているフォルダ（またはそれを含むフォルダ）です。recon は"
+            f"出力フォルダを丸ごと置き換えるので、作業中のフォルダには書きません。別のフォルダ"
+            f"を指定してください（例: --out {OUT_EXAMPLE}）。"
+            f" / --out {out} is the folder you are working in, or holds it; recon replaces "
+            f"its output folder as a whole, which would pull that folder from under you: pass "
+            f"another folder, e.g. --out {OUT_EXAMPLE}."
+        )
     present = set(os.listdir(target))
     if not present:
         return target
@@ -191,6 +201,19 @@ def report_folder(out: Path, inputs: Inputs) -> Path:
             f"them: move them out first, or pass another folder."
         )
     return target
+
+
+def _holds_working_folder(folder: Path) -> bool:
+    """Whether the process's working folder is `folder` or lies inside it.
+
+    The swap renames the old folder away and removes it: a shell standing in it
+    (`recon run --out .` in an empty folder) would be left in a deleted folder.
+    """
+    try:
+        here = real(Path.cwd())
+    except OSError:  # already gone: nothing left to pull away
+        return False
+    return _inside(here, folder)
 
 
 def replace(

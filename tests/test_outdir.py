@@ -179,6 +179,35 @@ def test_a_new_or_empty_folder_is_used_and_marked(data, tmp_path):
     assert mode == 0o600
 
 
+def test_out_dot_in_an_empty_folder_is_refused_and_the_folder_stays(data, tmp_path):
+    """The swap would remove the folder the shell stands in; it is refused, untouched."""
+    here = tmp_path / "work"
+    here.mkdir()
+    inode = here.stat().st_ino
+    done = recon("run", *inputs(data), "--out", ".", cwd=here)
+    refused(done, "--out .", "いま作業しているフォルダ", "is the folder you are working in",
+            "--out reports/latest")  # fmt: skip
+    assert here.stat().st_ino == inode and not any(here.iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "work"]
+
+
+@pytest.mark.parametrize(("inside", "out"), [("", "."), ("gx", ".."), ("gx", "../../latest")])
+def test_a_report_folder_holding_the_working_folder_is_refused_and_kept(
+    data, tmp_path, inside, out
+):
+    latest = tmp_path / "reports" / "latest"
+    first = recon("run", *inputs(data), "--out", str(latest), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = snapshot(latest)
+    done = recon("run", *inputs(data), "--out", out, cwd=latest / inside)
+    refused(done, f"--out {out}", "is the folder you are working in, or holds it")
+    assert snapshot(latest) == before
+    assert sorted(p.name for p in latest.parent.iterdir()) == ["latest"]
+    # From anywhere else the same folder is replaced as usual.
+    again = recon("run", *inputs(data), "--out", str(latest), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+
+
 def test_a_folder_recon_made_is_replaced_but_not_with_a_users_file_in_it(data, tmp_path):
     out = tmp_path / "reports" / "latest"
     first = recon("run", *inputs(data), "--out", str(out), cwd=tmp_path)
