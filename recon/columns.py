@@ -95,9 +95,14 @@ def as_date(name: str) -> str:
     return f"{name}__as_date"
 
 
+# Invisible characters a header may carry: a second byte-order mark (a UTF-8
+# file saved with a BOM by a tool that added its own), or pasted zero-widths.
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
+
+
 def header_key(header: str) -> str:
-    """Fold a header so that width, case and spacing never decide a match."""
-    folded = unicodedata.normalize("NFKC", header).strip().lower()
+    """Fold a header so that width, case, spacing and invisible characters never decide a match."""
+    folded = unicodedata.normalize("NFKC", header).translate(_INVISIBLE).strip().lower()
     return "".join(folded.split()).replace("_", "")
 
 

@@ -275,7 +275,29 @@ def _not_utf8(data: bytes, path: Path) -> str:
 
 
 def _parse(data: bytes) -> pl.DataFrame:
-    return pl.read_csv(data, infer_schema=False, truncate_ragged_lines=False)
+    frame = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=False)
+    # One memchr over the bytes: a file with no `=` at all (nearly every one) holds
+    # no text formula, and its columns are not searched.
+    return _text_formulas_read(frame) if b"=" in data else frame
+
+
+# `="01001"`: how a system exporting for Excel keeps a value as text (leading
+# zeros, long numbers). Excel shows the text inside; a quote in it is doubled.
+_TEXT_FORMULA = r'^="((?:[^"]|"")*)"$'
+
+
+def _text_formulas_read(frame: pl.DataFrame) -> pl.DataFrame:
+    """Each cell written as a text formula (`="01001"`) read as the text Excel shows
+    (`01001`). Any other formula (`=A1`, `="0"&A1`) stays as given, to be reported."""
+    found = [c for c in frame.columns if frame.get_column(c).str.starts_with('="').any()]
+
+    def shown(c: str) -> pl.Expr:  # `=""` reads as `""` does: an empty text
+        return pl.col(c).str.extract(_TEXT_FORMULA, 1).str.replace_all('""', '"', literal=True)
+
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(_TEXT_FORMULA)).then(shown(c)).otherwise(pl.col(c)).alias(c)
+        for c in found
+    )
 
 
 def _read_csv(path: Path, data: bytes) -> pl.DataFrame:

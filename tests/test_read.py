@@ -53,6 +53,21 @@ def _mixed_breaks_csv(path: Path, rows, columns) -> Path:
     return path
 
 
+def _text_formula_csv(path: Path, rows, columns) -> Path:
+    """A system exporting for Excel: every value a text formula (`="00"`), bare or quoted."""
+
+    def cell(i: int, value: str) -> str:
+        if not value:
+            return ""
+        return f'="{value}"' if i % 2 else '"=""' + value.replace('"', '""""') + '"""'
+
+    headers = [c.headers[0] for c in columns]
+    lines = [",".join(headers)]
+    lines += [",".join(cell(i, r.get(c.name, "")) for i, c in enumerate(columns)) for r in rows]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp932"))
+    return path
+
+
 def _xlsx(path: Path, rows, columns) -> Path:
     book = xlsxwriter.Workbook(path)
     sheet = book.add_worksheet()
@@ -76,6 +91,14 @@ WRITERS = {
     "utf-8 bom crlf": lambda p, r, c: _japanese_csv(
         p.with_suffix(".csv"), r, c, "utf-8-sig", "\r\n"
     ),
+    # Saved with a BOM by a tool that added one of its own in front.
+    "utf-8 two boms": lambda p, r, c: (
+        _japanese_csv(p.with_suffix(".csv"), r, c, "utf-8-sig", "\r\n").write_bytes(
+            b"\xef\xbb\xbf" + p.with_suffix(".csv").read_bytes()
+        )
+        and p.with_suffix(".csv")
+    ),
+    "excel text formulas": lambda p, r, c: _text_formula_csv(p.with_suffix(".csv"), r, c),
     "cp932 crlf": lambda p, r, c: _japanese_csv(p.with_suffix(".csv"), r, c, "cp932", "\r\n"),
     "cp932 lf": lambda p, r, c: _japanese_csv(p.with_suffix(".csv"), r, c, "cp932", "\n"),
     # Old Mac exports end lines with CR alone; joined files mix CR and CRLF.
@@ -125,6 +148,36 @@ def test_cp932_only_characters_survive(tmp_path):
         "髙橋 太郎",
         "山﨑 花子",
     ]  # 髙 and 﨑 exist in CP932, not in strict Shift_JIS
+
+
+def test_a_text_formula_is_read_as_the_text_excel_shows_and_no_other_formula_is(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text(
+        "社員番号,続柄,氏名,氏名カナ,生年月日,性別,住所,個人番号,届出日,枝番\n"
+        '="00040578",本人,"=""山田""""彩""",ヤマダ,="1972-05-20",2,=1+1,1,2016-01-04,="00"\n'
+        '="",本人,山田,ヤマダ,="0"&A1,="2"x,"=""東京,都""",1,2016-01-04,""\n',
+        encoding="utf-8",
+    )
+    frame = read_table(path, "filings")[0]
+    assert frame["employee_id"].to_list() == ["00040578", ""]  # `=""` reads as `""` does
+    assert frame["branch"].to_list() == ["00", ""]
+    assert frame["name"].to_list() == ['山田"彩', "山田"]
+    # Formulas Excel would compute, or text around one, are not text formulas.
+    assert frame["birth_date"].to_list() == ["1972-05-20", '="0"&A1']
+    assert frame["sex"].to_list() == ["2", '="2"x']
+    assert frame["address"].to_list() == ["=1+1", "東京,都"]
+
+
+def test_invisible_characters_in_a_header_do_not_hide_it(tmp_path):
+    path = tmp_path / "f.csv"
+    headers = "\ufeff社員番号,続柄,氏\u200b名,氏名カナ,生年月日,性別,個人番号,届出日"
+    path.write_text(
+        headers + "\nE1,本人,山田 太郎,ヤマダ タロウ,1980-04-01,1,123456789018,2024-05-01\n",
+        encoding="utf-8-sig",  # a BOM, and then the header's own
+    )
+    frame, _ = read_table(path, "filings")
+    assert frame["employee_id"].to_list() == ["E1"]
+    assert frame["name"].to_list() == ["山田 太郎"]
 
 
 def test_unknown_headers_are_ignored_and_optional_columns_may_be_absent(tmp_path):
