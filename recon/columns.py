@@ -97,7 +97,14 @@ def as_date(name: str) -> str:
 
 # Invisible characters a header may carry: a second byte-order mark (a UTF-8
 # file saved with a BOM by a tool that added its own), or pasted zero-widths.
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
+# Soft hyphen, Mongolian vowel separator, direction marks: invisible in a cell too.
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad\u180e\u200e\u200f"))
+
+
+def visible(header: str) -> str:
+    """A header as a message quotes it: its invisible characters written out
+    (`<U+200B>社員番号`), so that two headers that look alike can be told apart."""
+    return "".join(f"<U+{ord(c):04X}>" if ord(c) in _INVISIBLE else c for c in header)
 
 
 def header_key(header: str) -> str:

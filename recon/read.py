@@ -19,7 +19,16 @@ from pathlib import Path
 import polars as pl
 
 from recon import cp932
-from recon.columns import JA_HEADER, OTHER, SCHEMAS, Source, alias_map, header_key, only_in
+from recon.columns import (
+    JA_HEADER,
+    OTHER,
+    SCHEMAS,
+    Source,
+    alias_map,
+    header_key,
+    only_in,
+    visible,
+)
 from recon.errors import InputError
 from recon.masking import scrub
 from recon.texts import current, text
@@ -503,7 +512,7 @@ def _canonical_columns(
                 # spreadsheet's empty trailing columns, or two memo columns. Ignored
                 # like any column recon does not use.
                 continue
-            raise InputError(text("read.header_twice", path=path, header=original))
+            raise InputError(text("read.header_twice", path=path, header=visible(original)))
         name = aliases.get(header_key(header))
         if name is None:
             continue  # columns recon does not use are ignored, not an error
@@ -513,8 +522,8 @@ def _canonical_columns(
                 text(
                     "read.header_same_meaning",
                     path=path,
-                    first=first,
-                    second=header,
+                    first=visible(first),
+                    second=visible(header),
                     name=name,
                     ja_header=JA_HEADER[name],
                 )
@@ -531,7 +540,7 @@ def _canonical_columns(
         # and address where the headers are: row 1 is quoted only when recon
         # recognises a header in it, so that it is a header row.
         found = (
-            text("read.missing_found.headers", headers=", ".join(frame.columns))
+            text("read.missing_found.headers", headers=", ".join(map(visible, frame.columns)))
             if renamed
             else text("read.missing_found.none", count=len(frame.columns))
         )

@@ -180,6 +180,17 @@ def test_invisible_characters_in_a_header_do_not_hide_it(tmp_path):
     assert frame["name"].to_list() == ["山田 太郎"]
 
 
+def test_two_headers_that_look_alike_are_told_apart_in_the_message(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text(
+        "社員番号,続柄,氏名,氏名カナ,生年月日,性別,個人番号,届出日,\u200b社員番号\n"
+        "E1,本人,山田 太郎,ヤマダ タロウ,1980-04-01,1,123456789018,2024-05-01,E1\n",
+        encoding="utf-8",
+    )
+    message = _error(path, "filings")
+    assert "「社員番号」" in message and "「<U+200B>社員番号」" in message
+
+
 def test_unknown_headers_are_ignored_and_optional_columns_may_be_absent(tmp_path):
     path = tmp_path / "f.csv"
     path.write_text(
