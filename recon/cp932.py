@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import types
 from typing import Any
 
 _FAILED = ctypes.c_size_t(-1).value
@@ -77,7 +78,9 @@ def _iconv(data: bytes, start: int) -> bytes | None:
     library, api = _library(), _python_api()
     if library is None or api is None:
         return None
-    if start >= len(data):
+    if not 0 <= start <= len(data):
+        raise ValueError(f"start {start} is outside the {len(data)} bytes")
+    if start == len(data):
         return b""
     room_for = (len(data) - start) * _MOST_BYTES_OUT_PER_BYTE_IN
     try:
@@ -135,17 +138,30 @@ def _library() -> Any:
 
 @functools.cache
 def _python_api() -> Any:
-    """CPython's C API with the three functions that build a bytes object in place
-    typed; None where Python has no C API to call (another implementation)."""
+    """The four functions of CPython's C API that build a bytes object in place,
+    typed; None where Python has no such C API (another implementation).
+
+    Each is taken as a copy of its own (`pythonapi[name]`), not the shared
+    attribute: the types set here then reach no other code in the process.
+    """
     api: Any = getattr(ctypes, "pythonapi", None)
-    if api is None:
+    try:
+        functions = {
+            name: api[name]
+            for name in (
+                "PyBytes_FromStringAndSize",
+                "_PyBytes_Resize",
+                "PyBytes_AsString",
+                "Py_DecRef",
+            )
+        }
+    except (TypeError, AttributeError):  # no C API, or a function it lacks
         return None
-    new, resize, buffer = api.PyBytes_FromStringAndSize, api._PyBytes_Resize, api.PyBytes_AsString
-    new.restype = ctypes.c_void_p
-    new.argtypes = [ctypes.c_char_p, ctypes.c_ssize_t]
-    resize.restype = ctypes.c_int
-    resize.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_ssize_t]
-    buffer.restype = ctypes.c_void_p
-    buffer.argtypes = [ctypes.c_void_p]
-    api.Py_DecRef.argtypes = [ctypes.c_void_p]
-    return api
+    functions["PyBytes_FromStringAndSize"].restype = ctypes.c_void_p
+    functions["PyBytes_FromStringAndSize"].argtypes = [ctypes.c_char_p, ctypes.c_ssize_t]
+    functions["_PyBytes_Resize"].restype = ctypes.c_int
+    functions["_PyBytes_Resize"].argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_ssize_t]
+    functions["PyBytes_AsString"].restype = ctypes.c_void_p
+    functions["PyBytes_AsString"].argtypes = [ctypes.c_void_p]
+    functions["Py_DecRef"].argtypes = [ctypes.c_void_p]
+    return types.SimpleNamespace(**functions)

@@ -76,6 +76,16 @@ def test_the_output_is_a_bytes_object_of_its_own():
     assert cp932.to_utf8(data + b"\x81") is None
 
 
+def test_the_c_api_is_typed_on_copies_of_its_own():
+    """recon's types for the C API functions reach no other code in the process."""
+    import ctypes
+
+    assert cp932.to_utf8("髙".encode("cp932")) == "髙".encode()
+    assert ctypes.pythonapi.PyBytes_AsString.restype is ctypes.c_int  # ctypes' default
+    with pytest.raises(ValueError):
+        cp932.to_utf8(b"abc", 4)
+
+
 def test_without_the_c_api_python_reads_the_file(monkeypatch):
     data = "髙﨑,ｱｲｳ\r\n".encode("cp932")
     monkeypatch.setattr(cp932, "_python_api", lambda: None)
