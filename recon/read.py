@@ -299,12 +299,13 @@ def _text_formulas_read(frame: pl.DataFrame) -> pl.DataFrame:
     """Each cell written as a text formula (`="01001"`) read as the text Excel shows
     (`01001`). Any other formula (`=A1`, `="0"&A1`) stays as given, to be reported."""
     found = [c for c in frame.columns if frame.get_column(c).str.starts_with('="').any()]
-
-    def shown(c: str) -> pl.Expr:  # `=""` reads as `""` does: an empty text
-        return pl.col(c).str.extract(_TEXT_FORMULA, 1).str.replace_all('""', '"', literal=True)
-
+    # `extract` is null exactly where the cell is no text formula (`=""` gives "",
+    # as `""` does): one regex pass, and the cell as given everywhere else.
     return frame.with_columns(
-        pl.when(pl.col(c).str.contains(_TEXT_FORMULA)).then(shown(c)).otherwise(pl.col(c)).alias(c)
+        pl.coalesce(
+            pl.col(c).str.extract(_TEXT_FORMULA, 1).str.replace_all('""', '"', literal=True),
+            pl.col(c),
+        ).alias(c)
         for c in found
     )
 
