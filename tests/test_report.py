@@ -113,6 +113,14 @@ def test_action_lists_name_who_acts_and_why(mixed):
     assert hr["members"].to_list() == ["3", "4"]
     members = _list(mixed / "confirm_members.csv")
     assert members["priority"][0] == "error"  # who to contact first
+    # Said in words for the staff, beside the code a script reads.
+    assert set(zip(members["priority_text"], members["priority"], strict=True)) <= {
+        ("エラー", "error"),
+        ("警告", "warning"),
+        ("情報", "info"),
+        ("", ""),
+    }
+    assert members["priority_text"][0] == "エラー"
     never = members.filter(pl.col("member_id") == "1234-2-03").row(0, named=True)
     assert "日本で住民登録したことがない" in never["confirm_reasons_text"]
     no_number = _list(mixed / "no_my_number.csv")
@@ -230,10 +238,10 @@ def test_english_lists_use_english_words(reconcile, tmp_path):
 HEADERS = {
     "ja": {
         "confirm_members.csv": "世帯,加入者,続柄,優先度,確認すること,指摘の内容,送付先,"
-        "確認理由コード,個人番号の状態コード,お知らせコード,資格確認書コード,送付先コード",
+        "優先度コード,確認理由コード,個人番号の状態コード,お知らせコード,資格確認書コード,送付先コード",
         "confirm_hr.csv": "世帯,海外赴任区分,送付先,人数,世帯の加入者,海外赴任区分コード,"
         "送付先コード,書類あり",
-        "confirm_society.csv": "世帯,加入者,続柄,優先度,指摘の内容,確認理由コード",
+        "confirm_society.csv": "世帯,加入者,続柄,優先度,指摘の内容,優先度コード,確認理由コード",
         "overseas_households.csv": "世帯,海外赴任区分,送付先,人数,海外居住,書類あり,"
         "海外赴任区分コード,送付先コード,世帯の加入者",
         "no_my_number.csv": "世帯,加入者,続柄,交付理由,有効期限,送付先,交付理由コード,送付先コード",
@@ -243,10 +251,12 @@ HEADERS = {
     },
     "en": {
         "confirm_members.csv": "Household,Member,Relation,Priority,To confirm,Findings,Mailed to,"
-        "Confirm reason codes,My Number status code,Notice code,Certificate code,Delivery code",
+        "Priority code,Confirm reason codes,My Number status code,Notice code,Certificate code,"
+        "Delivery code",
         "confirm_hr.csv": "Household,Overseas type,Mailed to,Members,Members of the household,"
         "Overseas type code,Delivery code,With documents",
-        "confirm_society.csv": "Household,Member,Relation,Priority,Findings,Confirm reason codes",
+        "confirm_society.csv": "Household,Member,Relation,Priority,Findings,Priority code,"
+        "Confirm reason codes",
         "overseas_households.csv": "Household,Overseas type,Mailed to,Members,Overseas,"
         "With documents,Overseas type code,Delivery code,Members of the household",
         "no_my_number.csv": "Household,Member,Relation,Reasons,Valid until,Mailed to,"
@@ -344,6 +354,14 @@ def test_each_listed_member_links_to_what_recon_explain_says(reconcile, tmp_path
         # Every line `recon explain ID` prints, read from the folder: the same sentences.
         told = explain.render_text(explain.lookup(out, member_id), lang).splitlines()
         assert said == [x.strip() for x in told if x.strip()]
+    # Each member's priority in words, coloured and sorted as its code says.
+    listed = _list(out / "confirm_members.csv", lang)
+    assert set(listed["priority"]) >= {"error"}
+    rank = {"error": 0, "warning": 1, "info": 2}
+    words = {"error": "エラー", "warning": "警告", "info": "情報"} if lang == "ja" else {}
+    for code, said, row in zip(listed["priority"], listed["priority_text"], rows, strict=True):
+        assert said == words.get(code, code)
+        assert f'<td class="sev-{code}" data-sort="{rank[code]}">{said}</td>' in row
     decided = "判定とその理由" if lang == "ja" else "Decisions and why"
     assert decided in page and 'href="#explain"' in page  # and in the navigation
     # Households are listed by household: no member row, no link of their own.

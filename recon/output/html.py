@@ -215,11 +215,16 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], ident="", cs
 def _list_cell(column: str, value: object, lang: str) -> object:
     if column in ("household_id", "member_id"):
         return Cell(value, "id")
-    if column == "priority":
-        severity = str(value) if value else ""
-        said = word("severity", severity, lang) if severity else ""
-        return Cell(said, f"sev-{value}", SORT_RANK.get(severity, 3))
+    if column == "priority_text":  # the severity in words: coloured and sorted as its code
+        severity = _severities(lang).get(str(value or ""), "")
+        return Cell(value, f"sev-{severity}", SORT_RANK.get(severity, 3))
     return value
+
+
+@cache
+def _severities(lang: str) -> dict[str, str]:
+    """A severity's word back to its code."""
+    return {word("severity", code, lang): code for code in SEVERITY_RANK}
 
 
 def list_table(a: ActionList, lang: str, anchors: dict[int, str] | None = None) -> Table:

@@ -257,6 +257,7 @@ def _in_words(m: pl.DataFrame, lang: str) -> pl.DataFrame:
         overseas_type_text=word_expr("overseas_type", "overseas_type", lang),
         certificate_valid_until=pl.col("certificate_valid_until").cast(pl.String),
         priority=pl.col("priority").fill_null(""),
+        priority_text=word_expr("priority", "severity", lang).fill_null(""),
         findings=pl.col("findings").fill_null(""),
         society_findings=pl.col("society_findings").fill_null(""),
     )
@@ -394,8 +395,15 @@ def lists(m: pl.DataFrame, lang: str) -> list[tuple[str, list[str], list[str], p
     return [
         (
             "confirm_members",
-            [*_PERSON, "priority", "confirm_reasons_text", "findings", "delivery_text"],
-            ["confirm_reasons", "my_number_status", "notice", "certificate", "delivery"],
+            [*_PERSON, "priority_text", "confirm_reasons_text", "findings", "delivery_text"],
+            [
+                "priority",
+                "confirm_reasons",
+                "my_number_status",
+                "notice",
+                "certificate",
+                "delivery",
+            ],
             _people(
                 confirming.filter(pl.col("confirm_by").str.contains("member")),
                 lang,
@@ -410,8 +418,8 @@ def lists(m: pl.DataFrame, lang: str) -> list[tuple[str, list[str], list[str], p
         ),
         (
             "confirm_society",
-            [*_PERSON, "priority", "findings"],
-            ["confirm_reasons"],
+            [*_PERSON, "priority_text", "findings"],
+            ["priority", "confirm_reasons"],
             # The society's own findings only: the roster entries it fixes.
             _people(confirming.filter(pl.col("confirm_by").str.contains("society")), lang)
             .drop("findings")
@@ -471,6 +479,7 @@ LIST_COLUMNS = tuple(
             *MAILING_COLUMNS,
             *_PERSON,
             *_HOUSEHOLD,
+            "priority_text",
             "priority",
             "findings",
             "delivery_text",
