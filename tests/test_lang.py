@@ -177,10 +177,10 @@ def test_every_kind_the_sql_gives_has_a_sentence():
     assert kinds and kinds <= known, kinds - known
 
 
-def test_a_million_details_are_written_fast():
-    import time
-
-    n = 1_000_000
+def test_every_row_gets_its_detail():
+    # Its speed is the run's (bench/); per-row Python anywhere in recon fails
+    # tests/test_layers.py instead of a timed assertion here.
+    n = 10_000
     frame = pl.DataFrame(
         {
             "check": ["match.birth_date", "match.name"] * (n // 2),
@@ -188,10 +188,9 @@ def test_a_million_details_are_written_fast():
             **{f"detail_v{i}": ["1987-08-08"] * n for i in range(1, 7)},
         }
     )
-    started = time.perf_counter()
     written = details.render(frame, "ja")
     assert written.height == n and written["detail"].null_count() == 0
-    assert time.perf_counter() - started < 5  # measured ~0.3 s; per-row Python takes far longer
+    assert written["detail"][0] != written["detail"][1]  # each row its own kind's sentence
 
 
 # --- help wrapped by recon itself, typer and rich untouched ---------------------------

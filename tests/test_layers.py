@@ -1,7 +1,8 @@
 """The layering of recon, read from the imports of every module (its AST).
 
 Only the command line knows typer: `recon/cli.py` is imported by `__main__` alone,
-the output layer imports no command, and the gate's steps no command either.
+the output layer imports no command, and the gate's steps no command either. And
+no module hands polars a Python function to call per row or per group.
 """
 
 from __future__ import annotations
@@ -63,3 +64,25 @@ def test_layers_below_the_cli_import_no_command_and_no_typer(layer):
 def test_the_output_layer_does_not_import_the_pipeline():
     for module, imports in _imports_of("recon.output").items():
         assert not {i for i in imports if i.startswith("recon.pipeline")}, module
+
+
+# polars' ways of calling back into Python for each row, batch or group: the
+# work of a million rows belongs in expressions and SQL (notes/performance.md).
+_PYTHON_PER_ROW = {"map_elements", "map_rows", "map_batches", "map_groups", "apply_rows"}
+
+
+def _called_attributes(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    }
+
+
+def test_no_python_runs_per_row():
+    called = {_module(p): _called_attributes(p) for p in sorted(RECON.rglob("*.py"))}
+    # The walk sees polars calls (else the rule below would pass on nothing).
+    assert "replace_all" in called["recon.normalize.text"]
+    offenders = {m: sorted(c & _PYTHON_PER_ROW) for m, c in called.items() if c & _PYTHON_PER_ROW}
+    assert not offenders, offenders
