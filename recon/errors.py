@@ -20,6 +20,13 @@ class InputError(Exception):
         self.identifiers = tuple(identifiers)
 
 
+class WorkingFolderGone(InputError):
+    """The folder the process runs in was deleted under it (`recon.runs.require_working_folder`).
+
+    Said with a prefix of its own: nothing has been read yet, so it is no input error.
+    """
+
+
 class InvariantError(Exception):
     """An internal invariant failed (for example conservation): exit 3, a bug.
 

@@ -8,6 +8,7 @@ use these; only `recon/cli.py` and `recon/commands/*` know typer.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,12 +16,26 @@ from pathlib import Path
 from rich.console import Console
 
 from recon import texts
-from recon.errors import InputError
+from recon.errors import InputError, WorkingFolderGone
 from recon.normalize.dates import parse_date
 from recon.resources import shipped
 from recon.texts import text
 
 _err = Console(stderr=True, highlight=False)
+
+
+def require_working_folder() -> None:
+    """Refuse to start in a folder that has been deleted (another window removed it).
+
+    Each command calls it first. Else a relative path (`reports/latest`, the
+    default --out) fails with a bare "[Errno 2]", and a library that asks for
+    the folder (Hypothesis, which Pandera imports where it is installed) fails
+    inside validation with exit 3.
+    """
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise WorkingFolderGone(text("messages.working_folder_gone")) from None
 
 
 def sample(name: str) -> Path:

@@ -547,45 +547,58 @@ def _english_texts(monkeypatch):
     monkeypatch.setenv("RECON_LANG", "en")
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        ["run"],  # the default --out, reports/latest, is relative
-        ["check"],
-        ["gate"],
-        [
-            "run",
-            "--roster",
-            "{data}/roster.csv",
-            "--filings",
-            "{data}/filings.csv",
-            "--out",
-            "{out}",
-        ],
-    ],
-)
-def test_a_deleted_working_folder_is_said_plainly(data, tmp_path, command):
-    # The shell stands in a folder another window removed. Every path given absolute
-    # still failed: Hypothesis, imported by Pandera where installed, asks for the
-    # folder, and the run ended in exit 3 with a KeyError where findings should be.
-    out = tmp_path / "out"
-    args = [a.format(data=data, out=out) for a in command]
-    if command[0] != "check":
-        args += ["--as-of", AS_OF]
+def _in_a_deleted_folder(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
+    """recon run from a folder removed after the shell entered it (another window's rm)."""
     gone = tmp_path / "gone"
     gone.mkdir()
-    before = snapshot(data)
-    done = subprocess.run(
+    return subprocess.run(
         ["sh", "-c", 'cd "$1" && rmdir "$1" && shift && exec "$@"', "sh", str(gone)]
         + [sys.executable, "-m", "recon", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "RECON_LANG": "ja"},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "RECON_LANG": "ja", **(env or {})},
     )
-    said = " ".join(done.stderr.split())
+
+
+@pytest.mark.parametrize(
+    ("command", "prefix"),
+    [
+        (["run", "--as-of", AS_OF], "recon: 実行できません:"),  # --out reports/latest: relative
+        (["check"], "recon: 実行できません:"),
+        (["sample", "--members", "10", "--out", "{out}"], "recon: 実行できません:"),
+        (["explain", "1-1-00"], "recon explain:"),  # its --out is relative too
+        (
+            ["run", "--roster", "{data}/roster.csv", "--filings", "{data}/filings.csv"]
+            + ["--out", "{out}", "--as-of", AS_OF],
+            "recon: 実行できません:",
+        ),
+    ],
+    ids=["run", "check", "sample", "explain", "run-absolute-paths"],
+)
+def test_a_deleted_working_folder_is_said_plainly(data, tmp_path, command, prefix):
+    # With every path absolute the run still failed: Hypothesis, imported by Pandera
+    # where it is installed, asks for the folder, and validation ended in exit 3.
+    out = tmp_path / "out"
+    before = snapshot(data)
+    done = _in_a_deleted_folder(tmp_path, *(a.format(data=data, out=out) for a in command))
     assert done.returncode == 2, done.stderr
-    assert "いま作業しているフォルダ（カレントディレクトリ）が削除されています" in said.replace(
-        " ", ""
-    )
-    assert "Traceback" not in done.stderr and "Errno" not in done.stderr
+    said = done.stderr.strip()
+    assert said.startswith(prefix) and "\n" not in said, said  # one line, whatever the width
+    assert "いま作業しているフォルダ（カレントディレクトリ）が削除されています" in said
+    assert "Traceback" not in said and "Errno" not in said
     assert not out.exists() and snapshot(data) == before
+
+
+def test_a_gate_in_a_deleted_folder_still_tells_ci_it_could_not_decide(data, tmp_path):
+    junit, summary, step = tmp_path / "junit.xml", tmp_path / "summary.md", tmp_path / "step.md"
+    args = ["gate", "--roster", f"{data}/roster.csv", "--filings", f"{data}/filings.csv"]
+    args += ["--out", str(tmp_path / "out"), "--as-of", AS_OF]
+    args += ["--junit", str(junit), "--summary", str(summary)]
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step)}
+    done = _in_a_deleted_folder(tmp_path, *args, env=env)
+    assert done.returncode == 2, done.stderr
+    assert "削除されています" in done.stderr
+    # As for any gate that cannot decide: the files CI reads, and an annotation.
+    for written in (junit, summary, step):
+        assert "削除されています" in written.read_text(encoding="utf-8"), written
+    assert "::error" in done.stdout

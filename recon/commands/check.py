@@ -13,7 +13,7 @@ from recon.commands.common import (
     exit_codes,
     print_counts,
 )
-from recon.runs import sample
+from recon.runs import require_working_folder, sample
 
 
 def check(
@@ -26,6 +26,7 @@ def check(
 ) -> None:
     inputs = (roster or sample("roster.csv"), filings or sample("filings.csv"))
     with exit_codes(memory_limit=memory_limit, spill_dir=spill_dir, inputs=inputs):
+        require_working_folder()
         result = analyse(
             roster,
             filings,

@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.text import Text
 
 from recon import helptext, pipeline, stages, texts
-from recon.errors import InputError, InvariantError
+from recon.errors import InputError, InvariantError, WorkingFolderGone
 from recon.masking import error_text, scrub
 from recon.policy import load_policy
 from recon.runs import parse_as_of, sample, terminal_progress
@@ -418,21 +418,6 @@ def memory_message(
     return text("messages.memory.limit", given=given, need=amount(need))
 
 
-def _refuse_deleted_working_folder() -> None:
-    """Exit 2 at once when the working folder no longer exists.
-
-    Else a relative path (`reports/latest`, the default --out) fails with a bare
-    "[Errno 2]", and a library asking for the folder (Hypothesis, which Pandera
-    imports where it is installed) fails inside validation with exit 3.
-    """
-    try:
-        os.getcwd()
-    except FileNotFoundError:
-        gone = text("messages.working_folder_gone")
-        err.print(text("messages.cannot_complete", error=gone), markup=False)
-        raise typer.Exit(2) from None
-
-
 @contextmanager
 def exit_codes(
     *,
@@ -447,13 +432,17 @@ def exit_codes(
     a full disk or the spill folder name them (and size the advice on `inputs`).
     `memory_limit` is None when the command was given none, UNKNOWN when not told.
     """
-    _refuse_deleted_working_folder()
     keep_ignored()
     terminate = signal.SIGTERM in stop_signals()
     # For an application embedded without `cli.main` (tests): SIGTERM rolls back too.
     previous = signal.signal(signal.SIGTERM, interrupt) if terminate else None
     try:
         yield
+    except WorkingFolderGone as exc:
+        err.print(
+            text("messages.cannot_start", error=error_text(exc)), markup=False, soft_wrap=True
+        )
+        raise typer.Exit(2) from None
     except InputError as exc:
         _input_error(error_text(exc))
         raise typer.Exit(2) from None

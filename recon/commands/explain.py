@@ -11,7 +11,9 @@ import typer
 
 from recon import explain as explaining
 from recon import texts
+from recon.errors import WorkingFolderGone
 from recon.masking import error_text
+from recon.runs import require_working_folder
 
 
 def _help(key: str) -> str:
@@ -31,12 +33,16 @@ def explain(
     # Not `commands.common.exit_codes`: it loads the whole pipeline (pandera, DuckDB),
     # seconds of the help desk's wait for a command that reads one parquet file.
     try:
+        require_working_folder()  # else a relative --out reads as a folder that is missing
         found = explaining.lookup(out_dir, member_id)
         said = (
             explaining.render_json(found, chosen) + "\n"
             if as_json
             else explaining.render_text(found, chosen)
         )
+    except WorkingFolderGone as exc:
+        sys.stderr.write(f"recon explain: {exc}\n")
+        raise typer.Exit(2) from None
     except explaining.ExplainError as exc:
         # Identifiers are written as read (SPEC §9); anything else is scrubbed.
         sys.stderr.write(f"recon explain: {error_text(exc)}\n")

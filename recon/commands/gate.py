@@ -29,6 +29,7 @@ from recon.commands.common import (
 )
 from recon.gate import ci, flow
 from recon.masking import error_text, scrub
+from recon.runs import require_working_folder
 
 
 class FailOn(StrEnum):
@@ -90,6 +91,7 @@ def gate(
     )
     with exit_codes(**exit_context(options)):
         try:
+            require_working_folder()
             done = flow.run(request)
         except Exception as exc:
             _annotate(flow.undecided(request, error_text(exc), os.environ))

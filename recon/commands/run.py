@@ -12,10 +12,11 @@ from recon.commands.common import (
     print_report_path,
     with_run_options,
 )
-from recon.runs import sample
+from recon.runs import require_working_folder, sample
 
 
 def run_and_write(options: RunOptions) -> pipeline.Result:
+    require_working_folder()
     # Every file the run reads: --out may neither be one nor hold one.
     inputs = {
         "--roster": options.roster or sample("roster.csv"),

@@ -9,6 +9,7 @@ from typing import Annotated
 from recon import outdir
 from recon.commands.common import LangOpt, exit_codes, option, out
 from recon.errors import InvariantError
+from recon.runs import require_working_folder
 from recon.synthetic import TRUTH_FROM, generate_chunks, write_sample
 from recon.texts import text
 
@@ -44,6 +45,7 @@ def sample(
     lang: LangOpt = None,  # noqa: ARG001 - chosen as it is parsed (`check_lang`)
 ) -> None:
     with exit_codes():
+        require_working_folder()
         # Never over a file it did not write: `--out .` beside the real roster.csv is refused.
         names = [f"roster.{fmt.value}", f"filings.{fmt.value}", "truth.csv"]
         folder = outdir.sample_folder(out_dir, names)
