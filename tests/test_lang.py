@@ -190,7 +190,10 @@ def test_every_row_gets_its_detail():
     )
     written = details.render(frame, "ja")
     assert written.height == n and written["detail"].null_count() == 0
-    assert written["detail"][0] != written["detail"][1]  # each row its own kind's sentence
+    # Each row its own kind's sentence, alternating as the kinds do.
+    birth, name = written["detail"][0], written["detail"][1]
+    assert birth.startswith("生年月日") and name.startswith("氏名"), (birth, name)
+    assert written["detail"].str.starts_with("生年月日").sum() == n // 2
 
 
 # --- help wrapped by recon itself, typer and rich untouched ---------------------------

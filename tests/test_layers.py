@@ -66,23 +66,36 @@ def test_the_output_layer_does_not_import_the_pipeline():
         assert not {i for i in imports if i.startswith("recon.pipeline")}, module
 
 
-# polars' ways of calling back into Python for each row, batch or group: the
-# work of a million rows belongs in expressions and SQL (notes/performance.md).
-_PYTHON_PER_ROW = {"map_elements", "map_rows", "map_batches", "map_groups", "apply_rows"}
+# The ways polars and DuckDB call back into Python for each row, window, batch or
+# group: the work of a million rows belongs in expressions and SQL (bench/README.md).
+_PYTHON_PER_ROW = {
+    "map_elements",
+    "map_rows",
+    "map_batches",
+    "map_groups",
+    "rolling_map",
+    "create_function",  # a DuckDB Python UDF
+}
 
 
-def _called_attributes(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    return {
-        node.func.attr
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-    }
+def _names_used(path: Path) -> dict[str, int]:
+    """Every attribute and imported name in `path`, with the first line using it:
+    a method named, called or not (`getattr` with a constant aside), is a use."""
+    used: dict[str, int] = {}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute):
+            used.setdefault(node.attr, node.lineno)
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                used.setdefault(alias.name, node.lineno)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            used.setdefault(node.value, node.lineno)  # getattr(e, "map_elements")
+    return used
 
 
 def test_no_python_runs_per_row():
-    called = {_module(p): _called_attributes(p) for p in sorted(RECON.rglob("*.py"))}
-    # The walk sees polars calls (else the rule below would pass on nothing).
-    assert "replace_all" in called["recon.normalize.text"]
-    offenders = {m: sorted(c & _PYTHON_PER_ROW) for m, c in called.items() if c & _PYTHON_PER_ROW}
-    assert not offenders, offenders
+    used = {p.relative_to(RECON.parent): _names_used(p) for p in sorted(RECON.rglob("*.py"))}
+    # The walk sees polars' methods (else the rule below would pass on nothing).
+    assert "replace_all" in used[Path("recon/normalize/text.py")]
+    offenders = [f"{p}:{line} {name}" for p, names in used.items() for name, line in names.items()]
+    assert not [o for o in offenders if o.rsplit(" ", 1)[1] in _PYTHON_PER_ROW]

@@ -13,9 +13,10 @@ from recon import output, pipeline
 from recon.findings import catalog
 from recon.gate import waivers
 from recon.gx_checks import gx_catalog
-from recon.output import tables
+from recon.output import html, tables
 from recon.policy import load_policy
 from recon.synthetic import generate
+from recon.wording import word
 from tests.conftest import AS_OF, filing, member
 
 BOM = "\ufeff"
@@ -357,11 +358,9 @@ def test_each_listed_member_links_to_what_recon_explain_says(reconcile, tmp_path
     # Each member's priority in words, coloured and sorted as its code says.
     listed = _list(out / "confirm_members.csv", lang)
     assert set(listed["priority"]) >= {"error"}
-    rank = {"error": 0, "warning": 1, "info": 2}
-    words = {"error": "エラー", "warning": "警告", "info": "情報"} if lang == "ja" else {}
     for code, said, row in zip(listed["priority"], listed["priority_text"], rows, strict=True):
-        assert said == words.get(code, code)
-        assert f'<td class="sev-{code}" data-sort="{rank[code]}">{said}</td>' in row
+        assert said == (word("severity", code, lang) if code else "")
+        assert f'<td class="sev-{code}" data-sort="{html.SORT_RANK[code]}">{said}</td>' in row
     decided = "判定とその理由" if lang == "ja" else "Decisions and why"
     assert decided in page and 'href="#explain"' in page  # and in the navigation
     # Households are listed by household: no member row, no link of their own.
