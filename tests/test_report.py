@@ -428,6 +428,10 @@ def test_each_list_holds_its_audiences_reasons_and_findings_once(reconcile, tmp_
     srow = society.filter(pl.col("member_id") == spouse)
     assert "値を読み取れません" in srow["findings"][0]
     assert "個人番号の届出がありません" not in srow["findings"][0]
+    # Each list's 優先度 is the worst of what its line says: the roster's error is
+    # the society's, so the employer sees the missing filing's warning.
+    assert (row["priority"][0], row["priority_text"][0]) == ("warning", "警告")
+    assert (srow["priority"][0], srow["priority_text"][0]) == ("error", "エラー")
     for cells in (employer["findings"], society["findings"]):
         for cell in cells:
             said = cell.split(" / ")

@@ -149,8 +149,9 @@ def neutralized(cells: pl.Series) -> pl.Series:
 
 
 def _member_findings(findings: pl.DataFrame, lang: str) -> pl.DataFrame:
-    """Per roster row: the worst severity of its findings and what they say, in one
-    line for the employer's and one for the society's list, each finding once.
+    """Per roster row: the worst severity of its findings (`rank`), and what they say
+    in one line for the employer's list and one for the society's, each finding
+    once, with the worst severity of that line (`findings_rank`, `society_findings_rank`).
 
     Keyed by roster row, not member id: two rows with the same id (a duplicate
     member) each have findings of their own.
@@ -177,8 +178,13 @@ def _member_findings(findings: pl.DataFrame, lang: str) -> pl.DataFrame:
     cells = [
         found.filter(audience)
         .group_by("roster_row")
-        .agg(items=pl.col("said").head(CELL_FINDINGS), count=pl.len())
-        .select("roster_row", _listed("items", "count", " / ", CELL_FINDINGS, lang).alias(name))
+        # Sorted worst first: a row's first finding is its worst for this audience.
+        .agg(items=pl.col("said").head(CELL_FINDINGS), count=pl.len(), worst=pl.col("rank").first())
+        .select(
+            "roster_row",
+            _listed("items", "count", " / ", CELL_FINDINGS, lang).alias(name),
+            pl.col("worst").alias(f"{name}_rank"),
+        )
         for name, audience in (("findings", ~pl.col("society")), ("society_findings", "society"))
     ]
     return (
@@ -186,13 +192,8 @@ def _member_findings(findings: pl.DataFrame, lang: str) -> pl.DataFrame:
         .agg(rank=pl.col("rank").min())
         .join(cells[0], on="roster_row", how="left")
         .join(cells[1], on="roster_row", how="left")
-        .with_columns(
-            # A member with findings for one audience only: the other's cell is empty.
-            pl.col("findings", "society_findings").fill_null(""),
-            priority=pl.col("rank").replace_strict(
-                {v: k for k, v in SEVERITY_RANK.items()}, return_dtype=pl.String
-            ),
-        )
+        # A member with findings for one audience only: the other's cell is empty.
+        .with_columns(pl.col("findings", "society_findings").fill_null(""))
     )
 
 
@@ -241,7 +242,21 @@ def with_findings(members: pl.DataFrame, findings: pl.DataFrame, lang: str) -> p
         )
         .drop("row")
     )
-    return members.hstack(said).with_columns(rank=pl.col("rank").fill_null(len(SEVERITY_RANK)))
+    ranks = ("rank", "findings_rank", "society_findings_rank")
+    return members.hstack(said).with_columns(pl.col(ranks).fill_null(len(SEVERITY_RANK)))
+
+
+def _audience(m: pl.DataFrame, cell: str, lang: str) -> pl.DataFrame:
+    """The members one audience's list shows, with that audience's findings (`cell`)
+    and the priority they give, worst first: a member whose only error is for the
+    society is no error on the employer's list (its line does not say it either)."""
+    rank = pl.col(f"{cell}_rank")
+    priority = rank.replace_strict(
+        {v: k for k, v in SEVERITY_RANK.items()}, default="", return_dtype=pl.String
+    )
+    return m.with_columns(findings=pl.col(cell), rank=rank, priority=priority).with_columns(
+        priority_text=word_expr("priority", "severity", lang)
+    )
 
 
 def _in_words(m: pl.DataFrame, lang: str) -> pl.DataFrame:
@@ -256,8 +271,6 @@ def _in_words(m: pl.DataFrame, lang: str) -> pl.DataFrame:
         delivery_text=word_expr("delivery", "delivery", lang),
         overseas_type_text=word_expr("overseas_type", "overseas_type", lang),
         certificate_valid_until=pl.col("certificate_valid_until").cast(pl.String),
-        priority=pl.col("priority").fill_null(""),
-        priority_text=word_expr("priority", "severity", lang).fill_null(""),
         findings=pl.col("findings").fill_null(""),
         society_findings=pl.col("society_findings").fill_null(""),
     )
@@ -405,7 +418,9 @@ def lists(m: pl.DataFrame, lang: str) -> list[tuple[str, list[str], list[str], p
                 "delivery",
             ],
             _people(
-                confirming.filter(pl.col("confirm_by").str.contains("member")),
+                _audience(
+                    confirming.filter(pl.col("confirm_by").str.contains("member")), "findings", lang
+                ),
                 lang,
                 _MEMBER_REASONS,
             ),
@@ -421,9 +436,14 @@ def lists(m: pl.DataFrame, lang: str) -> list[tuple[str, list[str], list[str], p
             [*_PERSON, "priority_text", "findings"],
             ["priority", "confirm_reasons"],
             # The society's own findings only: the roster entries it fixes.
-            _people(confirming.filter(pl.col("confirm_by").str.contains("society")), lang)
-            .drop("findings")
-            .rename({"society_findings": "findings"}),
+            _people(
+                _audience(
+                    confirming.filter(pl.col("confirm_by").str.contains("society")),
+                    "society_findings",
+                    lang,
+                ),
+                lang,
+            ),
         ),
         (
             "overseas_households",
