@@ -277,15 +277,17 @@ def main() -> None:
         sys.stderr.write(texts.text("messages.unknown_lang", lang=unknown.args[0]) + "\n")
         _finish(UNKNOWN_LANG_EXIT)
     try:
-        if signal.SIGINT not in stop_signals():
-            # polars hooks SIGINT as it loads (`keep_ignored`): load it first and undo that
-            # at once, before anything could run polars code with the hook in place.
-            import polars  # noqa: F401
-
-            keep_ignored()
-        application = globals().get("app") or _for(sys.argv[1:])
-        keep_ignored()  # importing polars hooked SIGINT even if it was ignored
+        # Loading inside the inner `try`: a signal that lands while a module is made can
+        # arrive wrapped in another exception (`is_interruption`).
         try:
+            if signal.SIGINT not in stop_signals():
+                # polars hooks SIGINT as it loads (`keep_ignored`): load it first and undo
+                # that at once, before anything could run polars code with the hook in place.
+                import polars  # noqa: F401
+
+                keep_ignored()
+            application = globals().get("app") or _for(sys.argv[1:])
+            keep_ignored()  # importing polars hooked SIGINT even if it was ignored
             # Not standalone: click's usage errors come back here, to be said in the
             # chosen language (`usage_error`); its exit codes are returned.
             returned = application(standalone_mode=False)

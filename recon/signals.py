@@ -81,6 +81,10 @@ def is_interruption(exc: BaseException) -> bool:
     """
     if isinstance(exc, KeyboardInterrupt):
         return True
+    # Python 3.11 wraps what a descriptor's `__set_name__` raises in a RuntimeError:
+    # a signal landing while a dataclass is made, as recon's modules load, arrives so.
+    if isinstance(exc.__cause__, KeyboardInterrupt):
+        return True
     from_duckdb = "duckdb" in type(exc).__module__
     if from_duckdb and type(exc).__name__ == "InterruptException":
         return True

@@ -373,3 +373,47 @@ def _english_texts(monkeypatch):
     # These tests read recon's English messages (`--lang en`); tests/test_lang.py
     # checks the Japanese default.
     monkeypatch.setenv("RECON_LANG", "en")
+
+
+# A signal that lands while a dataclass is made (recon's modules load so): Python 3.11
+# hands the KeyboardInterrupt back wrapped in a RuntimeError. Seen in CI as exit 1 with
+# a traceback, for a SIGTERM while `recon.pipeline` loaded.
+_SIGNAL_WHILE_A_CLASS_IS_MADE = """
+import sys
+from recon import cli
+
+class Landing:
+    def __set_name__(self, owner, name):
+        raise KeyboardInterrupt  # where the handler raises it, at that moment
+
+def loading(argv):
+    class Result:
+        validated = Landing()
+
+cli._for = loading
+sys.argv = ["recon", "check"]
+cli.main()
+"""
+
+
+def test_a_signal_while_a_module_is_made_is_an_interruption():
+    with pytest.raises(RuntimeError) as caught:
+
+        class Made:
+            class Landing:
+                def __set_name__(self, owner, name):
+                    raise KeyboardInterrupt
+
+            field = Landing()
+
+    assert is_interruption(caught.value)
+    assert not is_interruption(RuntimeError("Error calling __set_name__"))
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_WHILE_A_CLASS_IS_MADE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "RECON_LANG": "en"},
+    )
+    assert done.returncode == 130, done.stderr[-2000:]
+    assert "recon: interrupted" in done.stderr and "Traceback" not in done.stderr
