@@ -16,7 +16,7 @@ from recon.gx_checks import gx_catalog
 from recon.output import html, tables
 from recon.policy import load_policy
 from recon.synthetic import generate
-from recon.wording import word
+from recon.wording import word, words
 from tests.conftest import AS_OF, filing, member
 
 BOM = "\ufeff"
@@ -436,3 +436,14 @@ def test_each_list_holds_its_audiences_reasons_and_findings_once(reconcile, tmp_
         for cell in cells:
             said = cell.split(" / ")
             assert len(said) == len(set(said)), cell
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_lists_codes_each_have_a_word_of_their_own(lang):
+    # The page colours and sorts 優先度 by the severity its word stands for
+    # (`html._severities`), and a person tells codes apart by their words: two codes
+    # of one kind worded alike would be one on the page and in Excel's filter.
+    for kind in ("severity", "relation", "notice", "delivery", "overseas_type"):
+        said = words(kind, lang)
+        assert len(set(said.values())) == len(said), (kind, said)
+    assert set(words("severity", lang)) == set(html.SORT_RANK) - {""}
