@@ -90,9 +90,10 @@ def _iconv(data: bytes, start: int) -> bytes | None:
     except MemoryError:  # a system that will not even promise the room (no overcommit)
         return None
     handle = library.iconv_open(b"UTF-8", b"CP932")
+    opened = handle not in (None, ctypes.c_void_p(-1).value)  # else no CP932 converter installed
     try:
-        if handle in (None, ctypes.c_void_p(-1).value):
-            return None  # no CP932 converter installed
+        if not opened:
+            return None
         # The input's own buffer, read in place: iconv never writes to its input.
         address = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value or 0
         source = ctypes.c_void_p(address + start)
@@ -112,7 +113,7 @@ def _iconv(data: bytes, start: int) -> bytes | None:
         converted: bytes = ctypes.cast(out, ctypes.py_object).value  # a reference of Python's own
         return converted
     finally:
-        if handle not in (None, ctypes.c_void_p(-1).value):
+        if opened:
             library.iconv_close(handle)
         if out.value:
             api.Py_DecRef(out)  # the bare one (on failure, the resize has set it to NULL)

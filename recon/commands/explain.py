@@ -40,10 +40,7 @@ def explain(
             if as_json
             else explaining.render_text(found, chosen)
         )
-    except WorkingFolderGone as exc:
-        sys.stderr.write(f"recon explain: {exc}\n")
-        raise typer.Exit(2) from None
-    except explaining.ExplainError as exc:
+    except (explaining.ExplainError, WorkingFolderGone) as exc:
         # Identifiers are written as read (SPEC §9); anything else is scrubbed.
         sys.stderr.write(f"recon explain: {error_text(exc)}\n")
         raise typer.Exit(2) from None
