@@ -438,11 +438,30 @@ def test_each_list_holds_its_audiences_reasons_and_findings_once(reconcile, tmp_
             assert len(said) == len(set(said)), cell
 
 
+def test_the_page_colours_and_sorts_a_priority_by_its_code_not_its_word():
+    # The severity code travels beside its word (`ActionList.severities`): the page
+    # never reads a code back from a word, so a word it does not know still sorts
+    # and colours right, and a list without a code shows plain words.
+    shown = pl.DataFrame({"member_id": ["1-1-00", "1-2-00", "1-3-00"], "priority_text": ["?"] * 3})
+    listed = tables.ActionList(
+        "confirm_members",
+        shown,
+        3,
+        pl.Series("row", [1, 2, 3]),
+        pl.Series("priority", ["warning", "error", None]),
+    )
+    rows = html.list_table(listed, "ja").rows
+    assert [(r[1].css, r[1].sort) for r in rows] == [
+        ("sev-warning", html.SORT_RANK["warning"]),
+        ("sev-error", html.SORT_RANK["error"]),
+        ("sev-", html.SORT_RANK[""]),
+    ]
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_a_lists_codes_each_have_a_word_of_their_own(lang):
-    # The page colours and sorts 優先度 by the severity its word stands for
-    # (`html._severities`), and a person tells codes apart by their words: two codes
-    # of one kind worded alike would be one on the page and in Excel's filter.
+    # A person tells codes apart by their words: two codes of one kind worded
+    # alike would be one on the page and in Excel's filter.
     for kind in ("severity", "relation", "notice", "delivery", "overseas_type"):
         said = words(kind, lang)
         assert len(set(said.values())) == len(said), (kind, said)

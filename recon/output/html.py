@@ -212,19 +212,12 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], ident="", cs
     return Table(tuple(headers), tuple(tuple(_cell(v) for v in row) for row in rows), ident, css)
 
 
-def _list_cell(column: str, value: object, lang: str) -> object:
+def _list_cell(column: str, value: object, severity: str) -> object:
     if column in ("household_id", "member_id"):
         return Cell(value, "id")
     if column == "priority_text":  # the severity in words: coloured and sorted as its code
-        severity = _severities(lang).get(str(value or ""), "")
         return Cell(value, f"sev-{severity}", SORT_RANK.get(severity, 3))
     return value
-
-
-@cache
-def _severities(lang: str) -> dict[str, str]:
-    """A severity's word back to its code."""
-    return {word("severity", code, lang): code for code in SEVERITY_RANK}
 
 
 def list_table(a: ActionList, lang: str, anchors: dict[int, str] | None = None) -> Table:
@@ -233,8 +226,10 @@ def list_table(a: ActionList, lang: str, anchors: dict[int, str] | None = None) 
     headers = [_column(c, lang) for c in a.shown.columns]
     rows = []
     roster_rows = a.roster_rows.to_list() if a.roster_rows is not None else []
+    severities = a.severities.cast(pl.String).to_list() if a.severities is not None else []
     for i, row in enumerate(a.shown.iter_rows()):
-        cells = [_list_cell(c, v, lang) for c, v in zip(a.shown.columns, row, strict=True)]
+        severity = (severities[i] if i < len(severities) else None) or ""
+        cells = [_list_cell(c, v, severity) for c, v in zip(a.shown.columns, row, strict=True)]
         anchor = (anchors or {}).get(roster_rows[i]) if i < len(roster_rows) else None
         if anchor and "member_id" in a.shown.columns:
             at = a.shown.columns.index("member_id")

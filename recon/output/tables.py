@@ -73,6 +73,9 @@ class ActionList:
     # A list of people: the roster row of each shown row (whose explanation the page
     # may hold); None for a list of households.
     roster_rows: pl.Series | None = None
+    # A list showing 優先度: each shown row's severity code, which colours and sorts
+    # the word the page shows; None for a list without one.
+    severities: pl.Series | None = None
 
     @property
     def csv(self) -> str:
@@ -478,7 +481,10 @@ def write_lists(m: pl.DataFrame, lang: str, folder: Path) -> tuple[ActionList, .
         # Ids, codes, words and the written findings' details: nothing left to scrub.
         page = rows.head(LIST_CAP)
         people = page.get_column("row") if "row" in page.columns else None
-        written.append(ActionList(key, safe_frame(page.select(shown)), rows.height, people))
+        severities = page.get_column("priority") if "priority_text" in shown else None
+        written.append(
+            ActionList(key, safe_frame(page.select(shown)), rows.height, people, severities)
+        )
     return tuple(written)
 
 
