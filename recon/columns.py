@@ -95,10 +95,25 @@ def as_date(name: str) -> str:
     return f"{name}__as_date"
 
 
-# Invisible characters a header may carry: a second byte-order mark (a UTF-8
-# file saved with a BOM by a tool that added its own), or pasted zero-widths.
-# Soft hyphen, Mongolian vowel separator, direction marks: invisible in a cell too.
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad\u180e\u200e\u200f"))
+# Characters that show nothing, as (first, last) code points: the soft hyphen, the
+# Mongolian vowel separator, zero-widths and direction marks, direction embeddings,
+# the word joiner, invisible operators and isolates, and the byte-order mark. Pasted
+# text carries them (a second BOM from a tool adding its own in front of UTF-8's, a
+# direction mark from a web form): a header or a name with one must still be itself.
+_INVISIBLE_RANGES = (
+    (0x00AD, 0x00AD),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0xFEFF, 0xFEFF),
+)
+#: The same characters as the ranges of a regex character class (`[...]`), written
+#: as `\uXXXX`, which Python's `re` and polars' (Rust) regex both read.
+INVISIBLE_CLASS = "".join(
+    f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in _INVISIBLE_RANGES
+)
+_INVISIBLE = dict.fromkeys(c for a, b in _INVISIBLE_RANGES for c in range(a, b + 1))
 
 
 def visible(header: str) -> str:

@@ -170,7 +170,9 @@ def test_a_text_formula_is_read_as_the_text_excel_shows_and_no_other_formula_is(
 
 def test_invisible_characters_in_a_header_do_not_hide_it(tmp_path):
     path = tmp_path / "f.csv"
-    headers = "\ufeff社員番号,続柄,氏\u200b名,氏名カナ,生年月日,性別,個人番号,届出日"
+    headers = (
+        "\ufeff社員番号,続柄,氏\u200b名,\u2066氏名カナ\u2069,生年月日,性別,個人番号\u200e,届出日"
+    )
     path.write_text(
         headers + "\nE1,本人,山田 太郎,ヤマダ タロウ,1980-04-01,1,123456789018,2024-05-01\n",
         encoding="utf-8-sig",  # a BOM, and then the header's own
@@ -178,6 +180,8 @@ def test_invisible_characters_in_a_header_do_not_hide_it(tmp_path):
     frame, _ = read_table(path, "filings")
     assert frame["employee_id"].to_list() == ["E1"]
     assert frame["name"].to_list() == ["山田 太郎"]
+    assert frame["name_kana"].to_list() == ["ヤマダ タロウ"]
+    assert frame["my_number"].to_list() == ["123456789018"]
 
 
 def test_two_headers_that_look_alike_are_told_apart_in_the_message(tmp_path):

@@ -247,6 +247,26 @@ def test_foreign_name_separators_and_ke_between_kanji_give_no_finding(
 
 
 @pytest.mark.parametrize(
+    "invisible", ["\u00ad", "\u180e", "\u200b", "\u200e", "\u202b", "\u2060", "\u2067", "\ufeff"]
+)
+def test_a_character_that_shows_nothing_is_no_difference(reconcile, invisible):
+    # Pasted from a web form or a word processor: a soft hyphen, a direction mark or
+    # isolate, a zero-width. The operator sees the same name, kana and address, and
+    # so does the comparison: no mismatch, no name_variant.
+    insured = member(
+        name="山田 太郎", name_kana="ヤマダ タロウ", address="東京都千代田区千代田1-2-3"
+    )
+    f = filing(
+        insured,
+        name=f"山田{invisible}太郎",
+        name_kana=f"ヤマダ{invisible}タロウ",
+        address=f"東京都{invisible}千代田区千代田1-2-3",
+    )
+    run = reconcile([insured], [f])
+    assert run.checks() == []
+
+
+@pytest.mark.parametrize(
     ("roster_name", "filed_name", "check"),
     [
         ("齋藤 健", "斎藤 健", "match.name_variant"),

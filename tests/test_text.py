@@ -350,7 +350,8 @@ KANA = (
 KANJI = "髙高﨑崎嶋島齋齊斎斉邊邉辺澤沢濱濵浜櫻桜國国廣広德徳𠮷吉冨富真眞淵渕切功玉王宍海山田中村"
 NUMBERS = "一二三四五六七八九十百千〇丁目番地号町堀東西のノケヶｹ"
 DIGITS = "0123456789０１２３４５６７８９"
-SPACES = " \u3000\t"
+# Spaces, and characters that show nothing (soft hyphen, direction mark, zero-width).
+SPACES = " \u3000\t\u00ad\u200e\u200b\u2066"
 
 kana_text = st.text(alphabet=KANA + SPACES, max_size=12)
 name_text = st.text(alphabet=KANJI + KANA[:40] + DIGITS + SPACES, max_size=12)

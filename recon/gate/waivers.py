@@ -36,6 +36,7 @@ from pathlib import Path
 import polars as pl
 
 from recon import tomlfile
+from recon.columns import INVISIBLE_CLASS
 from recon.errors import InputError
 from recon.findings import catalog
 from recon.masking import scrub
@@ -100,8 +101,8 @@ def _refused(message: str, *identifiers: str | None) -> InputError:
 
 
 # Nothing a reviewer could read: spaces of any width (the ideographic one too),
-# tabs, line breaks, C0/C1 controls, zero-width and direction marks.
-_BLANK = re.compile(r"[\s\x00-\x1f\x7f-\x9f\xad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]*")
+# tabs, line breaks, C0/C1 controls, and the characters that show nothing.
+_BLANK = re.compile(rf"[\s\x00-\x1f\x7f-\x9f{INVISIBLE_CLASS}]*")
 
 
 def _blank(text: str) -> bool:

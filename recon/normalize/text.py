@@ -16,14 +16,15 @@ from pathlib import Path
 import jntajis
 import polars as pl
 
+from recon.columns import INVISIBLE_CLASS
 from recon.normalize.lookups import Lookups
 
 # Every whitespace (Rust regex `\s` is Unicode White_Space: U+3000, tabs, NBSP…)
-# plus the invisible characters of pasted text, together with any combining
-# marks right after them: removing only the space would hand the mark to the
-# character before it (NFKC writes ゛ as space + U+3099), and the key would
-# change if normalized again.
-_SPACES = r"[\s\u200b\u200c\u200d\u2060\ufeff]+\p{M}*"
+# plus the invisible characters of pasted text (the ones a header may carry,
+# `columns.INVISIBLE_CLASS`), together with any combining marks right after
+# them: removing only the space would hand the mark to the character before it
+# (NFKC writes ゛ as space + U+3099), and the key would change if normalized again.
+_SPACES = rf"[\s{INVISIBLE_CLASS}]+\p{{M}}*"
 # The separators of foreign names count as spaces (SPEC §4): スミス・ジョン,
 # スミス＝ジョン and スミス ジョン are one name. NFKC already turns ･ into ・ and ＝
 # into =; all four are listed so that the rule reads as SPEC states it.
