@@ -96,30 +96,36 @@ def as_date(name: str) -> str:
 
 
 # Characters that show nothing, as (first, last) code points: the soft hyphen, the
-# Mongolian vowel separator, zero-widths and direction marks, direction embeddings,
-# the word joiner, invisible operators and isolates, and the byte-order mark. Pasted
-# text carries them (a second BOM from a tool adding its own in front of UTF-8's, a
-# direction mark from a web form): a header or a name with one must still be itself.
+# Arabic letter mark, the Mongolian vowel separator, zero-widths and direction marks,
+# direction embeddings, the word joiner, invisible operators and isolates, and the
+# byte-order mark. Pasted text carries them (a second BOM from a tool adding its own
+# in front of UTF-8's, a direction mark from a web form): a header or a name with one
+# is still itself. Not the direction overrides (U+202D, U+202E): they reverse how the
+# text after them reads (山田<U+202E>太郎 shows as 山田郎太), so they are not nothing.
 _INVISIBLE_RANGES = (
     (0x00AD, 0x00AD),
+    (0x061C, 0x061C),
     (0x180E, 0x180E),
     (0x200B, 0x200F),
-    (0x202A, 0x202E),
+    (0x202A, 0x202C),
     (0x2060, 0x206F),
     (0xFEFF, 0xFEFF),
 )
+#: The characters themselves.
+INVISIBLE = "".join(chr(c) for a, b in _INVISIBLE_RANGES for c in range(a, b + 1))
 #: The same characters as the ranges of a regex character class (`[...]`), written
 #: as `\uXXXX`, which Python's `re` and polars' (Rust) regex both read.
 INVISIBLE_CLASS = "".join(
     f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in _INVISIBLE_RANGES
 )
-_INVISIBLE = dict.fromkeys(c for a, b in _INVISIBLE_RANGES for c in range(a, b + 1))
+_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE))
 
 
 def visible(header: str) -> str:
-    """A header as a message quotes it: its invisible characters written out
-    (`<U+200B>社員番号`), so that two headers that look alike can be told apart."""
-    return "".join(f"<U+{ord(c):04X}>" if ord(c) in _INVISIBLE else c for c in header)
+    """A header as a message quotes it: every format character written out
+    (`<U+200B>社員番号`, `<U+202E>氏名`), so that two headers that look alike can be
+    told apart and none reorders the message around it."""
+    return "".join(f"<U+{ord(c):04X}>" if unicodedata.category(c) == "Cf" else c for c in header)
 
 
 def header_key(header: str) -> str:

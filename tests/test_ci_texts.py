@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from recon.columns import INVISIBLE
 from recon.gate import ci, flow, keys
 from recon.output import tables
 from tests.conftest import FILINGS, ROSTER, filing, member, my_number, run_args, write_csv
@@ -283,3 +284,10 @@ def _english_texts(monkeypatch):
     # These tests read recon's English messages (`--lang en`); tests/test_lang.py
     # checks the Japanese default.
     monkeypatch.setenv("RECON_LANG", "en")
+
+
+def test_every_mark_the_summary_replaces_is_nothing_or_an_override():
+    # ci shows the marks that reorder text as U+FFFD; comparison removes the ones that
+    # show nothing (columns.INVISIBLE). The two lists must not drift apart: each of
+    # ci's marks is one of those, or a direction override, which is never removed.
+    assert set(ci._BIDI) <= set(INVISIBLE) | {"\u202d", "\u202e"}

@@ -195,6 +195,20 @@ def test_two_headers_that_look_alike_are_told_apart_in_the_message(tmp_path):
     assert "「社員番号」" in message and "「<U+200B>社員番号」" in message
 
 
+def test_a_header_with_a_direction_override_is_not_taken_and_is_shown_as_it_is(tmp_path):
+    # <U+202E>氏名カナ shows as ナカ名氏: not the column, and the message writes the mark
+    # out instead of letting it reverse the rest of the line.
+    path = tmp_path / "f.csv"
+    path.write_text(
+        "社員番号,続柄,氏名,\u202e氏名カナ,生年月日,性別,個人番号,届出日\n"
+        "E1,本人,山田 太郎,ヤマダ タロウ,1980-04-01,1,123456789018,2024-05-01\n",
+        encoding="utf-8",
+    )
+    message = _error(path, "filings")
+    assert "input.missing_column" in message and "<U+202E>氏名カナ" in message
+    assert "\u202e" not in message
+
+
 def test_unknown_headers_are_ignored_and_optional_columns_may_be_absent(tmp_path):
     path = tmp_path / "f.csv"
     path.write_text(

@@ -458,6 +458,48 @@ def test_the_page_colours_and_sorts_a_priority_by_its_code_not_its_word():
     ]
 
 
+def test_a_list_must_carry_one_code_per_shown_row():
+    shown = pl.DataFrame({"member_id": ["1-1-00", "1-2-00"], "priority_text": ["?", "?"]})
+    with pytest.raises(ValueError, match="1 severities for 2 shown rows"):
+        tables.ActionList("confirm_members", shown, 2, None, pl.Series(["error"]))
+    with pytest.raises(ValueError, match="1 roster_rows for 2 shown rows"):
+        tables.ActionList("confirm_members", shown, 2, pl.Series([1]), pl.Series(["a", "b"]))
+    with pytest.raises(ValueError, match="without its severities"):
+        tables.ActionList("confirm_members", shown, 2, pl.Series([1, 2]))
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_every_listed_priority_on_the_page_is_its_rows_own(reconcile, tmp_path, lang):
+    # Several priorities on one list, worst first: a code handed to the wrong row
+    # (shifted, reversed) would colour or sort someone else's line.
+    no_filing = member("E1")
+    wrong_birth = member("E2", name="佐藤 花子", name_kana="サトウ ハナコ")
+    bad_roster = member("E3", name="鈴木 一郎", name_kana="スズキ イチロウ", birth_date="R06.13.40")
+    abroad = member(
+        "E4",
+        name="田中 二郎",
+        name_kana="タナカ ジロウ",
+        residence="overseas",
+        overseas_type="single",
+    )
+    filings = [filing(wrong_birth, birth_date="1990-01-02"), filing(abroad)]
+    out = _write(reconcile, tmp_path, [no_filing, wrong_birth, bad_roster, abroad], filings, lang)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    seen = set()
+    for key in ("confirm_members", "confirm_society"):
+        listed = _list(out / f"{key}.csv", lang)
+        rows = _table_rows(page, f"table-{key}")
+        assert len(rows) == listed.height > 0
+        for member_id, code, said, row in zip(
+            listed["member_id"], listed["priority"], listed["priority_text"], rows, strict=True
+        ):
+            assert f">{member_id}<" in row
+            assert f'<td class="sev-{code}" data-sort="{html.SORT_RANK[code]}">{said}</td>' in row
+        seen |= {(key, code) for code in listed["priority"]}
+    assert {("confirm_members", "error"), ("confirm_members", "warning")} <= seen
+    assert ("confirm_society", "error") in seen
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_a_lists_codes_each_have_a_word_of_their_own(lang):
     # A person tells codes apart by their words: two codes of one kind worded

@@ -247,23 +247,31 @@ def test_foreign_name_separators_and_ke_between_kanji_give_no_finding(
 
 
 @pytest.mark.parametrize(
-    "invisible", ["\u00ad", "\u180e", "\u200b", "\u200e", "\u202b", "\u2060", "\u2067", "\ufeff"]
+    "invisible", ["\u00ad", "\u061c", "\u180e", "\u200b", "\u200e", "\u202b", "\u2067", "\ufeff"]
 )
 def test_a_character_that_shows_nothing_is_no_difference(reconcile, invisible):
     # Pasted from a web form or a word processor: a soft hyphen, a direction mark or
     # isolate, a zero-width. The operator sees the same name, kana and address, and
-    # so does the comparison: no mismatch, no name_variant.
+    # so does the comparison: no mismatch, no name_variant. Also where it splits
+    # what NFKC would join (ﾀ + ﾞ) or a number (12 is not 1-2).
     insured = member(
-        name="山田 太郎", name_kana="ヤマダ タロウ", address="東京都千代田区千代田1-2-3"
+        name="山田 太郎", name_kana="ヤマダ タロウ", address="東京都千代田区千代田12-3"
     )
     f = filing(
         insured,
         name=f"山田{invisible}太郎",
-        name_kana=f"ヤマダ{invisible}タロウ",
-        address=f"東京都{invisible}千代田区千代田1-2-3",
+        name_kana=f"ﾔﾏﾀ{invisible}ﾞ ﾀﾛｳ",
+        address=f"東京都{invisible}千代田区千代田1{invisible}2-3",
     )
     run = reconcile([insured], [f])
     assert run.checks() == []
+
+
+def test_a_direction_override_is_a_difference(reconcile):
+    # 山田<U+202E>太郎 shows as 山田郎太: not the roster's name, whatever its characters.
+    insured = member(name="山田 太郎")
+    run = reconcile([insured], [filing(insured, name="山田\u202e太郎")])
+    assert run.checks() == ["match.name"]
 
 
 @pytest.mark.parametrize(

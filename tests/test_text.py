@@ -113,6 +113,14 @@ def test_foreign_name_separators_count_as_spaces(separator):
     assert kana(f"スミス{separator}ジョン", "すみす じょん") == ["スミスジョン"] * 2
 
 
+@pytest.mark.parametrize("written", ["カ・゛", "カ＝\u3099", "山=\u3099田"])
+def test_a_mark_after_a_separator_goes_with_it(written):
+    # Left behind, it would join the character before the separator the next time
+    # round (カ + ゛ is ガ): the key would change when normalized again.
+    assert kana(*kana(written)) == kana(written)
+    assert names(*names(written)) == names(written)
+
+
 def test_a_separator_is_not_a_long_vowel_or_a_letter():
     # Removing the dot must not join two names into another one's spelling.
     assert names("スミス・ジョン") != names("スミス・ジョーン")
@@ -311,6 +319,25 @@ def test_spaces_and_building_names():
     # Room numbers: the space between two numbers is a separator, not nothing.
     rooms = addresses("本町1丁目2番3号 101号室", "本町1-2-3 101号室")
     assert rooms[0] == rooms[1] == "本町1-2-3-101号室"
+    # Each space of a run of numbers separates, not only every other one.
+    assert addresses("本町1 2 3", "本町1 2 3 4") == ["本町1-2-3", "本町1-2-3-4"]
+
+
+INVISIBLE_SAMPLE = "\u00ad\u061c\u180e\u200b\u200e\u202a\u2060\u2066\u2069\ufeff"
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE_SAMPLE)
+def test_a_character_that_shows_nothing_changes_no_key(invisible):
+    # Even where it stands between the parts NFKC joins (ｶﾞ) or between two digits.
+    assert kana(f"ﾔﾏﾀ{invisible}ﾞ", f"ヤマ{invisible}ダ") == ["ヤマダ", "ヤマダ"]
+    assert names(f"山{invisible}田", f"ｶ{invisible}ﾞ") == ["山田", "ガ"]
+    assert addresses(f"本町1{invisible}2-3", f"本{invisible}町12-3") == ["本町12-3"] * 2
+
+
+@pytest.mark.parametrize("override", ["\u202d", "\u202e"])
+def test_a_direction_override_is_not_nothing(override):
+    # 山田<U+202E>太郎 shows as 山田郎太: it is kept, so the names differ.
+    assert names(f"山田{override}太郎") == [f"山田{override}太郎"]
 
 
 def test_different_addresses_stay_different():
@@ -350,12 +377,17 @@ KANA = (
 KANJI = "髙高﨑崎嶋島齋齊斎斉邊邉辺澤沢濱濵浜櫻桜國国廣広德徳𠮷吉冨富真眞淵渕切功玉王宍海山田中村"
 NUMBERS = "一二三四五六七八九十百千〇丁目番地号町堀東西のノケヶｹ"
 DIGITS = "0123456789０１２３４５６７８９"
-# Spaces, and characters that show nothing (soft hyphen, direction mark, zero-width).
-SPACES = " \u3000\t\u00ad\u200e\u200b\u2066"
+SPACES = " \u3000\t・＝="  # foreign names' separators count as spaces
+INVISIBLES = "\u00ad\u200e\u200b\u2066"  # characters that show nothing
 
-kana_text = st.text(alphabet=KANA + SPACES, max_size=12)
-name_text = st.text(alphabet=KANJI + KANA[:40] + DIGITS + SPACES, max_size=12)
-address_text = st.text(alphabet=NUMBERS + KANJI[-6:] + DIGITS + SPACES + "-‐−－ーｰ", max_size=20)
+MARKS = "゛゜\u3099\u309aﾞﾟ"
+kana_text = st.text(alphabet=KANA + SPACES + INVISIBLES, max_size=12)
+name_text = st.text(
+    alphabet=KANJI + KANA[:40] + KANA[-40:] + DIGITS + SPACES + INVISIBLES, max_size=12
+)
+address_text = st.text(
+    alphabet=NUMBERS + KANJI[-6:] + DIGITS + SPACES + INVISIBLES + MARKS + "-‐−－ーｰ", max_size=20
+)
 
 
 def _idempotent_expr(fn, values: list[str]) -> None:
@@ -391,3 +423,20 @@ def test_name_plain_and_fold_variants_are_idempotent(values):
 def test_address_key_is_idempotent(values):
     once = address_key(pl.Series(values, dtype=pl.String))
     assert address_key(once).to_list() == once.to_list()
+
+
+def _without_invisibles(values: list[str]) -> list[str]:
+    return ["".join(c for c in v if c not in INVISIBLES) for v in values]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(kana_text, max_size=8), st.lists(name_text, max_size=8))
+def test_characters_that_show_nothing_change_no_key(kana_values, name_values):
+    assert kana(*kana_values) == kana(*_without_invisibles(kana_values))
+    assert names(*name_values) == names(*_without_invisibles(name_values))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(address_text, max_size=8))
+def test_characters_that_show_nothing_change_no_address_key(values):
+    assert addresses(*values) == addresses(*_without_invisibles(values))

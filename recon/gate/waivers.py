@@ -101,8 +101,9 @@ def _refused(message: str, *identifiers: str | None) -> InputError:
 
 
 # Nothing a reviewer could read: spaces of any width (the ideographic one too),
-# tabs, line breaks, C0/C1 controls, and the characters that show nothing.
-_BLANK = re.compile(rf"[\s\x00-\x1f\x7f-\x9f{INVISIBLE_CLASS}]*")
+# tabs, line breaks, C0/C1 controls, the characters that show nothing, and the
+# direction overrides, which show nothing of their own either.
+_BLANK = re.compile(rf"[\s\x00-\x1f\x7f-\x9f{INVISIBLE_CLASS}\u202d\u202e]*")
 
 
 def _blank(text: str) -> bool:

@@ -16,19 +16,23 @@ from pathlib import Path
 import jntajis
 import polars as pl
 
-from recon.columns import INVISIBLE_CLASS
+from recon.columns import INVISIBLE
 from recon.normalize.lookups import Lookups
 
-# Every whitespace (Rust regex `\s` is Unicode White_Space: U+3000, tabs, NBSP…)
-# plus the invisible characters of pasted text (the ones a header may carry,
-# `columns.INVISIBLE_CLASS`), together with any combining marks right after
-# them: removing only the space would hand the mark to the character before it
-# (NFKC writes ゛ as space + U+3099), and the key would change if normalized again.
-_SPACES = rf"[\s{INVISIBLE_CLASS}]+\p{{M}}*"
+# The characters that show nothing (`columns.INVISIBLE`: zero-widths, direction
+# marks, the soft hyphen…) are removed first, before NFKC: one between ｶ and ﾞ, or
+# between two digits, must not keep them apart (ｶﾞ is ガ, 123 is not 1-23).
+_NOTHING = dict.fromkeys(INVISIBLE, "")
+# Every whitespace (Rust regex `\s` is Unicode White_Space: U+3000, tabs, NBSP…),
+# together with any combining marks right after it: removing only the space would
+# hand the mark to the character before it (NFKC writes ゛ as space + U+3099), and
+# the key would change if normalized again.
+_SPACES = r"\s+\p{M}*"
 # The separators of foreign names count as spaces (SPEC §4): スミス・ジョン,
 # スミス＝ジョン and スミス ジョン are one name. NFKC already turns ･ into ・ and ＝
-# into =; all four are listed so that the rule reads as SPEC states it.
-_NAME_SEPARATORS = "[・･＝=]"
+# into =; all four are listed so that the rule reads as SPEC states it. As with a
+# space, a combining mark after one goes with it.
+_NAME_SEPARATORS = r"[・･＝=]\p{M}*"
 
 
 # --- kana ----------------------------------------------------------------------
@@ -45,6 +49,7 @@ _TO_KATAKANA = {chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)} | {
     "\u309f": "ヨリ",
     "\U0001f200": "ホカ",
 }
+_KANA_CHARS = _TO_KATAKANA | _NOTHING
 # Long-vowel mark written as a hyphen, dash, minus or rule. NFKC already turns
 # ｰ into ー, － / ﹣ into "-" and ﹘ into —.
 _LONG_VOWEL_RE = "[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2500\u2501]"
@@ -55,7 +60,7 @@ def kana_plain(expr: pl.Expr) -> pl.Expr:
     """Kana for comparison: NFKC (half-width to full-width, ﾀﾞ -> ダ), hiragana to
     katakana, long-vowel variants to ー, every space removed. Null stays null.
     """
-    out = expr.str.replace_many(_TO_KATAKANA).str.normalize("NFKC")
+    out = expr.str.replace_many(_KANA_CHARS).str.normalize("NFKC")
     out = out.str.replace_all(_SPACES, "").str.replace_all(_NAME_SEPARATORS, "")
     return out.str.replace_all(_LONG_VOWEL_RE, "ー")
 
@@ -77,7 +82,7 @@ def name_plain(expr: pl.Expr) -> pl.Expr:
     """Kanji name for comparison: NFKC, every space and foreign-name separator
     removed, ヶ/ケ/ヵ/カ between kanji written ケ. Null stays null.
     """
-    out = expr.str.normalize("NFKC").str.replace_all(_SPACES, "")
+    out = expr.str.replace_many(_NOTHING).str.normalize("NFKC").str.replace_all(_SPACES, "")
     out = out.str.replace_all(_NAME_SEPARATORS, "")
     # Twice: a match consumes the kanji after it (一ヶ谷ヶ原).
     for _ in range(2):
@@ -184,7 +189,7 @@ _OPEN, _CLOSE = "\ufdd0", "\ufdd1"
 # in NFKC and is a hyphen only after a digit.
 _ADDRESS_CHARS = {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2500\u2501"}
 _ADDRESS_CHARS |= {c: "-" for c in "\uff0d\ufe63\u207b\u208b\ufe31\ufe32\ufe58"}
-_ADDRESS_CHARS |= {"ヶ": "ケ", _OPEN: "", _CLOSE: ""}
+_ADDRESS_CHARS |= {"ヶ": "ケ", _OPEN: "", _CLOSE: ""} | _NOTHING
 
 
 def kanji_number(run: str) -> str | None:
@@ -278,7 +283,11 @@ def _address_step(values: pl.Series) -> pl.Series:
     """One application of the SPEC §4 address rules to distinct, non-null values."""
     a = values.str.replace_many(_ADDRESS_CHARS).str.normalize("NFKC")
     # A space between two numbers separates them (`1-2-3 101号室`); the others go.
-    a = a.str.replace_all(f"([0-9])(?:番地|番|号)?{_SPACES}([0-9])", "${1}-${2}")
+    # Twice where the first changed anything: a match consumes the digit after it,
+    # and `1 2 3` is `1-2-3`.
+    spaced = f"([0-9])(?:番地|番|号)?{_SPACES}([0-9])"
+    once = a.str.replace_all(spaced, "${1}-${2}")
+    a = on_subset(once, once != a, lambda v: v.str.replace_all(spaced, "${1}-${2}"))
     a = a.str.replace_all(_SPACES, "")
     a = _replace_where(a, *_FINAL_RULES[0])
     # Numeral and 丁目/番地/号 rules only where one of those words occurs.

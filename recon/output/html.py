@@ -216,7 +216,7 @@ def _list_cell(column: str, value: object, severity: str) -> object:
     if column in ("household_id", "member_id"):
         return Cell(value, "id")
     if column == "priority_text":  # the severity in words: coloured and sorted as its code
-        return Cell(value, f"sev-{severity}", SORT_RANK.get(severity, 3))
+        return Cell(value, f"sev-{severity}", SORT_RANK.get(severity, SORT_RANK[""]))
     return value
 
 
@@ -225,12 +225,15 @@ def list_table(a: ActionList, lang: str, anchors: dict[int, str] | None = None) 
     roster row) links to it."""
     headers = [_column(c, lang) for c in a.shown.columns]
     rows = []
-    roster_rows = a.roster_rows.to_list() if a.roster_rows is not None else []
-    severities = a.severities.cast(pl.String).to_list() if a.severities is not None else []
-    for i, row in enumerate(a.shown.iter_rows()):
-        severity = (severities[i] if i < len(severities) else None) or ""
-        cells = [_list_cell(c, v, severity) for c, v in zip(a.shown.columns, row, strict=True)]
-        anchor = (anchors or {}).get(roster_rows[i]) if i < len(roster_rows) else None
+    # One entry per shown row (`ActionList` holds to it), or none for the list.
+    none = [None] * a.shown.height
+    roster_rows = a.roster_rows.to_list() if a.roster_rows is not None else none
+    severities = a.severities.cast(pl.String).to_list() if a.severities is not None else none
+    for row, roster_row, severity in zip(a.shown.iter_rows(), roster_rows, severities, strict=True):
+        cells = [
+            _list_cell(c, v, severity or "") for c, v in zip(a.shown.columns, row, strict=True)
+        ]
+        anchor = (anchors or {}).get(roster_row) if roster_row is not None else None
         if anchor and "member_id" in a.shown.columns:
             at = a.shown.columns.index("member_id")
             cells[at] = Cell(row[at], "id", href=f"#{anchor}")

@@ -77,6 +77,17 @@ class ActionList:
     # the word the page shows; None for a list without one.
     severities: pl.Series | None = None
 
+    def __post_init__(self) -> None:
+        # The page colours, sorts and links each shown row by these: one entry per row,
+        # and a list that shows 優先度 always has its codes.
+        for name, per_row in (("roster_rows", self.roster_rows), ("severities", self.severities)):
+            if per_row is not None and per_row.len() != self.shown.height:
+                raise ValueError(
+                    f"{self.key}: {per_row.len()} {name} for {self.shown.height} shown rows"
+                )
+        if "priority_text" in self.shown.columns and self.severities is None:
+            raise ValueError(f"{self.key} shows priority_text without its severities")
+
     @property
     def csv(self) -> str:
         return f"{self.key}.csv"
