@@ -6,9 +6,9 @@
   holds `.recon-output`, a small JSON file naming the tool and every file recon
   wrote there. A folder that does not exist, or exists and is empty, may be
   used. Any other folder, any existing file, any input (roster, filings,
-  policy, waivers, key file), any folder holding an input and the folder the
-  command runs in (or one holding it) is refused with exit 2, after symlinks
-  and `..` are resolved.
+  policy, waivers, key file, the gate's baseline), any folder holding an input,
+  a path under a file, and the folder the command runs in (or one holding it)
+  is refused with exit 2, after symlinks and `..` are resolved.
 - A file recon wrote into its folder may be changed by the user; a file that
   recon did not write (dropped in later) makes the folder refused, so that it
   is never lost silently.
@@ -40,6 +40,7 @@ from pathlib import Path
 
 from recon import __version__
 from recon.errors import InputError
+from recon.texts import text
 
 MARKER = ".recon-output"
 REPORT = "report"  # an output folder of `recon run` / `recon gate`
@@ -73,14 +74,16 @@ def _listing(folder: Path) -> set[str]:
     return found
 
 
-def _names(names: Iterable[str]) -> tuple[str, str]:
-    """(Japanese, English) lists of the first few names."""
+def _t(key: str, /, **values: object) -> str:
+    return text(f"outdir.{key}", **values)
+
+
+def _names(names: Iterable[str]) -> str:
+    """The first few names, and how many more."""
     ordered = sorted(names)
     shown = ", ".join(ordered[:_SHOWN])
     more = len(ordered) - _SHOWN
-    if more <= 0:
-        return shown, shown
-    return f"{shown} ほか {more} 件", f"{shown} and {more} more"
+    return shown if more <= 0 else _t("more", shown=shown, more=more)
 
 
 def read_marker(folder: Path) -> dict | None:
@@ -114,8 +117,8 @@ def write_marker(folder: Path, kind: str, files: Iterable[str]) -> None:
         "note": "recon made this folder and may replace it; files not listed here stop it.",
         "files": sorted(set(files) - {MARKER}),
     }
-    text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
-    (folder / MARKER).write_text(text, encoding="utf-8")
+    written = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    (folder / MARKER).write_text(written, encoding="utf-8")
 
 
 def _refuse_inputs(target: Path, given: Path, option: str, inputs: Inputs, example: str) -> None:
@@ -123,23 +126,22 @@ def _refuse_inputs(target: Path, given: Path, option: str, inputs: Inputs, examp
         if path is None:
             continue
         input_path = real(path)
+        said = {"option": option, "given": given, "role": role, "path": path, "example": example}
         if target == input_path:
-            raise InputError(
-                f"{option} {given}: {role} に指定した入力ファイル {path} と同じです。"
-                f"recon は入力を上書きしません。出力には別の場所を指定してください"
-                f"（例: {option} {example}）。"
-                f" / {option} {given} is the input given as {role} ({path}); recon never "
-                f"overwrites an input: pass another path, e.g. {option} {example}."
-            )
+            raise InputError(_t("same_as_input", **said))
         if _inside(input_path, target):
-            raise InputError(
-                f"{option} {given}: {role} に指定した入力ファイル {path} を含むフォルダです。"
-                f"recon は出力フォルダを丸ごと置き換えるので、入力と同じ場所には書きません。"
-                f"新しいフォルダを指定してください（例: {option} {example}）。"
-                f" / {option} {given} holds the input given as {role} ({path}); recon replaces "
-                f"its output folder as a whole, so it never writes where an input is: pass a "
-                f"new folder, e.g. {option} {example}."
-            )
+            raise InputError(_t("holds_input", **said))
+
+
+def _refuse_under_a_file(target: Path, given: Path, option: str, example: str) -> None:
+    """A path whose nearest existing ancestor is a file cannot be made (not a folder)."""
+    for ancestor in target.parents:
+        if os.path.lexists(ancestor):
+            if not ancestor.is_dir():
+                raise InputError(
+                    _t("under_a_file", option=option, given=given, file=ancestor, example=example)
+                )
+            return
 
 
 # --- the output folder of run and gate ---------------------------------------------
@@ -157,49 +159,23 @@ def report_folder(out: Path, inputs: Inputs) -> Path:
     target = real(out)
     _refuse_inputs(target, out, "--out", inputs, OUT_EXAMPLE)
     if not os.path.lexists(target):
+        _refuse_under_a_file(target, out, "--out", OUT_EXAMPLE)
         return target
     if not target.is_dir():
-        raise InputError(
-            f"--out {out}: フォルダではなく既存のファイルです。recon はファイルを置き換え"
-            f"ません。新しいフォルダか空のフォルダを指定してください（例: --out {OUT_EXAMPLE}）。"
-            f" / --out {out} is an existing file, not a folder; recon does not replace it: "
-            f"pass a new or empty folder, e.g. --out {OUT_EXAMPLE}."
-        )
+        raise InputError(_t("existing_file", out=out, example=OUT_EXAMPLE))
     if _holds_working_folder(target):
-        raise InputError(
-            f"--out {out}: いま作業しているフォルダ（またはそれを含むフォルダ）です。recon は"
-            f"出力フォルダを丸ごと置き換えるので、作業中のフォルダには書きません。別のフォルダ"
-            f"を指定してください（例: --out {OUT_EXAMPLE}）。"
-            f" / --out {out} is the folder you are working in, or holds it; recon replaces "
-            f"its output folder as a whole, which would pull that folder from under you: pass "
-            f"another folder, e.g. --out {OUT_EXAMPLE}."
-        )
+        raise InputError(_t("working_folder", out=out, example=OUT_EXAMPLE))
     present = set(os.listdir(target))
     if not present:
         return target
     marker = read_marker(target)
     if marker is None or marker["kind"] != REPORT:
-        ja, en = _names(present)
         raise InputError(
-            f"--out {out}: recon が作った出力フォルダではなく、ほかのファイルがあります"
-            f"（{ja}）。recon が置き換えるのは、自分で作ったフォルダ（{MARKER} があるもの）"
-            f"だけです。新しいフォルダか空のフォルダを指定してください（例: --out "
-            f"{OUT_EXAMPLE}）。以前の版の recon が作ったレポートなら、中身を確かめて削除して"
-            f"から実行してください。 / --out {out} is not an output folder recon made and "
-            f"holds other files ({en}); recon replaces only a folder it made itself (one "
-            f"holding {MARKER}): pass a new or empty folder, e.g. --out {OUT_EXAMPLE} (a "
-            f"report of an earlier recon version: check it and delete it first)."
+            _t("not_ours", out=out, names=_names(present), marker=MARKER, example=OUT_EXAMPLE)
         )
     foreign = _listing(target) - set(marker["files"]) - {MARKER}
     if foreign:
-        ja, en = _names(foreign)
-        raise InputError(
-            f"--out {out}: recon が作ったフォルダですが、recon が書いていないファイルが"
-            f"あります（{ja}）。置き換えると失われるので、別の場所へ移すか削除してから実行"
-            f"するか、別のフォルダを指定してください。 / --out {out} is a folder recon made, "
-            f"but holds files recon did not write ({en}); replacing the folder would lose "
-            f"them: move them out first, or pass another folder."
-        )
+        raise InputError(_t("foreign_files", out=out, names=_names(foreign)))
     return target
 
 
@@ -345,29 +321,16 @@ def ci_file(path: Path, option: str, inputs: Inputs, out: Path | None) -> Path:
     target = real(path)
     example = CI_EXAMPLES.get(option, "reports/gate-file")
     _refuse_inputs(target, path, option, inputs, example)
+    said = {"option": option, "path": path, "example": example}
     if out is not None and _inside(target, real(out)):
-        raise InputError(
-            f"{option} {path}: --out のフォルダ {out} の中です。そのフォルダは実行のたびに"
-            f"置き換わるので、フォルダの外に置いてください（例: {option} {example}）。"
-            f" / {option} {path} is inside the --out folder {out}, which each run replaces: "
-            f"put it outside, e.g. {option} {example}."
-        )
+        raise InputError(_t("ci_inside_out", out=out, **said))
     if not os.path.lexists(target):
+        _refuse_under_a_file(target, path, option, example)
         return target
     if target.is_dir():
-        raise InputError(
-            f"{option} {path}: ファイル名ではなくフォルダです。書き出すファイルの名前を指定"
-            f"してください（例: {option} {example}）。 / {option} {path} is a folder: pass "
-            f"the name of the file to write, e.g. {option} {example}."
-        )
+        raise InputError(_t("ci_is_folder", **said))
     if not carries_mark(target):
-        raise InputError(
-            f"{option} {path}: recon gate が書いたものではない既存のファイルです。recon は"
-            f"自分が書いたファイルしか上書きしません。新しいファイル名を指定してください"
-            f"（例: {option} {example}）。 / {option} {path} is an existing file recon gate "
-            f"did not write; recon overwrites only files it wrote: pass a new file name, "
-            f"e.g. {option} {example}."
-        )
+        raise InputError(_t("ci_not_ours", **said))
     return target
 
 
@@ -403,20 +366,12 @@ def sample_folder(out: Path, names: Iterable[str]) -> Path:
     target = real(out)
     names = sorted(names)
     if os.path.lexists(target) and not target.is_dir():
-        raise InputError(
-            f"--out {out}: フォルダではなく既存のファイルです。recon sample はファイルを置き"
-            f"換えません。新しいフォルダを指定してください（例: --out {SAMPLE_EXAMPLE}）。"
-            f" / --out {out} is an existing file, not a folder; recon sample does not replace "
-            f"it: pass a new folder, e.g. --out {SAMPLE_EXAMPLE}."
-        )
+        raise InputError(_t("sample_existing_file", out=out, example=SAMPLE_EXAMPLE))
+    if not os.path.lexists(target):
+        _refuse_under_a_file(target, out, "--out", SAMPLE_EXAMPLE)
     marker = read_marker(target) if target.is_dir() else None
     if marker is not None and marker["kind"] != SAMPLE:
-        raise InputError(
-            f"--out {out}: recon run または recon gate の出力フォルダです。サンプルは別の"
-            f"フォルダに書いてください（例: --out {SAMPLE_EXAMPLE}）。 / --out {out} is an "
-            f"output folder of recon run or gate: write the sample into another folder, e.g. "
-            f"--out {SAMPLE_EXAMPLE}."
-        )
+        raise InputError(_t("sample_in_report", out=out, example=SAMPLE_EXAMPLE))
     ours = set(marker["files"]) if marker is not None else set()
     taken = [
         n
@@ -425,14 +380,7 @@ def sample_folder(out: Path, names: Iterable[str]) -> Path:
         and (n not in ours or (target / n).is_symlink() or not (target / n).is_file())
     ]
     if taken:
-        ja, en = _names(taken)
-        raise InputError(
-            f"--out {out}: すでに {ja} があり、recon sample が書いたものではありません。"
-            f"上書きしないので、新しいフォルダか空のフォルダを指定してください（例: --out "
-            f"{SAMPLE_EXAMPLE}）。 / --out {out} already holds {en}, which recon sample did "
-            f"not write; it overwrites nothing else: pass a new or empty folder, e.g. --out "
-            f"{SAMPLE_EXAMPLE}."
-        )
+        raise InputError(_t("sample_taken", out=out, names=_names(taken), example=SAMPLE_EXAMPLE))
     target.mkdir(parents=True, exist_ok=True)
     # Marked before writing: a run stopped halfway leaves files the next run may replace.
     write_marker(target, SAMPLE, ours | set(names))

@@ -75,10 +75,10 @@ def refused(done, *phrases: str) -> None:
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     message = " ".join(done.stderr.split())
+    # In the run's language only (these tests run in English; `test_refusals_are_in_
+    # the_operators_language` reads them in Japanese).
     assert message.startswith("recon: input error --")
-    # Japanese first, then the same in English.
-    japanese, _, english = message.partition("。 / ")
-    assert english and re.search("[ぁ-んァ-ン]", japanese)
+    assert "。" not in message and "ください" not in message, message  # no Japanese sentence
     for phrase in phrases:
         assert phrase in message, (phrase, message)
 
@@ -90,10 +90,32 @@ def test_out_dot_in_the_folder_of_the_inputs_is_refused_and_deletes_nothing(data
     before = snapshot(data)
     done = recon("run", "--roster", "roster.csv", "--filings", "filings.csv", "--as-of", AS_OF,
                  "--out", ".", cwd=data)  # fmt: skip
-    refused(done, "--out .", "--roster に指定した入力ファイル roster.csv を含むフォルダです",
-            "holds the input given as --roster", "--out reports/latest")  # fmt: skip
+    refused(done, "--out . holds the input given as --roster (roster.csv)",
+            "--out reports/latest")  # fmt: skip
     assert snapshot(data) == before
     assert sorted(p.name for p in data.parent.iterdir()) == ["data"]
+
+
+@pytest.mark.parametrize("command", ["run", "gate", "sample"])
+def test_a_path_under_a_file_is_refused_as_such(data, command):
+    # `--out roster.csv/report`: the folder cannot be made, and the message says why
+    # (it was the system's "[Errno 17] File exists", in English under any language).
+    before = snapshot(data)
+    given = ["--roster", "roster.csv", "--filings", "filings.csv", "--as-of", AS_OF]
+    done = recon(command, *([] if command == "sample" else given),
+                 "--out", "memo.txt/report", cwd=data)  # fmt: skip
+    refused(done, "--out memo.txt/report cannot be made", "memo.txt on its way is a file")
+    assert snapshot(data) == before
+
+
+def test_refusals_are_in_the_operators_language(data):
+    # Japanese by default, and only Japanese: no English sentence after it.
+    done = recon("run", "--roster", "roster.csv", "--filings", "filings.csv", "--as-of", AS_OF,
+                 "--out", ".", cwd=data, env={"RECON_LANG": "ja"})  # fmt: skip
+    assert done.returncode == 2
+    message = " ".join(done.stderr.split())
+    assert message.startswith("recon: 入力エラー --out .: --roster に指定した入力 roster.csv")
+    assert "を含むフォルダです" in message and "recon replaces" not in message, message
 
 
 @pytest.mark.parametrize("spelling", ["{data}/sub/../", "~", "{data}/."])
@@ -102,7 +124,7 @@ def test_every_spelling_of_the_inputs_folder_is_refused(data, tmp_path, spelling
     before = snapshot(data)
     out = spelling.format(data=data)
     done = recon("run", *inputs(data), "--out", out, cwd=tmp_path, env={"HOME": str(data)})
-    refused(done, "--roster に指定した入力ファイル")
+    refused(done, "holds the input given as --roster")
     assert snapshot(data) == before
 
 
@@ -113,8 +135,8 @@ def test_a_folder_of_other_files_is_refused(data, tmp_path):
     (docs / "b.txt").write_text("x", encoding="utf-8")
     before = snapshot(docs)
     done = recon("run", *inputs(data), "--out", str(docs), cwd=tmp_path)
-    refused(done, "recon が作った出力フォルダではなく", "a.xlsx, b.txt",
-            "is not an output folder recon made", "新しいフォルダか空のフォルダ")  # fmt: skip
+    refused(done, "is not an output folder recon made", "a.xlsx, b.txt",
+            "pass a new or empty folder")  # fmt: skip
     assert snapshot(docs) == before
 
 
@@ -133,7 +155,7 @@ def test_an_existing_file_as_out_is_refused(data, tmp_path):
     target = tmp_path / "report.pdf"
     target.write_bytes(b"%PDF-1.7 someone's report")
     done = recon("run", *inputs(data), "--out", str(target), cwd=tmp_path)
-    refused(done, "フォルダではなく既存のファイルです", "is an existing file, not a folder")
+    refused(done, "is an existing file, not a folder")
     assert target.read_bytes() == b"%PDF-1.7 someone's report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "report.pdf"]
 
@@ -142,7 +164,7 @@ def test_an_existing_file_as_out_is_refused(data, tmp_path):
 def test_an_input_as_out_is_refused(data, which):
     before = snapshot(data)
     done = recon("run", *inputs(data), "--out", f"./{which}.csv", cwd=data)
-    refused(done, f"--{which} に指定した入力ファイル", "と同じです", "never overwrites an input")
+    refused(done, f"is the input given as --{which}", "never overwrites an input")
     assert snapshot(data) == before
 
 
@@ -150,7 +172,7 @@ def test_a_symlinked_input_is_recognised_through_the_link(data, tmp_path):
     (tmp_path / "alias.csv").symlink_to(data / "roster.csv")
     before = snapshot(data)
     done = recon("run", *inputs(data), "--out", str(tmp_path / "alias.csv"), cwd=tmp_path)
-    refused(done, "と同じです")
+    refused(done, "never overwrites an input")
     assert snapshot(data) == before
 
 
@@ -160,7 +182,7 @@ def test_a_policy_file_is_an_input_too(data, tmp_path):
     (policy / "policy.toml").write_text("", encoding="utf-8")
     done = recon("run", *inputs(data), "--policy", str(policy / "policy.toml"),
                  "--out", str(policy), cwd=tmp_path)  # fmt: skip
-    refused(done, "--policy に指定した入力ファイル")
+    refused(done, "the input given as --policy")
     assert (policy / "policy.toml").exists()
 
 
@@ -185,8 +207,7 @@ def test_out_dot_in_an_empty_folder_is_refused_and_the_folder_stays(data, tmp_pa
     here.mkdir()
     inode = here.stat().st_ino
     done = recon("run", *inputs(data), "--out", ".", cwd=here)
-    refused(done, "--out .", "いま作業しているフォルダ", "is the folder you are working in",
-            "--out reports/latest")  # fmt: skip
+    refused(done, "--out . is the folder you are working in", "--out reports/latest")
     assert here.stat().st_ino == inode and not any(here.iterdir())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "work"]
 
@@ -222,8 +243,8 @@ def test_a_folder_recon_made_is_replaced_but_not_with_a_users_file_in_it(data, t
     (out / "gx" / "mine.json").write_text("{}", encoding="utf-8")
     before = snapshot(out)
     third = recon("run", *inputs(data), "--out", str(out), cwd=tmp_path)
-    refused(third, "recon が作ったフォルダですが、recon が書いていないファイルがあります",
-            "gx/mine.json, メモ.txt", "move them out first")  # fmt: skip
+    refused(third, "holds files recon did not write (gx/mine.json, メモ.txt)",
+            "move them out first")  # fmt: skip
     assert snapshot(out) == before
     assert sorted(p.name for p in out.parent.iterdir()) == ["latest"]
 
@@ -247,7 +268,7 @@ def test_a_marker_recon_did_not_write_does_not_make_a_folder_replaceable(data, t
     folder.mkdir()
     (folder / outdir.MARKER).write_text(text, encoding="utf-8")
     done = recon("run", *inputs(data), "--out", str(folder), cwd=tmp_path)
-    refused(done, "recon が作った出力フォルダではなく")
+    refused(done, "is not an output folder recon made")
     assert (folder / outdir.MARKER).read_text(encoding="utf-8") == text
 
 
@@ -319,7 +340,7 @@ def test_gate_out_dot_over_the_inputs_is_refused(data):
     before = snapshot(data)
     done = recon("gate", "--roster", "roster.csv", "--filings", "filings.csv", "--as-of", AS_OF,
                  "--out", ".", cwd=data)  # fmt: skip
-    refused(done, "--out .", "--roster に指定した入力ファイル roster.csv を含むフォルダです")
+    refused(done, "--out . holds the input given as --roster (roster.csv)")
     assert snapshot(data) == before
 
 
@@ -341,7 +362,7 @@ def test_gate_never_writes_its_ci_files_over_an_input(data, tmp_path, option, wh
     before = snapshot(data)
     done = recon("gate", *inputs(data), "--out", "out", option, str(data / f"{which}.csv"),
                  cwd=tmp_path)  # fmt: skip
-    refused(done, f"{option} {data / f'{which}.csv'}", f"--{which} に指定した入力ファイル")
+    refused(done, f"{option} {data / f'{which}.csv'}", f"the input given as --{which}")
     # Not even the "could not decide" file CI gets when the gate stops.
     assert snapshot(data) == before
     assert not (tmp_path / "out").exists()
@@ -355,8 +376,25 @@ def test_gate_waivers_and_key_file_are_inputs_too(data, tmp_path):
     for option, path in (("--waivers", waivers), ("--key-file", key)):
         done = recon("gate", *inputs(data), "--waivers", str(waivers), "--key-file", str(key),
                      "--out", "out", "--summary", str(path), cwd=tmp_path)  # fmt: skip
-        refused(done, f"{option} に指定した入力ファイル")
+        refused(done, f"the input given as {option}")
     assert waivers.read_text(encoding="utf-8") == "" and key.read_text() == "k" * 32
+
+
+def test_gate_never_writes_over_its_own_baseline(data, tmp_path):
+    # The baseline is the last accepted run: a failing gate written over it would
+    # be the next run's baseline, and the same failure would then pass.
+    key = tmp_path / "gate.key"
+    key.write_text("k" * 32, encoding="utf-8")
+    args = [*inputs(data), "--key-file", str(key)]
+    assert recon("gate", *args, "--out", "accepted", cwd=tmp_path).returncode == 0
+    before = snapshot(tmp_path / "accepted")
+    (tmp_path / "link").symlink_to(tmp_path / "accepted", target_is_directory=True)
+    for out in ("accepted", "link"):
+        done = recon("gate", *args, "--baseline", "accepted", "--out", out, cwd=tmp_path)
+        refused(done, "the input given as --baseline (accepted)")
+    assert snapshot(tmp_path / "accepted") == before
+    done = recon("gate", *args, "--baseline", "accepted", "--out", "next", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
 
 
 def test_gate_ci_files_overwrite_only_what_recon_wrote(data, tmp_path):
@@ -376,13 +414,13 @@ def test_gate_ci_files_overwrite_only_what_recon_wrote(data, tmp_path):
     assert again.returncode == 0, again.stderr
     summary.write_text("# 議事録\n", encoding="utf-8")  # now someone else's file
     done = recon("gate", *args, cwd=tmp_path)
-    refused(done, "recon gate が書いたものではない既存のファイルです", "--summary")
+    refused(done, "is an existing file recon gate did not write", "--summary")
     assert summary.read_text(encoding="utf-8") == "# 議事録\n"
 
 
 def test_gate_ci_files_may_not_sit_inside_the_folder_each_run_replaces(data, tmp_path):
     done = recon("gate", *inputs(data), "--out", "out", "--junit", "out/junit.xml", cwd=tmp_path)
-    refused(done, "--junit out/junit.xml", "--out のフォルダ out の中です")
+    refused(done, "--junit out/junit.xml is inside the --out folder out")
 
 
 def test_gate_replaces_its_own_folder_and_refuses_a_dropped_in_file(data, tmp_path):
@@ -402,8 +440,7 @@ def test_gate_replaces_its_own_folder_and_refuses_a_dropped_in_file(data, tmp_pa
 def test_sample_never_overwrites_a_file_it_did_not_write(data):
     before = snapshot(data)
     done = recon("sample", "--out", ".", "--members", "20", cwd=data)
-    refused(done, "すでに filings.csv, roster.csv があり、recon sample が書いたものではありません",
-            "which recon sample did not write")  # fmt: skip
+    refused(done, "already holds filings.csv, roster.csv, which recon sample did not write")
     assert snapshot(data) == before
 
 
@@ -420,13 +457,13 @@ def test_sample_writes_beside_other_files_and_over_its_own(data, tmp_path):
     assert marker["files"] == ["filings.csv", "roster.csv", "truth.csv"]
     # A sample folder is not a report folder: `recon run` does not replace it.
     done = recon("run", *inputs(data), "--out", "s", cwd=tmp_path)
-    refused(done, "recon が作った出力フォルダではなく", "memo.txt")
+    refused(done, "is not an output folder recon made", "memo.txt")
 
 
 def test_sample_refuses_a_file_a_symlink_and_a_report_folder(data, tmp_path):
     (tmp_path / "file").write_text("x", encoding="utf-8")
     done = recon("sample", "--out", "file", "--members", "20", cwd=tmp_path)
-    refused(done, "フォルダではなく既存のファイルです")
+    refused(done, "is an existing file, not a folder")
     linked = tmp_path / "linked"
     linked.mkdir()
     (linked / "roster.csv").symlink_to(data / "roster.csv")
@@ -437,7 +474,7 @@ def test_sample_refuses_a_file_a_symlink_and_a_report_folder(data, tmp_path):
     assert snapshot(data) == before
     assert recon("run", *inputs(data), "--out", "rep", cwd=tmp_path).returncode == 0
     done = recon("sample", "--out", "rep", "--members", "20", cwd=tmp_path)
-    refused(done, "recon run または recon gate の出力フォルダです")
+    refused(done, "is an output folder of recon run or gate")
 
 
 # --- kill -9 during gate --baseline-ref --------------------------------------------

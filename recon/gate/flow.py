@@ -73,6 +73,8 @@ def inputs(request: Request) -> outdir.Inputs:
         "--policy": request.policy,
         "--waivers": request.waivers,
         "--key-file": request.key_file,
+        # The last accepted run: a failed gate written over it would become the next baseline.
+        "--baseline": request.baseline,
     }
 
 
