@@ -31,7 +31,7 @@ from recon.columns import (
 )
 from recon.errors import InputError
 from recon.masking import scrub
-from recon.texts import current, text
+from recon.texts import current, os_reason, text
 
 ROW = "row"  # 1-based data row in the file, as the operator counts it (header excluded)
 
@@ -89,7 +89,7 @@ def load(path: Path, source: Source) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InputError(text("read.cannot_open", path=path, reason=exc.strerror or exc)) from None
+        raise InputError(text("read.cannot_open", path=path, reason=os_reason(exc))) from None
 
 
 # What each input is, as messages name it: (Japanese, English).
@@ -116,7 +116,7 @@ def require_file(path: Path, option: str, what_ja: str, what_en: str) -> None:
             link = text("read.no_file_link", target=os.readlink(path))
         raise InputError(text("read.no_file", path=path, link=link, option=option)) from None
     except OSError as exc:
-        raise InputError(text("read.cannot_open", path=path, reason=exc.strerror or exc)) from None
+        raise InputError(text("read.cannot_open", path=path, reason=os_reason(exc))) from None
     if stat.S_ISREG(mode):
         return
     if stat.S_ISDIR(mode):
@@ -186,7 +186,7 @@ def _read_raw(path: Path, source: Source, data: bytes) -> pl.DataFrame:
     except InputError:
         raise
     except OSError as exc:
-        raise InputError(text("read.cannot_open", path=path, reason=exc.strerror or exc)) from None
+        raise InputError(text("read.cannot_open", path=path, reason=os_reason(exc))) from None
     except Exception as exc:  # noqa: BLE001 - every reader failure becomes one clear message
         raise InputError(text("read.unreadable", path=path, reason=_reason(exc))) from None
 

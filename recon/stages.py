@@ -37,6 +37,7 @@ import duckdb
 from recon import outdir
 from recon.errors import InputError, InvariantError
 from recon.resources import shipped
+from recon.texts import os_reason, text
 
 # What `match.load` hands DuckDB before the first stage: the two files, the
 # validation findings, the check catalog and one row of run parameters.
@@ -244,14 +245,15 @@ def session(
     killed run left is removed by the next one.
     """
     if spill_dir is not None and not spill_dir.is_dir():
-        raise InputError(f"--spill-dir {spill_dir}: no such folder.")
+        problem = "not_a_folder" if spill_dir.exists() else "missing"
+        raise InputError(text(f"messages.spill.{problem}", path=spill_dir))
     parent = Path(tempfile.gettempdir()) if spill_dir is None else spill_dir
     outdir.remove_dead(parent, SPILL_PREFIX)
     try:
         private = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=parent))
     except OSError as exc:
         raise InputError(
-            f"--spill-dir {spill_dir}: cannot create a folder there ({exc.strerror})."
+            text("messages.spill.cannot_create", path=parent, reason=os_reason(exc))
         ) from None
     # The value type duckdb.connect declares (its dict is invariant in it).
     config: dict[str, str | bool | int | float | list[str]] = {
@@ -271,7 +273,9 @@ def session(
         try:
             con = duckdb.connect(":memory:", config=config)
         except duckdb.Error as exc:
-            raise InputError(f"DuckDB refused --memory-limit {memory_limit}: {exc}") from None
+            raise InputError(
+                text("messages.memory.refused", given=memory_limit or limit, reason=exc)
+            ) from None
         try:
             yield con
         finally:

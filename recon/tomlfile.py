@@ -22,7 +22,7 @@ from pathlib import Path
 
 from recon.errors import InputError
 from recon.read import require_file
-from recon.texts import text
+from recon.texts import os_reason, text
 
 Explain = Callable[[str, tomllib.TOMLDecodeError], str]
 
@@ -108,7 +108,7 @@ def read_text(path: Path, option: str, kind: str) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(
-            _t("unreadable", path=path, kind=kind_name(kind), why=exc.strerror or exc)
+            _t("unreadable", path=path, kind=kind_name(kind), why=os_reason(exc))
         ) from None
     return decode(data, path, kind)
 

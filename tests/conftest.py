@@ -332,6 +332,9 @@ MARKS: dict[str, tuple[str, ...]] = {
         "slow",
     ),
     "tests/test_waivers.py::test_the_join_gives_what_the_loop_gives": ("slow",),
+    "tests/test_exit_codes.py::test_a_file_the_system_refuses_is_said_in_the_operators_language": (
+        "slow",
+    ),
     "tests/test_check_scope.py::test_check_says_that_it_matched_nothing": ("slow",),
     "tests/test_validate.py::test_the_run_command_loads_pandera_in_the_background_not_before_reading": (  # noqa: E501
         "slow",
@@ -356,6 +359,7 @@ STARTS_A_PROCESS: dict[str, tuple[str, ...]] = {
         "test_polars_allocator_keeps_freed_memory_a_while_unless_the_user_says_otherwise",
     ),
     "tests/test_gx.py": ("test_preload_in_a_background_thread_while_a_run_imports_and_works",),
+    "tests/test_gate.py": ("test_a_baseline_ref_outside_git_is_said_in_the_operators_language",),
     "tests/test_privacy.py": ("test_every_byte_written_or_printed_by_a_generated_run",),
     "tests/test_real_ids.py": (
         "test_member_ids_are_written_as_read_in_members_and_mailing",

@@ -427,6 +427,30 @@ def test_a_full_disk_names_the_output_folder_and_what_to_do(tmp_path, monkeypatc
     assert sorted(p.name for p in tmp_path.iterdir()) == ["filings.csv", "out", "roster.csv"]
 
 
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_file_the_system_refuses_is_said_in_the_operators_language(tmp_path, monkeypatch, lang):
+    # As root the tests cannot be refused a folder: the refusal is raised where recon
+    # writes members.csv, as the system would raise it.
+    monkeypatch.setenv("RECON_LANG", lang)
+    roster, filings = _inputs(tmp_path)
+    out = tmp_path / "out"
+    real = pl.DataFrame.write_csv
+
+    def refused(frame, file=None, *args, **kwargs):
+        if isinstance(file, str | Path) and Path(file).name == "members.csv":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
+        return real(frame, file, *args, **kwargs)
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", refused)
+    done = _invoke(run_args(roster, filings, out))
+    said = _flat(done.output)
+    assert done.exit_code == 2, done.output
+    want = "アクセスする権限がありません" if lang == "ja" else "permission denied"
+    assert "members.csv: " + want in said, said
+    assert "Errno" not in said and ("Permission denied" not in said or lang == "en")
+    assert not out.exists()
+
+
 SPILL_FULL = {
     "io": duckdb.IOException(
         'IO Error: Could not write file "duckdb_temp_storage-0.tmp": No space left on device'

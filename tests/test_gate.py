@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from recon.errors import InputError
-from recon.gate import baseline, ci, flow, keys, waivers
+from recon.gate import baseline, ci, flow, gitref, keys, waivers
 from tests.conftest import FILINGS, ROSTER, filing, member, write_csv
 
 KEY = "k" * 32
@@ -419,3 +419,16 @@ def test_the_terminal_names_severity_and_file_in_the_chosen_language(gate):
         line for line in ci.terminal_lines(done.outcome, lang="en") if "match.birth_date" in line
     ]
     assert en.startswith("  error") and "filings row 1" in en
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_baseline_ref_outside_git_is_said_in_the_operators_language(tmp_path, monkeypatch, lang):
+    monkeypatch.setenv("RECON_LANG", lang)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # no repository above it
+    roster = tmp_path / "roster.csv"
+    roster.write_text("x\n", encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        gitref.files_at("HEAD", {"roster": roster})
+    ja, en = "git リポジトリの中にないため", "is not inside a git repository"
+    said = str(refused.value)
+    assert (ja if lang == "ja" else en) in said and (en if lang == "ja" else ja) not in said

@@ -113,3 +113,25 @@ def test_a_spill_folder_left_by_a_killed_run_is_removed_by_the_next_session(tmp_
         ]
     assert not left.exists() and live.exists() and unrelated.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, unrelated.name])
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_spill_dir_that_is_no_folder_is_said_in_the_operators_language(
+    tmp_path, monkeypatch, lang
+):
+    monkeypatch.setenv("RECON_LANG", lang)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x", encoding="utf-8")
+    says = {
+        "missing": ("そのフォルダはありません", "no such folder"),
+        "file": ("フォルダではなくファイルです", "is a file, not a folder"),
+    }
+    for given, key in ((tmp_path / "nowhere", "missing"), (a_file, "file")):
+        with pytest.raises(InputError) as refused, stages.session(None, given):
+            pass
+        ja, en = says[key]
+        message = str(refused.value)
+        assert f"--spill-dir {given}" in message
+        assert (ja if lang == "ja" else en) in message and (
+            en if lang == "ja" else ja
+        ) not in message

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
 import pytest
 
 from recon import texts
@@ -51,3 +54,25 @@ def test_explicit_language_and_values():
         texts.text("nosucharea.x")
     with pytest.raises(ValueError, match="ja / en"):
         texts.choose("fr")
+
+
+@pytest.mark.parametrize(
+    ("error", "ja", "en"),
+    [
+        (
+            PermissionError(13, "Permission denied", "/x/a.csv"),
+            "/x/a.csv: アクセスする権限がありません",
+            "/x/a.csv: permission denied",
+        ),
+        (FileNotFoundError(2, "No such file or directory"), "見つかりません", "no such file or folder"),
+        # An errno the catalog does not word: the system's own words.
+        (
+            OSError(errno.EXFULL, os.strerror(errno.EXFULL), "f"),
+            f"f: {os.strerror(errno.EXFULL)}",
+            f"f: {os.strerror(errno.EXFULL)}",
+        ),
+    ],
+)
+def test_what_the_system_refused_is_said_in_the_operators_language(error, ja, en):
+    assert texts.os_error(error, "ja") == ja
+    assert texts.os_error(error, "en") == en

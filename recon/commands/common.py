@@ -44,7 +44,7 @@ from recon.signals import (
     say_interrupted,
     stop_signals,
 )
-from recon.texts import text
+from recon.texts import os_error, text
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -458,8 +458,10 @@ def exit_codes(
         if no_space(exc):
             _input_error(disk_full_message(exc, out_dir))
         else:
-            # A folder without write permission and the like: the operator can act on it.
-            err.print(text("messages.cannot_complete", error=error_text(exc)), markup=False)
+            # A folder without write permission and the like: the operator can act on it,
+            # told in their language (the system's `[Errno 13] Permission denied` is not).
+            said = scrub(os_error(exc))
+            err.print(text("messages.cannot_complete", error=said), markup=False)
         raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - an unexpected failure is a bug: exit 3, never a traceback
         if is_interruption(exc):  # Ctrl-C or SIGTERM while DuckDB ran a query

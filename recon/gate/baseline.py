@@ -580,7 +580,7 @@ def read(folder: Path, key: Key) -> Snapshot:
         )
     except OSError as exc:
         raise InputError(
-            texts.text("gate.baseline.unreadable", path=path, reason=exc.strerror)
+            texts.text("gate.baseline.unreadable", path=path, reason=texts.os_reason(exc))
         ) from None
     try:
         text = raw.decode("utf-8")

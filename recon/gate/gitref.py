@@ -14,28 +14,26 @@ from pathlib import Path
 
 from recon.errors import InputError
 from recon.pipeline import Content
+from recon.texts import os_reason, text
 
 
-def _git(args: list[str], cwd: Path, what: str) -> subprocess.CompletedProcess[bytes]:
+def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
     except OSError as exc:
-        raise InputError(f"--baseline-ref needs git to {what}, and git cannot run: {exc}") from None
+        raise InputError(text("gate.gitref.no_git", reason=os_reason(exc))) from None
 
 
 def _top(path: Path) -> Path:
     folder = next(p for p in path.parents if p.is_dir())  # the file may be gone from the tree
-    done = _git(["rev-parse", "--show-toplevel"], folder, "find the repository")
+    done = _git(["rev-parse", "--show-toplevel"], folder)
     if done.returncode != 0:
-        raise InputError(
-            f"--baseline-ref: {path} is not inside a git repository, so there is no "
-            f"earlier version to compare with."
-        )
+        raise InputError(text("gate.gitref.not_a_repository", path=path))
     return Path(done.stdout.decode().strip()).resolve()
 
 
 def _has_commits(top: Path) -> bool:
-    return _git(["rev-list", "-n", "1", "--all"], top, "").stdout.strip() != b""
+    return _git(["rev-list", "-n", "1", "--all"], top).stdout.strip() != b""
 
 
 def files_at(ref: str, paths: dict[str, Path | None]) -> dict[str, Content | None]:
@@ -53,25 +51,23 @@ def files_at(ref: str, paths: dict[str, Path | None]) -> dict[str, Content | Non
         path = path.resolve()
         top = _top(path)
         if top not in checked:
-            commit = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], top, "")
+            commit = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], top)
             if commit.returncode != 0 and not _has_commits(top):
                 # The first commit of a repository (a pre-commit hook on `HEAD`): nothing
                 # was accepted before it, so there is no baseline and every finding is new.
                 return {role: None for role in paths}
             if commit.returncode != 0:
-                raise InputError(
-                    f"--baseline-ref {ref}: no such revision in {top} (in CI, fetch the "
-                    f"history, e.g. actions/checkout with fetch-depth: 0)."
-                )
+                raise InputError(text("gate.gitref.no_revision", ref=ref, top=top))
             checked.add(top)
         relative = path.relative_to(top).as_posix()
         spec = f"{ref}:{relative}"
-        if _git(["cat-file", "-e", spec], top, "").returncode != 0:
+        if _git(["cat-file", "-e", spec], top).returncode != 0:
             found[role] = None
             continue
-        blob = _git(["cat-file", "--filters", spec], top, "read the file")
+        blob = _git(["cat-file", "--filters", spec], top)
         if blob.returncode != 0:
-            message = blob.stderr.decode(errors="replace").strip()
-            raise InputError(f"--baseline-ref {ref}: cannot read {relative}: {message}")
+            # git's own words (a smudge filter's failure, say): only git knows them.
+            said = blob.stderr.decode(errors="replace").strip()
+            raise InputError(text("gate.gitref.unreadable", ref=ref, path=relative, git=said))
         found[role] = Content(Path(spec), blob.stdout)
     return found

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recon.errors import InputError
-from recon.texts import text
+from recon.texts import os_reason, text
 
 ENV = "RECON_GATE_KEY"
 MIN_LENGTH = 16
@@ -64,7 +64,9 @@ def load_key(key_file: Path | None, environ: Mapping[str, str] | None = None) ->
             # Notepad saves a UTF-8 byte order mark first: it is not part of the key.
             secret = key_file.read_bytes().removeprefix(b"\xef\xbb\xbf").strip()
         except OSError as exc:
-            raise InputError(text("gate.key.unreadable", path=key_file, why=exc.strerror)) from None
+            raise InputError(
+                text("gate.key.unreadable", path=key_file, why=os_reason(exc))
+            ) from None
         # The source reads the same in every language: the option as it was given.
         return _checked(Key(secret, f"--key-file {key_file}"))
     value = variables.get(ENV, "")

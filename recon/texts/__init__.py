@@ -21,6 +21,7 @@ in with `str.format` names: `text("messages.no_file", path=p)` for
 
 from __future__ import annotations
 
+import errno
 import os
 import string
 import tomllib
@@ -121,3 +122,21 @@ def all_keys(area: str) -> list[str]:
 def fields(template: str) -> set[str]:
     """The `{names}` a template fills in."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def os_reason(exc: OSError, lang: str | None = None) -> str:
+    """Why the system refused, in the operator's language (`messages.os.ENOENT`, ...);
+    the system's own words for an errno the catalog does not hold."""
+    name = errno.errorcode.get(exc.errno or 0, "")
+    try:
+        return text(f"messages.os.{name}", lang)
+    except UnknownText:
+        return exc.strerror or str(exc)
+
+
+def os_error(exc: OSError, lang: str | None = None) -> str:
+    """`path: why` for an OSError (`[Errno 13] Permission denied: 'x'` as the operator reads it)."""
+    reason = os_reason(exc, lang)
+    if exc.filename is None:
+        return reason
+    return text("messages.os.error", lang, path=exc.filename, reason=reason)
