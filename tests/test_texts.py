@@ -64,7 +64,11 @@ def test_explicit_language_and_values():
             "/x/a.csv: アクセスする権限がありません",
             "/x/a.csv: permission denied",
         ),
-        (FileNotFoundError(2, "No such file or directory"), "見つかりません", "no such file or folder"),
+        (
+            FileNotFoundError(2, "No such file or directory"),
+            "見つかりません",
+            "no such file or folder",
+        ),
         # An errno the catalog does not word: the system's own words.
         (
             OSError(errno.EXFULL, os.strerror(errno.EXFULL), "f"),
