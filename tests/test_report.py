@@ -403,6 +403,8 @@ def test_the_page_is_in_the_operators_words(reconcile, tmp_path):
         assert "sample_data/roster.csv" not in page
         assert re.search(r"\d+ (of \d+ rows \(|rows \()", page) is None  # no `0 of 45 rows (0.0%)`
         assert all_pass in page
+        # GX renders its Data Docs in English only: the Japanese link says so.
+        assert ("Great Expectations が作る英語のページです" in page) == (lang == "ja")
         title = catalog()[0].title(lang)
         code = catalog()[0].code
         assert f'{title} <small class="code">{code}</small>' in page
