@@ -187,9 +187,12 @@ def _decode_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
             real = dt.date(int(date[1]), int(date[2]), int(date[3]))
         except ValueError:
             return _t("syntax.no_such_date", file=path, line=number, key=key, raw=raw)
-        return _t(
-            "syntax.two_digits", file=path, line=number, key=key, raw=raw, date=real.isoformat()
-        )
+        # A date TOML reads as it stands (2024-08-16) is not what is wrong with the line:
+        # the key written twice, say. Only 2024-8-16 needs its month and day in two digits.
+        if real.isoformat() != raw:
+            return _t(
+                "syntax.two_digits", file=path, line=number, key=key, raw=raw, date=real.isoformat()
+            )
     return _t("syntax.key", file=path, line=number, key=key, error=error)
 
 

@@ -107,6 +107,8 @@ BAD_POLICIES = [
     # Not TOML at all: the line and key are named.
     ("notice_snapshot = ", "not valid TOML"),
     ("certificate_max_years = 5\ncertificate_max_years = 6", "line 2"),
+    # A date key written twice: the date is right, the repetition is wrong.
+    ("notice_snapshot = 2024-08-16\nnotice_snapshot = 2024-08-16", "a key is written twice"),
 ]
 
 
