@@ -40,6 +40,14 @@ def test_language_is_chosen_then_env_then_japanese(monkeypatch):
     assert texts.text("common.bundled_sample") == "bundled sample"
     monkeypatch.setenv(texts.LANG_ENV, "fr")  # not a language of the catalog: the default
     assert texts.current() == "ja"
+    for locale, lang in (
+        ("en_US.UTF-8", "en"),
+        ("ja-JP", "ja"),
+        ("EN_GB", "en"),
+        ("C.UTF-8", "ja"),
+    ):
+        monkeypatch.setenv(texts.LANG_ENV, locale)  # written as a locale: its language part
+        assert texts.current() == lang, locale
     texts.choose("en")
     monkeypatch.setenv(texts.LANG_ENV, "ja")
     assert texts.current() == "en"  # --lang wins over the environment

@@ -61,11 +61,15 @@ def known_lang(lang: str) -> str:
 
 
 def current() -> str:
-    """The language texts are given in: the chosen one, else RECON_LANG if it names one, else ja."""
+    """The language texts are given in: the chosen one, else RECON_LANG if it names one, else ja.
+
+    RECON_LANG may be written as a locale is (`en_US.UTF-8`, `ja-JP`): its language part counts.
+    """
     if _chosen is not None:
         return _chosen
     env = os.environ.get(LANG_ENV, "").strip().lower()
-    return env if env in LANGS else DEFAULT_LANG
+    language = env.split(".")[0].replace("-", "_").split("_")[0]
+    return language if language in LANGS else DEFAULT_LANG
 
 
 def text(key: str, lang: str | None = None, /, **values: Any) -> str:
