@@ -368,8 +368,13 @@ class ExplainError(InputError):
 
 
 def member_key(member_id: str) -> str:
-    """The id as the roster's member ids are written (SPEC §9: NFKC, trimmed)."""
-    return unicodedata.normalize("NFKC", member_id).strip()
+    """The id as the roster's member ids are written (SPEC §9: NFKC, trimmed, a one-digit
+    枝番 padded to two): `1201-1001-0` asks for `1201-1001-00`."""
+    key = unicodedata.normalize("NFKC", member_id).strip()
+    household, dash, branch = key.rpartition("-")
+    if dash and len(branch) == 1 and branch.isascii() and branch.isdigit():
+        return f"{household}-0{branch}"
+    return key
 
 
 def lookup(folder: Path, member_id: str) -> list[Explanation]:

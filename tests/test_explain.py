@@ -384,8 +384,11 @@ def test_unknown_member_and_missing_file_are_errors_naming_what_to_do(out, tmp_p
     for blank in ("", "  ", "\u3000"):  # nothing typed, or only spaces
         with pytest.raises(ExplainError, match="加入者IDが空です"):
             lookup(out, blank)
-    # A full-width id typed by hand is the same member.
+    # A full-width id typed by hand is the same member, and so is a one-digit 枝番,
+    # padded to two as the roster's ids are (SPEC §9).
     assert lookup(out, "１２０１－１００１－００")[0].member_id == "1201-1001-00"
+    assert lookup(out, "1201-1001-1")[0].member_id == "1201-1001-01"
+    assert lookup(out, "1201-1001-１")[0].member_id == "1201-1001-01"
 
 
 # --- the command ---------------------------------------------------------------------
