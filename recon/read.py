@@ -181,7 +181,7 @@ def _read_raw(path: Path, source: Source, data: bytes) -> pl.DataFrame:
                 reason = _reason(exc)
                 raise InputError(text("read.xls_unreadable", path=path, reason=reason)) from None
         if head.startswith(_PARQUET):
-            return _read_parquet(data)
+            return _read_parquet(path, data)
         return _read_csv(path, data)
     except InputError:
         raise
@@ -469,7 +469,7 @@ def _holds_rows(sheet: pl.DataFrame) -> bool:
     return cells.select(pl.any_horizontal(pl.all().fill_null("") != "")).to_series().any()
 
 
-def _read_parquet(data: bytes) -> pl.DataFrame:
+def _read_parquet(path: Path, data: bytes) -> pl.DataFrame:
     """Every column as text, as a CSV would give it.
 
     pandas writes dates as timestamps at midnight and whole numbers with a gap
@@ -477,8 +477,21 @@ def _read_parquet(data: bytes) -> pl.DataFrame:
     (`1`, not `1.0`), so that they read as the CSV's would. A time of day or a
     fraction is kept, and validation reports it; so is a 32-bit float, which
     holds a twelve-digit number only rounded (never repaired in silence).
+    A column named twice, or of a type no text stands for (a duration, a list),
+    is refused by its name.
     """
+    import pyarrow.parquet as pq  # only for a Parquet input: 0.07 s to import
+
+    names = pq.read_schema(io.BytesIO(data)).names
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:
+        raise InputError(text("read.header_twice", path=path, header=visible(twice)))
     frame = pl.read_parquet(io.BytesIO(data))
+    for name, dtype in frame.schema.items():
+        if dtype.is_nested() or dtype in (pl.Duration, pl.Object, pl.Binary):
+            raise InputError(
+                text("read.parquet_type", path=path, column=visible(name), type=str(dtype))
+            )
     midnight = [
         name
         for name, dtype in frame.schema.items()

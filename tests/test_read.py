@@ -479,6 +479,23 @@ def test_a_shift_jis_file_is_still_read_as_shift_jis_whatever_its_names(tmp_path
     assert set(frame["name"]) == {"髙橋 﨑子"} and set(frame["name_kana"]) == {"ﾂｧｶﾞﾜ ｻｷｺ"}
 
 
+def test_a_parquet_column_named_twice_or_of_no_readable_type_is_named(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = ["社員番号", "続柄", "氏名", "氏名カナ", "生年月日", "性別", "個人番号", "届出日"]
+    path = tmp_path / "filings.parquet"
+    columns = [pa.array(["1"]) for _ in names]
+    pq.write_table(pa.table([*columns, pa.array(["x"])], names=[*names, "氏名"]), path)
+    assert "1行目（見出し）に「氏名」の列が2つあります" in _error(path, "filings")
+    for odd in (pa.array([dt.timedelta(days=1)]), pa.array([[1, 2]])):
+        pq.write_table(pa.table([*columns, odd], names=[*names, "備考"]), path)
+        message = _error(path, "filings")
+        assert "列「備考」は" in message and "文字や数や日付として読めません" in message
+
+
 def test_parquet_as_pandas_writes_it_reads_as_the_csv_of_the_same_values(tmp_path):
     """pandas writes dates as timestamps at midnight and whole numbers with a gap as
     floats: every date was invalid ('1980-03-01 00:00:00.000000') and a 枝番 0
