@@ -184,27 +184,25 @@ def test_invisible_characters_in_a_header_do_not_hide_it(tmp_path):
     assert frame["my_number"].to_list() == ["123456789018"]
 
 
-def test_two_headers_that_look_alike_are_told_apart_in_the_message(tmp_path):
+def _filings_error(tmp_path: Path, header: str, more: str = "") -> str:
+    """The message for a filings file with `header` over one ordinary row (and `more`)."""
     path = tmp_path / "f.csv"
-    path.write_text(
-        "社員番号,続柄,氏名,氏名カナ,生年月日,性別,個人番号,届出日,\u200b社員番号\n"
-        "E1,本人,山田 太郎,ヤマダ タロウ,1980-04-01,1,123456789018,2024-05-01,E1\n",
-        encoding="utf-8",
-    )
-    message = _error(path, "filings")
+    row = "E1,本人,山田 太郎,ヤマダ タロウ,1980-04-01,1,123456789018,2024-05-01"
+    path.write_text(f"{header}\n{row}{more}\n", encoding="utf-8")
+    return _error(path, "filings")
+
+
+def test_two_headers_that_look_alike_are_told_apart_in_the_message(tmp_path):
+    header = "社員番号,続柄,氏名,氏名カナ,生年月日,性別,個人番号,届出日,\u200b社員番号"
+    message = _filings_error(tmp_path, header, ",E1")
     assert "「社員番号」" in message and "「<U+200B>社員番号」" in message
 
 
 def test_a_header_with_a_direction_override_is_not_taken_and_is_shown_as_it_is(tmp_path):
     # <U+202E>氏名カナ shows as ナカ名氏: not the column, and the message writes the mark
     # out instead of letting it reverse the rest of the line.
-    path = tmp_path / "f.csv"
-    path.write_text(
-        "社員番号,続柄,氏名,\u202e氏名カナ,生年月日,性別,個人番号,届出日\n"
-        "E1,本人,山田 太郎,ヤマダ タロウ,1980-04-01,1,123456789018,2024-05-01\n",
-        encoding="utf-8",
-    )
-    message = _error(path, "filings")
+    header = "社員番号,続柄,氏名,\u202e氏名カナ,生年月日,性別,個人番号,届出日"
+    message = _filings_error(tmp_path, header)
     assert "input.missing_column" in message and "<U+202E>氏名カナ" in message
     assert "\u202e" not in message
 
