@@ -267,6 +267,25 @@ def test_a_character_that_shows_nothing_is_no_difference(reconcile, invisible):
     assert run.checks() == []
 
 
+def test_a_cell_of_only_invisible_characters_is_empty(reconcile):
+    # A pasted zero-width space is no name: the filing lacks its name, as with an
+    # empty cell, instead of differing from the roster's.
+    insured = member()
+    empty = reconcile([insured], [filing(insured, name="")])
+    invisible = reconcile([insured], [filing(insured, name="\u200b\u2060 \ufeff")])
+    assert invisible.checks() == empty.checks() and "match.name" not in invisible.checks()
+
+
+def test_an_id_with_an_invisible_character_at_its_edge_is_the_same_id(reconcile):
+    # <U+200B>1234 is the 記号 1234: the member joins its household, with no finding.
+    insured = member()
+    spouse = member("E1", "01", relation="spouse", name="山田 花子", name_kana="ヤマダ ハナコ")
+    spouse["symbol"] = "\u200b" + spouse["symbol"]
+    run = reconcile([insured, spouse], [filing(insured), filing(spouse)])
+    assert run.checks() == []
+    assert run.decision("1234-1-01")["household_id"] == "1234-1"
+
+
 def test_a_direction_override_is_a_difference(reconcile):
     # 山田<U+202E>太郎 shows as 山田郎太: not the roster's name, whatever its characters.
     insured = member(name="山田 太郎")
