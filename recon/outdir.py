@@ -161,6 +161,8 @@ def report_folder(out: Path, inputs: Inputs) -> Path:
     if not os.path.lexists(target):
         _refuse_under_a_file(target, out, "--out", OUT_EXAMPLE)
         return target
+    if target.is_symlink():  # still a link once resolved: a loop of links
+        raise InputError(_t("link_loop", option="--out", given=out, example=OUT_EXAMPLE))
     if not target.is_dir():
         raise InputError(_t("existing_file", out=out, example=OUT_EXAMPLE))
     if _holds_working_folder(target):

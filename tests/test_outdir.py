@@ -108,6 +108,14 @@ def test_a_path_under_a_file_is_refused_as_such(data, command):
     assert snapshot(data) == before
 
 
+def test_a_loop_of_links_is_refused_as_such(data, tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    done = recon("run", *inputs(data), "--out", "a", cwd=tmp_path)
+    refused(done, "--out a is a loop of symbolic links")
+    assert (tmp_path / "a").is_symlink() and (tmp_path / "b").is_symlink()
+
+
 def test_refusals_are_in_the_operators_language(data):
     # Japanese by default, and only Japanese: no English sentence after it.
     done = recon("run", "--roster", "roster.csv", "--filings", "filings.csv", "--as-of", AS_OF,
