@@ -387,7 +387,9 @@ def lookup(folder: Path, member_id: str) -> list[Explanation]:
     if not folder.is_dir():
         key = "explain.error.not_a_folder" if folder.exists() else "explain.error.no_folder"
         raise ExplainError(text(key, folder=folder))
-    if outdir.read_marker(folder) is None:  # the current folder, a folder of inputs…
+    marker = outdir.read_marker(folder)
+    # The current folder, a folder of inputs, or one `recon sample` wrote: no run's output.
+    if marker is None or marker["kind"] != outdir.REPORT:
         raise ExplainError(text("explain.error.not_output", folder=folder))
     if not (folder / entry).is_file():
         raise ExplainError(text("explain.error.no_file", folder=folder, file=entry))

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from recon import explain
+from recon import explain, outdir
 from recon.explain import EXPLAIN_DIR, PARTS, ExplainError, lookup, render_json, render_text
 from tests.conftest import (
     SAMPLE_CERTIFICATE_REASONS,
@@ -381,6 +381,12 @@ def test_unknown_member_and_missing_file_are_errors_naming_what_to_do(out, tmp_p
     # A folder recon never wrote (the current one, the inputs'): said so, not "too old".
     with pytest.raises(ExplainError, match="recon run の出力フォルダではありません"):
         lookup(tmp_path, "1201-1001-00")
+    # A folder `recon sample` wrote is recon's, but no run's output either.
+    sample = tmp_path / "sample"
+    sample.mkdir()
+    outdir.write_marker(sample, outdir.SAMPLE, [])
+    with pytest.raises(ExplainError, match="recon run の出力フォルダではありません"):
+        lookup(sample, "1201-1001-00")
     for blank in ("", "  ", "\u3000"):  # nothing typed, or only spaces
         with pytest.raises(ExplainError, match="加入者IDが空です"):
             lookup(out, blank)
