@@ -253,6 +253,8 @@ def test_an_unreadable_sex_lists_the_codes_with_their_words(lang, said):
 
 USAGE_ERRORS = [
     (["run", "--x"], "--x というオプションはありません。", "No such option: --x."),
+    # A close match is a guess, said as one.
+    (["run", "--rooster"], "（--roster のことですか？）", "(did you mean --roster?)"),
     (["sample"], "必須のオプション '--out' がありません。", "Missing option '--out'."),
     (
         ["sample", "--out", "s", "--members", "abc"],
