@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from recon import __version__, outdir
-from recon.columns import MEMBER_COLUMNS
+from recon.columns import INVISIBLE_CLASS, MEMBER_COLUMNS
 from recon.errors import InputError
 from recon.masking import safe_frame, written_findings
 from recon.resources import shipped
@@ -367,10 +368,15 @@ class ExplainError(InputError):
         self.identifiers = identifiers
 
 
+# Spaces and the characters that show nothing around a typed or pasted id, as the
+# roster's own ids are stripped of them (recon/normalize).
+_EDGES = re.compile(rf"^[\s{INVISIBLE_CLASS}]+|[\s{INVISIBLE_CLASS}]+$")
+
+
 def member_key(member_id: str) -> str:
     """The id as the roster's member ids are written (SPEC §9: NFKC, trimmed, a one-digit
     枝番 padded to two): `1201-1001-0` asks for `1201-1001-00`."""
-    key = unicodedata.normalize("NFKC", member_id).strip()
+    key = _EDGES.sub("", unicodedata.normalize("NFKC", member_id))
     household, dash, branch = key.rpartition("-")
     if dash and len(branch) == 1 and branch.isascii() and branch.isdigit():
         return f"{household}-0{branch}"
@@ -412,7 +418,8 @@ def lookup(folder: Path, member_id: str) -> list[Explanation]:
             .sort()
             .to_list()
         )
-        ids = (wanted, *others)
+        # Only the roster's ids are kept from the scrubber: what was typed is not one
+        # (a help desk may paste a My Number by mistake), and is masked if it is one.
         if others:
             raise ExplainError(
                 text(
@@ -421,11 +428,11 @@ def lookup(folder: Path, member_id: str) -> list[Explanation]:
                     household_id=household,
                     members=", ".join(others),
                 ),
-                ids,
+                (household, *others),
             )
         raise ExplainError(
             text("explain.error.no_member", member_id=wanted, folder=folder, example=_EXAMPLE_ID),
-            (*ids, _EXAMPLE_ID),
+            (_EXAMPLE_ID,),
         )
     return sorted(_assembled(chosen, tables, run), key=lambda e: e.roster_row)
 

@@ -359,7 +359,10 @@ STARTS_A_PROCESS: dict[str, tuple[str, ...]] = {
         "test_polars_allocator_keeps_freed_memory_a_while_unless_the_user_says_otherwise",
     ),
     "tests/test_gx.py": ("test_preload_in_a_background_thread_while_a_run_imports_and_works",),
-    "tests/test_gate.py": ("test_a_baseline_ref_outside_git_is_said_in_the_operators_language",),
+    "tests/test_gate.py": (
+        "test_a_baseline_ref_outside_git_is_said_in_the_operators_language",
+        "test_a_file_git_cannot_give_is_said_by_gits_last_line_only",
+    ),
     "tests/test_privacy.py": ("test_every_byte_written_or_printed_by_a_generated_run",),
     "tests/test_real_ids.py": (
         "test_member_ids_are_written_as_read_in_members_and_mailing",

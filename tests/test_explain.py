@@ -16,6 +16,7 @@ import pytest
 
 from recon import explain, outdir
 from recon.explain import EXPLAIN_DIR, PARTS, ExplainError, lookup, render_json, render_text
+from recon.masking import error_text
 from tests.conftest import (
     SAMPLE_CERTIFICATE_REASONS,
     SAMPLE_CONFIRM_REASONS,
@@ -363,6 +364,16 @@ def test_one_file_per_table_with_every_row_of_the_run(out, members):
     assert {"gx", "explain"} <= set(summary["seconds"])
 
 
+@pytest.mark.parametrize("typed", ["123456789018", "1234-5678-9018", "1234 5678 9018"])
+def test_a_my_number_typed_by_mistake_is_not_printed_back(out, typed):
+    # A help desk pasting a My Number where the member id goes: the message says no
+    # such member, and masks the number as everything recon writes does.
+    with pytest.raises(ExplainError) as caught:
+        lookup(out, typed)
+    said = error_text(caught.value)
+    assert "123456789018" not in re.sub(r"[\s-]", "", said) and "9018" in said, said
+
+
 def test_unknown_member_and_missing_file_are_errors_naming_what_to_do(out, tmp_path):
     with pytest.raises(ExplainError, match="1201-9999-00"):
         lookup(out, "1201-9999-00")
@@ -394,6 +405,7 @@ def test_unknown_member_and_missing_file_are_errors_naming_what_to_do(out, tmp_p
     # padded to two as the roster's ids are (SPEC §9).
     assert lookup(out, "１２０１－１００１－００")[0].member_id == "1201-1001-00"
     assert lookup(out, "1201-1001-1")[0].member_id == "1201-1001-01"
+    assert lookup(out, "\u200b1201-1001-00\ufeff")[0].member_id == "1201-1001-00"  # pasted
     assert lookup(out, "1201-1001-１")[0].member_id == "1201-1001-01"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -432,3 +433,30 @@ def test_a_baseline_ref_outside_git_is_said_in_the_operators_language(tmp_path, 
     ja, en = "git リポジトリの中にないため", "is not inside a git repository"
     said = str(refused.value)
     assert (ja if lang == "ja" else en) in said and (en if lang == "ja" else ja) not in said
+
+
+def test_a_file_git_cannot_give_is_said_by_gits_last_line_only(tmp_path, monkeypatch):
+    # A smudge filter that fails may print what it was filtering: only git's verdict
+    # is quoted, so that none of the file's text reaches the message (or CI's log).
+    monkeypatch.setenv("RECON_LANG", "en")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "ci@example.org")
+    git("config", "user.name", "ci")
+    (repo / "roster.csv").write_text("山田 太郎,123456789018\n", encoding="utf-8")
+    git("add", "roster.csv")
+    git("commit", "-q", "-m", "accepted")
+    (repo / ".gitattributes").write_text("*.csv filter=noisy\n", encoding="utf-8")
+    git("config", "filter.noisy.smudge", "sh -c 'cat >&2; exit 1'")
+    git("config", "filter.noisy.required", "true")
+    with pytest.raises(InputError) as refused:
+        gitref.files_at("HEAD", {"roster": repo / "roster.csv"})
+    said = str(refused.value)
+    assert "--baseline-ref HEAD: cannot read roster.csv (git: " in said
+    assert "山田" not in said and "123456789018" not in said and "\n" not in said, said

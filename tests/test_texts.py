@@ -64,6 +64,13 @@ def test_explicit_language_and_values():
         texts.choose("fr")
 
 
+def test_both_files_of_a_refused_link_and_a_name_given_as_bytes_are_said():
+    both = FileExistsError(17, "File exists", "memo.txt", None, "data")  # as os.link raises
+    assert texts.os_error(both, "en") == "memo.txt -> data: already exists"
+    as_bytes = PermissionError(13, "Permission denied", "/x/名簿.csv".encode())
+    assert texts.os_error(as_bytes, "ja") == "/x/名簿.csv: アクセスする権限がありません"
+
+
 @pytest.mark.parametrize(
     ("error", "ja", "en"),
     [

@@ -456,7 +456,7 @@ def exit_codes(
         raise
     except OSError as exc:
         if no_space(exc):
-            _input_error(disk_full_message(exc, out_dir))
+            _input_error(scrub(disk_full_message(exc, out_dir)))
         else:
             # A folder without write permission and the like: the operator can act on it,
             # told in their language (the system's `[Errno 13] Permission denied` is not).
@@ -469,7 +469,7 @@ def exit_codes(
             raise typer.Exit(INTERRUPTED_EXIT) from None
         if isinstance(exc, duckdb.Error) and (no_space(exc) or _spill_limit(exc)):
             # Before the memory case: a spill that finds the disk full can surface as either.
-            _input_error(_spill_full_message(spill_dir))
+            _input_error(scrub(_spill_full_message(spill_dir)))
             raise typer.Exit(2) from None
         if isinstance(exc, duckdb.OutOfMemoryException):
             _input_error(memory_message(exc, memory_limit, inputs))

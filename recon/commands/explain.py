@@ -12,7 +12,7 @@ import typer
 from recon import explain as explaining
 from recon import texts
 from recon.errors import WorkingFolderGone
-from recon.masking import error_text
+from recon.masking import error_text, scrub
 from recon.runs import require_working_folder
 
 
@@ -46,7 +46,7 @@ def explain(
         raise typer.Exit(2) from None
     except (OSError, pl.exceptions.PolarsError) as exc:  # a damaged or unreadable file
         message = texts.text("explain.error.unreadable", folder=out_dir, reason=error_text(exc))
-        sys.stderr.write(f"recon explain: {message}\n")
+        sys.stderr.write(f"recon explain: {scrub(message)}\n")
         raise typer.Exit(2) from None
     sys.stdout.write(said)
 

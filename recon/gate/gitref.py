@@ -66,8 +66,10 @@ def files_at(ref: str, paths: dict[str, Path | None]) -> dict[str, Content | Non
             continue
         blob = _git(["cat-file", "--filters", spec], top)
         if blob.returncode != 0:
-            # git's own words (a smudge filter's failure, say): only git knows them.
-            said = blob.stderr.decode(errors="replace").strip()
+            # git's own words (a smudge filter's failure, say): only git knows them. Its
+            # last line is the verdict; what a filter printed before it may quote the file.
+            lines = blob.stderr.decode(errors="replace").strip().splitlines() or [""]
+            said = lines[-1][:200]
             raise InputError(text("gate.gitref.unreadable", ref=ref, path=relative, git=said))
         found[role] = Content(Path(spec), blob.stdout)
     return found

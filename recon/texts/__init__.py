@@ -143,4 +143,8 @@ def os_error(exc: OSError, lang: str | None = None) -> str:
     reason = os_reason(exc, lang)
     if exc.filename is None:
         return reason
-    return text("messages.os.error", lang, path=exc.filename, reason=reason)
+    # Both files of a rename or a link (`a -> b`); a name given as bytes, decoded.
+    path = os.fsdecode(exc.filename)
+    if exc.filename2 is not None:
+        path = f"{path} -> {os.fsdecode(exc.filename2)}"
+    return text("messages.os.error", lang, path=path, reason=reason)
