@@ -172,7 +172,7 @@ def _usage_message(exc: Exception) -> str:
         hint = " / ".join(hint)
     if kind == "NoSuchOption":
         said = _said("no_such_option", option=getattr(exc, "option_name", ""))
-        possible = sorted(getattr(exc, "possibilities", None) or ())
+        possible = list(getattr(exc, "possibilities", None) or ())  # click's order: best first
         if possible:
             return _said("possible_options", message=said, options=", ".join(possible))
         return said

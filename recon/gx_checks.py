@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from recon import gx_adapter
-from recon.errors import InputError, InvariantError
+from recon.errors import InvariantError
 from recon.findings import FINDING_SCHEMA, Check, Severity, catalog
 from recon.masking import free_text_detail, shows_my_number, written_findings
 from recon.policy import Policy
@@ -328,7 +328,8 @@ def parameters(policy: Policy, roster_rows: int, filing_rows: int) -> dict[str, 
     """The values behind the suites' `{"$PARAMETER": ...}` placeholders."""
     percent = policy.filing_missing_max_percent
     if not 0 <= percent <= 100:
-        raise InputError(f"policy key filing_missing_max_percent = {percent} is not 0-100.")
+        # The policy's range rule (0-100) refused such a file already: a bug if reached.
+        raise InvariantError(f"policy key filing_missing_max_percent = {percent} is not 0-100.")
     return {
         "roster_rows": roster_rows,
         "filing_rows": filing_rows,

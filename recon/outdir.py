@@ -133,10 +133,17 @@ def _refuse_inputs(target: Path, given: Path, option: str, inputs: Inputs, examp
             raise InputError(_t("holds_input", **said))
 
 
+def _refuse_a_loop(target: Path, given: Path, option: str, example: str) -> None:
+    """A path still a link once resolved is a loop of links: it leads to no folder."""
+    if target.is_symlink():
+        raise InputError(_t("link_loop", option=option, given=given, example=example))
+
+
 def _refuse_under_a_file(target: Path, given: Path, option: str, example: str) -> None:
-    """A path whose nearest existing ancestor is a file cannot be made (not a folder)."""
+    """A path whose nearest existing ancestor is a file (or a loop of links) cannot be made."""
     for ancestor in target.parents:
         if os.path.lexists(ancestor):
+            _refuse_a_loop(ancestor, given, option, example)
             if not ancestor.is_dir():
                 raise InputError(
                     _t("under_a_file", option=option, given=given, file=ancestor, example=example)
@@ -161,8 +168,7 @@ def report_folder(out: Path, inputs: Inputs) -> Path:
     if not os.path.lexists(target):
         _refuse_under_a_file(target, out, "--out", OUT_EXAMPLE)
         return target
-    if target.is_symlink():  # still a link once resolved: a loop of links
-        raise InputError(_t("link_loop", option="--out", given=out, example=OUT_EXAMPLE))
+    _refuse_a_loop(target, out, "--out", OUT_EXAMPLE)
     if not target.is_dir():
         raise InputError(_t("existing_file", out=out, example=OUT_EXAMPLE))
     if _holds_working_folder(target):
@@ -329,6 +335,7 @@ def ci_file(path: Path, option: str, inputs: Inputs, out: Path | None) -> Path:
     if not os.path.lexists(target):
         _refuse_under_a_file(target, path, option, example)
         return target
+    _refuse_a_loop(target, path, option, example)
     if target.is_dir():
         raise InputError(_t("ci_is_folder", **said))
     if not carries_mark(target):
@@ -367,8 +374,10 @@ def sample_folder(out: Path, names: Iterable[str]) -> Path:
     """
     target = real(out)
     names = sorted(names)
-    if os.path.lexists(target) and not target.is_dir():
-        raise InputError(_t("sample_existing_file", out=out, example=SAMPLE_EXAMPLE))
+    if os.path.lexists(target):
+        _refuse_a_loop(target, out, "--out", SAMPLE_EXAMPLE)
+        if not target.is_dir():
+            raise InputError(_t("sample_existing_file", out=out, example=SAMPLE_EXAMPLE))
     if not os.path.lexists(target):
         _refuse_under_a_file(target, out, "--out", SAMPLE_EXAMPLE)
     marker = read_marker(target) if target.is_dir() else None

@@ -252,8 +252,10 @@ def session(
     try:
         private = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=parent))
     except OSError as exc:
+        # Without --spill-dir the folder is the system's temporary one: said as such.
+        key = "cannot_create" if spill_dir is not None else "cannot_create_in_temp"
         raise InputError(
-            text("messages.spill.cannot_create", path=parent, reason=os_reason(exc))
+            text(f"messages.spill.{key}", path=parent, reason=os_reason(exc))
         ) from None
     # The value type duckdb.connect declares (its dict is invariant in it).
     config: dict[str, str | bool | int | float | list[str]] = {

@@ -255,6 +255,8 @@ USAGE_ERRORS = [
     (["run", "--x"], "--x というオプションはありません。", "No such option: --x."),
     # A close match is a guess, said as one.
     (["run", "--rooster"], "（--roster のことですか？）", "(did you mean --roster?)"),
+    # Several guesses: click's best first.
+    (["run", "--rost"], "（--roster, --out のことですか？）", "(did you mean --roster, --out?)"),
     (["sample"], "必須のオプション '--out' がありません。", "Missing option '--out'."),
     (
         ["sample", "--out", "s", "--members", "abc"],

@@ -113,6 +113,11 @@ def test_a_loop_of_links_is_refused_as_such(data, tmp_path):
     (tmp_path / "b").symlink_to(tmp_path / "a")
     done = recon("run", *inputs(data), "--out", "a", cwd=tmp_path)
     refused(done, "--out a is a loop of symbolic links")
+    # Under it, as recon sample's folder, and as the gate's CI file: the same answer.
+    refused(recon("run", *inputs(data), "--out", "a/report", cwd=tmp_path), "a loop of symbolic")
+    refused(recon("sample", "--out", "a", cwd=tmp_path), "--out a is a loop of symbolic links")
+    done = recon("gate", *inputs(data), "--out", "out", "--junit", "a", cwd=tmp_path)
+    refused(done, "--junit a is a loop of symbolic links")
     assert (tmp_path / "a").is_symlink() and (tmp_path / "b").is_symlink()
 
 

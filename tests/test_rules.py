@@ -276,6 +276,18 @@ def test_a_cell_of_only_invisible_characters_is_empty(reconcile):
     assert invisible.checks() == empty.checks() and "match.name" not in invisible.checks()
 
 
+def test_a_my_number_cell_of_only_invisible_characters_is_no_number(reconcile):
+    insured = member()
+    empty = reconcile([insured], [filing(insured, my_number="")])
+    invisible = reconcile([insured], [filing(insured, my_number="\u200b")])
+    # Said as a number not given, not as one of a single character.
+    detail = invisible.finding("my_number.format")["detail"]
+    assert (
+        invisible.checks() == empty.checks()
+        and detail == empty.finding("my_number.format")["detail"]
+    )
+
+
 def test_an_id_with_an_invisible_character_at_its_edge_is_the_same_id(reconcile):
     # <U+200B>1234 is the 記号 1234: the member joins its household, with no finding.
     insured = member()

@@ -115,6 +115,24 @@ def test_a_spill_folder_left_by_a_killed_run_is_removed_by_the_next_session(tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, unrelated.name])
 
 
+def test_a_temporary_folder_recon_cannot_write_to_is_not_called_spill_dir(monkeypatch):
+    # Without --spill-dir, DuckDB's folder goes in the system's temporary folder: a
+    # failure there names that folder, and --spill-dir as the way out, not as given.
+    import tempfile
+
+    monkeypatch.setenv("RECON_LANG", "en")
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refused)
+    with pytest.raises(InputError) as caught, stages.session(None, None):
+        pass
+    said = str(caught.value)
+    assert said.startswith("cannot create DuckDB's working folder in the temporary folder")
+    assert "(permission denied)" in said and "with --spill-dir" in said
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_a_spill_dir_that_is_no_folder_is_said_in_the_operators_language(
     tmp_path, monkeypatch, lang

@@ -126,7 +126,7 @@ def _nfkc(column: pl.Series) -> pl.Series:
 
 def _blank_is_null(name: str) -> pl.Expr:
     value = pl.col(name)
-    return pl.when(value.str.strip_chars() == "").then(None).otherwise(value).alias(name)
+    return pl.when(value.str.strip_chars(_EDGES) == "").then(None).otherwise(value).alias(name)
 
 
 def _name_keys(names: pl.Series) -> pl.DataFrame:
