@@ -119,6 +119,14 @@ INVISIBLE_CLASS = "".join(
     f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in _INVISIBLE_RANGES
 )
 _INVISIBLE = dict.fromkeys(map(ord, INVISIBLE))
+#: What a cell or a typed id may carry around its text and still mean only that text:
+#: Unicode's White_Space (what polars' `strip_chars()` strips by default) and INVISIBLE.
+EDGES = (
+    "\t\n\v\f\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+    + INVISIBLE
+)
 
 
 def visible(header: str) -> str:

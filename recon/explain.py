@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from recon import __version__, outdir
-from recon.columns import INVISIBLE_CLASS, MEMBER_COLUMNS
+from recon.columns import EDGES, MEMBER_COLUMNS
 from recon.errors import InputError
 from recon.masking import safe_frame, written_findings
 from recon.resources import shipped
@@ -368,15 +367,11 @@ class ExplainError(InputError):
         self.identifiers = identifiers
 
 
-# Spaces and the characters that show nothing around a typed or pasted id, as the
-# roster's own ids are stripped of them (recon/normalize).
-_EDGES = re.compile(rf"^[\s{INVISIBLE_CLASS}]+|[\s{INVISIBLE_CLASS}]+$")
-
-
 def member_key(member_id: str) -> str:
     """The id as the roster's member ids are written (SPEC §9: NFKC, trimmed, a one-digit
     枝番 padded to two): `1201-1001-0` asks for `1201-1001-00`."""
-    key = _EDGES.sub("", unicodedata.normalize("NFKC", member_id))
+    # Stripped as the roster's own ids are (recon/normalize): spaces and pasted invisibles.
+    key = unicodedata.normalize("NFKC", member_id).strip(EDGES)
     household, dash, branch = key.rpartition("-")
     if dash and len(branch) == 1 and branch.isascii() and branch.isdigit():
         return f"{household}-0{branch}"

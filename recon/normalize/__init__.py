@@ -11,7 +11,7 @@ import secrets
 
 import polars as pl
 
-from recon.columns import INVISIBLE, SCHEMAS, Source
+from recon.columns import EDGES, SCHEMAS, Source
 from recon.masking import mask_expr
 from recon.normalize.codes import CODES, code_expr
 from recon.normalize.dates import iso_dates
@@ -49,7 +49,7 @@ def normalize(
     # Stripped of the characters that show nothing too: a cell holding only a
     # pasted zero-width space is empty, and <U+200B>1201 is the 記号 1201.
     text = [c.name for c in columns if c.kind == "text"]
-    frame = frame.with_columns(pl.col(text).str.strip_chars(_EDGES))
+    frame = frame.with_columns(pl.col(text).str.strip_chars(EDGES))
     frame = frame.with_columns(
         pl.when(pl.col(name).str.len_bytes() == 0).then(None).otherwise(pl.col(name)).alias(name)
         for name in text
@@ -74,16 +74,6 @@ def normalize(
     if keys:
         frame = _comparison_keys(frame, lookups)
     return _roster_ids(frame) if source == "roster" else _filing_number(frame)
-
-
-# Unicode's White_Space (what `str.strip_chars()` strips by default), and the
-# characters that show nothing (`columns.INVISIBLE`).
-_EDGES = (
-    "\t\n\v\f\r \x85\xa0\u1680"
-    + "".join(map(chr, range(0x2000, 0x200B)))
-    + "\u2028\u2029\u202f\u205f\u3000"
-    + INVISIBLE
-)
 
 
 def _on_distinct(
@@ -126,7 +116,7 @@ def _nfkc(column: pl.Series) -> pl.Series:
 
 def _blank_is_null(name: str) -> pl.Expr:
     value = pl.col(name)
-    return pl.when(value.str.strip_chars(_EDGES) == "").then(None).otherwise(value).alias(name)
+    return pl.when(value.str.strip_chars(EDGES) == "").then(None).otherwise(value).alias(name)
 
 
 def _name_keys(names: pl.Series) -> pl.DataFrame:
